@@ -1,0 +1,63 @@
+/* broker.h: the mock AWS-IoT-like MQTT broker: one libevent loop, TLS listener, sessions.
+ *
+ * Lifecycle: tq_broker_new loads the PKI, binds the listener and announces it; tq_broker_serve
+ * runs until SIGINT or SIGTERM; tq_broker_free closes every connection and flushes the events.
+ * What the broker does is reported as events (events.h, docs/broker-events.md). */
+#ifndef TQ_BROKER_H
+#define TQ_BROKER_H
+
+#include <stdbool.h>
+
+#include "status.h"
+
+/* What to do with a SUBSCRIBE requesting QoS 2 (aws-iot-facts.md §6: "If QoS 2 is requested,
+ * the message broker doesn't send a PUBACK or SUBACK"). */
+enum tq_qos2_mode {
+    TQ_QOS2_IGNORE,     /* no SUBACK, nothing subscribed: what the AWS documentation says */
+    TQ_QOS2_GRANT1,     /* SUBACK granting QoS 1 */
+    TQ_QOS2_REJECT,     /* SUBACK 0x80 for that filter */
+};
+
+/* Where a client certificate the registry refuses is refused (aws-iot-facts.md §4.7). */
+enum tq_refusal_style {
+    TQ_REFUSE_ALERT,             /* a fatal alert inside the handshake */
+    TQ_REFUSE_CLOSE,             /* complete the handshake, then close at once */
+    TQ_REFUSE_AFTER_CONNECT,     /* complete the handshake, close after CONNECT, no CONNACK */
+};
+
+struct tq_broker_config {
+    const char *pki_dir;              /* folder with manifest.json and registry.json */
+    const char *listen;               /* "HOST:PORT"; port 0 picks a free port */
+    const char *events_path;          /* NULL or "-": stdout */
+    int ready_fd;                     /* -1: none; else receives "HOST:PORT\n", then closed */
+    const char *endpoint;             /* "ats" */
+    const char *policy;               /* a policy id or AWS name (policy.h) */
+    unsigned handshake_timeout_s;     /* also bounds the wait for CONNECT after the handshake */
+    enum tq_qos2_mode qos2;
+    enum tq_refusal_style refusal;
+    const char *refusal_alert;        /* alert name for TQ_REFUSE_ALERT */
+};
+
+/* TQ_BROKER_DEFAULT_LISTEN is an unprivileged loopback address. */
+#define TQ_BROKER_DEFAULT_LISTEN "127.0.0.1:18883"
+
+/* tq_broker_config_defaults fills `cfg` with the defaults (pki_dir NULL: the caller sets it). */
+void tq_broker_config_defaults(struct tq_broker_config *cfg);
+
+struct tq_broker;
+
+/* tq_broker_new validates `cfg`, loads the PKI, binds the listener and writes the bound address
+ * to cfg->ready_fd. On failure `*out` is NULL and `diag` names what is wrong; codes
+ * TQ_ERR_NOMEM and TQ_ERR_INTERNAL are runtime failures, every other code is a configuration
+ * error. `cfg`'s strings must outlive the broker. */
+TQ_MUST_USE tq_status tq_broker_new(struct tq_diag *diag, struct tq_broker **out,
+                                    const struct tq_broker_config *cfg);
+
+/* tq_broker_serve runs the event loop until SIGINT or SIGTERM. */
+TQ_MUST_USE tq_status tq_broker_serve(struct tq_diag *diag, struct tq_broker *broker);
+
+/* tq_broker_free closes every connection (event connection_closed, reason "broker_shutdown"),
+ * writes broker_stopped and releases everything. NULL is a no-op. */
+void tq_broker_free(struct tq_broker *broker);
+
+#endif

@@ -1,0 +1,232 @@
+/* The broker: configuration checks, the listener, signals and the event loop. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "broker_internal.h"
+
+/* see broker.h */
+void tq_broker_config_defaults(struct tq_broker_config *cfg)
+{
+    *cfg = (struct tq_broker_config){
+        .listen = TQ_BROKER_DEFAULT_LISTEN,
+        .ready_fd = -1,
+        .endpoint = "ats",
+        .policy = TQ_POLICY_DEFAULT_ID,
+        .handshake_timeout_s = 10,
+        .qos2 = TQ_QOS2_IGNORE,
+        .refusal = TQ_REFUSE_ALERT,
+        .refusal_alert = "certificate_unknown",
+    };
+}
+
+static tq_status check_config(struct tq_diag *diag, const struct tq_broker_config *cfg)
+{
+    if (cfg->pki_dir == NULL)
+        return tq_diag_fail(diag, TQ_ERR_USAGE, NULL, 0, "--pki DIR is required");
+    if (!tq_tls_endpoint_known(cfg->endpoint))
+        return tq_diag_fail(diag, TQ_ERR_USAGE, NULL, 0,
+                            "--endpoint: want ats, got '%s'", cfg->endpoint);
+    if (tq_policy_find(cfg->policy) == NULL)
+        return tq_diag_fail(diag, TQ_ERR_USAGE, NULL, 0,
+                            "--policy: unknown security policy '%s' (see --help)", cfg->policy);
+    if (tq_tls_refusal_alert_code(cfg->refusal_alert) < 0)
+        return tq_diag_fail(diag, TQ_ERR_USAGE, NULL, 0, "--refusal-alert: unknown alert '%s'",
+                            cfg->refusal_alert);
+    if (cfg->handshake_timeout_s == 0)
+        return tq_diag_fail(diag, TQ_ERR_USAGE, NULL, 0, "--handshake-timeout must be > 0");
+    if (cfg->ready_fd >= 0 && fcntl(cfg->ready_fd, F_GETFD) < 0)
+        return tq_diag_fail(diag, TQ_ERR_USAGE, NULL, 0, "--ready-fd %d is not an open file",
+                            cfg->ready_fd);
+    return TQ_SUCCESS;
+}
+
+static void sockaddr_text(char *out, size_t out_len, const struct sockaddr_storage *ss)
+{
+    char host[INET6_ADDRSTRLEN] = "?";
+    if (ss->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
+        inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+        snprintf(out, out_len, "[%s]:%u", host, ntohs(in6->sin6_port));
+        return;
+    }
+    const struct sockaddr_in *in = (const struct sockaddr_in *)ss;
+    inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+    snprintf(out, out_len, "%s:%u", host, ntohs(in->sin_port));
+}
+
+static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *addr,
+                      int addr_len, void *arg)
+{
+    (void)l, (void)addr_len;
+    tq__session_accept(arg, fd, addr);
+}
+
+/* parse_listen reads "IPv4:PORT" or "[IPv6]:PORT" (port 0 allowed: libevent's own parser
+ * refuses it). */
+static bool parse_listen(const char *text, struct sockaddr_storage *ss, int *out_len)
+{
+    const char *colon = strrchr(text, ':');
+    char host[INET6_ADDRSTRLEN + 2];
+    if (colon == NULL || (size_t)(colon - text) >= sizeof(host))
+        return false;
+    char *end = NULL;
+    unsigned long port = strtoul(colon + 1, &end, 10);
+    if (colon[1] == '\0' || *end != '\0' || port > 65535)
+        return false;
+    snprintf(host, sizeof(host), "%.*s", (int)(colon - text), text);
+    memset(ss, 0, sizeof(*ss));
+    struct sockaddr_in *in = (struct sockaddr_in *)ss;
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+    size_t n = strlen(host);
+    if (n > 2 && host[0] == '[' && host[n - 1] == ']') {
+        host[n - 1] = '\0';
+        in6->sin6_family = AF_INET6;
+        in6->sin6_port = htons((uint16_t)port);
+        *out_len = sizeof(*in6);
+        return inet_pton(AF_INET6, host + 1, &in6->sin6_addr) == 1;
+    }
+    in->sin_family = AF_INET;
+    in->sin_port = htons((uint16_t)port);
+    *out_len = sizeof(*in);
+    return inet_pton(AF_INET, host, &in->sin_addr) == 1;
+}
+
+static tq_status bind_listener(struct tq_diag *diag, struct tq_broker *b)
+{
+    struct sockaddr_storage ss;
+    int len = 0;
+    if (!parse_listen(b->cfg->listen, &ss, &len))
+        return tq_diag_fail(diag, TQ_ERR_USAGE, NULL, 0,
+                            "--listen: want IP:PORT (e.g. 127.0.0.1:18883), got '%s'",
+                            b->cfg->listen);
+    b->listener = evconnlistener_new_bind(b->base, on_accept, b,
+                                          LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE |
+                                              LEV_OPT_CLOSE_ON_EXEC, -1,
+                                          (struct sockaddr *)&ss, len);
+    if (b->listener == NULL)
+        return tq_diag_fail(diag, TQ_ERR_IO, NULL, 0, "--listen %s: cannot bind: %s",
+                            b->cfg->listen, strerror(errno));
+    socklen_t bound_len = sizeof(ss);
+    getsockname(evconnlistener_get_fd(b->listener), (struct sockaddr *)&ss, &bound_len);
+    sockaddr_text(b->listen_addr, sizeof(b->listen_addr), &ss);
+    return TQ_SUCCESS;
+}
+
+static tq_status announce(struct tq_diag *diag, struct tq_broker *b)
+{
+    tq_events_emit(b->events, "broker_started", 0, "", json_pack(
+        "{s:s, s:s, s:s, s:s, s:i}", "listener", b->listen_addr, "endpoint", b->cfg->endpoint,
+        "policy", b->tls.policy->id, "pki", tq_manifest_dir(b->manifest), "pid", (int)getpid()));
+    if (b->cfg->ready_fd < 0)
+        return TQ_SUCCESS;
+    char line[80];
+    int n = snprintf(line, sizeof(line), "%s\n", b->listen_addr);
+    ssize_t w = write(b->cfg->ready_fd, line, (size_t)n);
+    close(b->cfg->ready_fd);
+    if (w != n)
+        return tq_diag_fail(diag, TQ_ERR_IO, NULL, 0, "--ready-fd %d: write failed",
+                            b->cfg->ready_fd);
+    return TQ_SUCCESS;
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+    (void)what;
+    struct tq_broker *b = arg;
+    tq_events_emit(b->events, "signal_received", 0, "", json_pack("{s:s}", "signal",
+                   sig == SIGINT ? "SIGINT" : "SIGTERM"));
+    event_base_loopbreak(b->base);
+}
+
+static tq_status load_pki(struct tq_diag *diag, struct tq_broker *b)
+{
+    TQ_GUARD(tq_manifest_load(diag, &b->manifest, b->cfg->pki_dir));
+    TQ_GUARD(tq_registry_load(diag, &b->registry, tq_manifest_dir(b->manifest)));
+    b->tls = (struct tq_tls_settings){
+        .endpoint = b->cfg->endpoint,
+        .policy = tq_policy_find(b->cfg->policy),
+        .registry = b->registry,
+        .refuse_in_handshake = b->cfg->refusal == TQ_REFUSE_ALERT,
+        .refusal_alert = tq_tls_refusal_alert_code(b->cfg->refusal_alert),
+    };
+    return tq_tls_server_new(diag, &b->ssl_ctx, b->manifest, &b->tls);
+}
+
+static tq_status setup(struct tq_diag *diag, struct tq_broker *b)
+{
+    TQ_GUARD(check_config(diag, b->cfg));
+    TQ_GUARD(load_pki(diag, b));
+    b->base = event_base_new();
+    b->router = tq_router_new();
+    TQ_ENSURE(b->base != NULL && b->router != NULL, TQ_ERR_NOMEM);
+    b->sigint = evsignal_new(b->base, SIGINT, on_signal, b);
+    b->sigterm = evsignal_new(b->base, SIGTERM, on_signal, b);
+    TQ_ENSURE(b->sigint != NULL && b->sigterm != NULL, TQ_ERR_NOMEM);
+    TQ_ENSURE(evsignal_add(b->sigint, NULL) == 0 && evsignal_add(b->sigterm, NULL) == 0,
+              TQ_ERR_INTERNAL);
+    TQ_GUARD(tq_events_open(diag, &b->events, b->cfg->events_path));
+    TQ_GUARD(bind_listener(diag, b));
+    return announce(diag, b);
+}
+
+/* see broker.h */
+tq_status tq_broker_new(struct tq_diag *diag, struct tq_broker **out,
+                        const struct tq_broker_config *cfg)
+{
+    *out = NULL;
+    struct tq_broker *b = calloc(1, sizeof(*b));
+    TQ_ENSURE(b != NULL, TQ_ERR_NOMEM);
+    b->cfg = cfg;
+    /* A client that vanishes mid-write must not kill the broker: OpenSSL writes with write(2). */
+    signal(SIGPIPE, SIG_IGN);
+    tq_status st = setup(diag, b);
+    if (!tq_ok(st)) {
+        tq_broker_free(b);
+        return st;
+    }
+    *out = b;
+    return TQ_SUCCESS;
+}
+
+/* see broker.h */
+tq_status tq_broker_serve(struct tq_diag *diag, struct tq_broker *b)
+{
+    if (event_base_dispatch(b->base) < 0)
+        return tq_diag_fail(diag, TQ_ERR_INTERNAL, NULL, 0, "the event loop failed");
+    return TQ_SUCCESS;
+}
+
+/* see broker.h */
+void tq_broker_free(struct tq_broker *b)
+{
+    if (b == NULL)
+        return;
+    while (b->sessions != NULL) {
+        struct tq_session *s = b->sessions;
+        if (s->state != TQ_SESSION_CLOSING)
+            s->close_reason = "broker_shutdown";
+        tq__session_free(s);
+    }
+    if (b->events != NULL && b->listener != NULL)
+        tq_events_emit(b->events, "broker_stopped", 0, "", NULL);
+    if (b->listener)
+        evconnlistener_free(b->listener);
+    if (b->sigint)
+        event_free(b->sigint);
+    if (b->sigterm)
+        event_free(b->sigterm);
+    tq_router_free(b->router);
+    SSL_CTX_free(b->ssl_ctx);
+    tq_registry_free(b->registry);
+    tq_manifest_free(b->manifest);
+    tq_events_close(b->events);
+    if (b->base)
+        event_base_free(b->base);
+    free(b);
+}

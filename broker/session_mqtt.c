@@ -1,0 +1,284 @@
+/* The MQTT 3.1.1 server side of a session: one handler per packet type, as AWS IoT behaves
+ * (aws-iot-facts.md §6). Packets are decoded with the shared codec (common/mqtt.h). */
+#include <event2/buffer.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "broker_internal.h"
+
+typedef tq_status (*packet_handler)(struct tq_session *s, struct tq_diag *diag,
+                                    const struct tq_mqtt_frame *frame);
+
+static tq_status send_packet(struct tq_session *s, const struct tq_buf *buf, tq_status st)
+{
+    if (tq_ok(st))
+        tq__session_send(s, buf);
+    return st;
+}
+
+static tq_status send_connack(struct tq_session *s, uint8_t rc)
+{
+    struct tq_buf buf TQ_DEFER(tq_buf_cleanup);
+    tq_buf_init(&buf, 16);
+    struct tq_mqtt_connack ack = {.session_present = false, .return_code = rc};
+    tq__session_emit(s, "mqtt_connack", json_pack("{s:i, s:b}", "rc", rc, "session_present", 0));
+    return send_packet(s, &buf, tq_mqtt_connack_write(&buf, &ack));
+}
+
+static void keep_alive_deadline(struct tq_session *s)
+{
+    /* aws-iot-facts.md §6: "disconnected after 1.5 × keep-alive without traffic". */
+    tq__session_arm(s, s->keep_alive_s * 1500UL);
+}
+
+static unsigned effective_keep_alive(uint16_t requested)
+{
+    /* aws-iot-facts.md §6: below 30 s is treated as 30; the maximum is 1200 s. */
+    if (requested < TQ_BROKER_KEEPALIVE_MIN_S)
+        return TQ_BROKER_KEEPALIVE_MIN_S;
+    return requested > TQ_BROKER_KEEPALIVE_MAX_S ? TQ_BROKER_KEEPALIVE_MAX_S : requested;
+}
+
+static void emit_connect(struct tq_session *s, const struct tq_mqtt_connect *c)
+{
+    tq__session_emit(s, "mqtt_connect", json_pack(
+        "{s:s%, s:i, s:i, s:i, s:b, s:b, s:b}", "client_id",
+        c->client_id.p ? (const char *)c->client_id.p : "",
+        c->client_id.len, "protocol_level", c->protocol_level, "keep_alive", c->keep_alive,
+        "keep_alive_effective", effective_keep_alive(c->keep_alive), "clean_session",
+        c->clean_session, "has_will", c->has_will, "has_username", c->has_username));
+}
+
+/* take_over_client_id closes the connection that holds the same client ID (aws-iot-facts.md
+ * §5: "the new client connection is accepted and the previously connected client is
+ * disconnected"; lifecycle disconnectReason DUPLICATE_CLIENTID). */
+static void take_over_client_id(struct tq_session *s)
+{
+    for (struct tq_session *o = s->broker->sessions; o != NULL; o = o->next) {
+        if (o == s || o->state != TQ_SESSION_CONNECTED || strcmp(o->client_id, s->client_id))
+            continue;
+        tq__session_emit(o, "duplicate_clientid", json_pack("{s:s, s:I, s:s}", "client_id",
+                         s->client_id, "new_conn", (json_int_t)s->conn, "new_peer", s->peer));
+        tq__session_close(o, "duplicate_clientid", NULL, false);
+    }
+}
+
+static tq_status refuse_connect(struct tq_session *s, uint8_t rc, const char *reason)
+{
+    TQ_GUARD(send_connack(s, rc));
+    tq__session_close(s, reason, NULL, true);
+    return TQ_SUCCESS;
+}
+
+static tq_status accept_connect(struct tq_session *s, const struct tq_mqtt_connect *c)
+{
+    memcpy(s->client_id, c->client_id.p, c->client_id.len);
+    s->client_id[c->client_id.len] = '\0';
+    s->keep_alive_s = effective_keep_alive(c->keep_alive);
+    if (s->client_id[0] != '\0')
+        take_over_client_id(s);
+    TQ_GUARD(send_connack(s, TQ_MQTT_ACCEPTED));
+    s->state = TQ_SESSION_CONNECTED;
+    keep_alive_deadline(s);
+    return TQ_SUCCESS;
+}
+
+static tq_status on_connect(struct tq_session *s, struct tq_diag *diag,
+                            const struct tq_mqtt_frame *frame)
+{
+    if (s->state == TQ_SESSION_CONNECTED) {   /* MQTT 3.1.1 section 3.1.0-2 */
+        tq__session_close(s, "second_connect", NULL, false);
+        return TQ_SUCCESS;
+    }
+    struct tq_mqtt_connect c;
+    TQ_GUARD(tq_mqtt_connect_read(diag, &c, frame));
+    emit_connect(s, &c);
+    if (s->tls.refusal != NULL) {   /* TQ_REFUSE_AFTER_CONNECT: close, no CONNACK (§6) */
+        tq__session_close(s, "certificate_refused", s->tls.refusal, false);
+        return TQ_SUCCESS;
+    }
+    if (c.protocol_level != 4)
+        return refuse_connect(s, TQ_MQTT_REFUSED_PROTOCOL_VERSION, "unsupported_protocol_level");
+    if (c.client_id.len > TQ_BROKER_MAX_CLIENT_ID || (c.client_id.len == 0 && !c.clean_session))
+        return refuse_connect(s, TQ_MQTT_REFUSED_IDENTIFIER, "identifier_rejected");
+    return accept_connect(s, &c);
+}
+
+struct delivery {
+    const struct tq_mqtt_publish *publish;
+    size_t num_failed;
+};
+
+static void deliver(void *owner, uint8_t qos, void *arg)
+{
+    struct tq_session *s = owner;
+    struct delivery *d = arg;
+    struct tq_mqtt_publish out = *d->publish;
+    out.qos = qos;
+    out.dup = out.retain = false;
+    if (qos > 0 && ++s->next_packet_id == 0)
+        s->next_packet_id = 1;
+    out.packet_id = qos > 0 ? s->next_packet_id : 0;
+    struct tq_buf buf TQ_DEFER(tq_buf_cleanup);
+    tq_buf_init(&buf, TQ_BROKER_MAX_PACKET + 8);
+    if (!tq_ok(send_packet(s, &buf, tq_mqtt_publish_write(&buf, &out))))
+        d->num_failed++;
+}
+
+static tq_status on_publish(struct tq_session *s, struct tq_diag *diag,
+                            const struct tq_mqtt_frame *frame)
+{
+    struct tq_mqtt_publish p;
+    TQ_GUARD(tq_mqtt_publish_read(diag, &p, frame));
+    struct delivery d = {.publish = &p};
+    /* aws-iot-facts.md §6: QoS 2 is not supported, "the message broker doesn't send a PUBACK". */
+    size_t num = p.qos == 2 ? 0 : tq_router_route(s->broker->router, p.topic, p.qos, deliver, &d);
+    tq__session_emit(s, "mqtt_publish", json_pack(
+        "{s:s%, s:i, s:i, s:b, s:I, s:I, s:b}", "topic", (const char *)p.topic.p, p.topic.len,
+        "qos", p.qos, "packet_id", p.packet_id, "retain", p.retain, "payload_len",
+        (json_int_t)p.payload_len, "subscribers", (json_int_t)num, "dropped", p.qos == 2));
+    if (p.qos != 1)
+        return TQ_SUCCESS;
+    struct tq_buf buf TQ_DEFER(tq_buf_cleanup);
+    tq_buf_init(&buf, 8);
+    return send_packet(s, &buf, tq_mqtt_packet_id_write(&buf, TQ_MQTT_PUBACK, p.packet_id));
+}
+
+static tq_status on_puback(struct tq_session *s, struct tq_diag *diag,
+                           const struct tq_mqtt_frame *frame)
+{
+    (void)s;
+    uint16_t packet_id;   /* outbound QoS 1 is sent once and never retried here */
+    return tq_mqtt_packet_id_read(diag, &packet_id, frame);
+}
+
+static int grant(const struct tq_session *s, uint8_t requested)
+{
+    static const int qos2_grants[] = {
+        [TQ_QOS2_IGNORE] = -1, [TQ_QOS2_GRANT1] = 1, [TQ_QOS2_REJECT] = 0x80};
+    return requested < 2 ? requested : qos2_grants[s->broker->cfg->qos2];
+}
+
+static json_t *subscribe_event(const struct tq_mqtt_subscribe *sub, const struct tq_mqtt_suback *ack,
+                               bool acked)
+{
+    json_t *filters = json_array();
+    for (size_t i = 0; i < sub->num_filters; i++)
+        json_array_append_new(filters, json_pack("{s:s%, s:i, s:o}", "filter",
+            (const char *)sub->filters[i].p, sub->filters[i].len, "requested_qos", sub->qos[i],
+            "granted", acked ? json_integer(ack->codes[i]) : json_null()));
+    return json_pack("{s:i, s:o, s:b}", "packet_id", sub->packet_id, "filters", filters,
+                     "suback", acked);
+}
+
+static tq_status on_subscribe(struct tq_session *s, struct tq_diag *diag,
+                              const struct tq_mqtt_frame *frame)
+{
+    struct tq_mqtt_subscribe sub;
+    TQ_GUARD(tq_mqtt_subscribe_read(diag, &sub, frame));
+    struct tq_mqtt_suback ack = {.packet_id = sub.packet_id, .num_codes = sub.num_filters};
+    bool acked = true;
+    for (size_t i = 0; i < sub.num_filters; i++) {
+        int g = grant(s, sub.qos[i]);
+        acked = acked && g >= 0;
+        ack.codes[i] = (uint8_t)(g < 0 ? 0x80 : g);
+    }
+    for (size_t i = 0; acked && i < sub.num_filters; i++)
+        if (ack.codes[i] != 0x80)
+            TQ_GUARD(tq_router_subscribe(s->broker->router, s, sub.filters[i], ack.codes[i]));
+    tq__session_emit(s, "mqtt_subscribe", subscribe_event(&sub, &ack, acked));
+    if (!acked)
+        return TQ_SUCCESS;
+    struct tq_buf buf TQ_DEFER(tq_buf_cleanup);
+    tq_buf_init(&buf, 64);
+    return send_packet(s, &buf, tq_mqtt_suback_write(&buf, &ack));
+}
+
+static tq_status on_unsubscribe(struct tq_session *s, struct tq_diag *diag,
+                                const struct tq_mqtt_frame *frame)
+{
+    struct tq_mqtt_subscribe unsub;
+    TQ_GUARD(tq_mqtt_subscribe_read(diag, &unsub, frame));
+    json_t *filters = json_array();
+    for (size_t i = 0; i < unsub.num_filters; i++) {
+        tq_router_unsubscribe(s->broker->router, s, unsub.filters[i]);
+        json_array_append_new(filters, json_stringn((const char *)unsub.filters[i].p,
+                                                    unsub.filters[i].len));
+    }
+    tq__session_emit(s, "mqtt_unsubscribe", json_pack("{s:i, s:o}", "packet_id",
+                     unsub.packet_id, "filters", filters));
+    struct tq_buf buf TQ_DEFER(tq_buf_cleanup);
+    tq_buf_init(&buf, 8);
+    return send_packet(s, &buf, tq_mqtt_packet_id_write(&buf, TQ_MQTT_UNSUBACK, unsub.packet_id));
+}
+
+static tq_status on_pingreq(struct tq_session *s, struct tq_diag *diag,
+                            const struct tq_mqtt_frame *frame)
+{
+    (void)diag, (void)frame;
+    struct tq_buf buf TQ_DEFER(tq_buf_cleanup);
+    tq_buf_init(&buf, 4);
+    return send_packet(s, &buf, tq_mqtt_empty_write(&buf, TQ_MQTT_PINGRESP));
+}
+
+static tq_status on_disconnect(struct tq_session *s, struct tq_diag *diag,
+                               const struct tq_mqtt_frame *frame)
+{
+    (void)diag, (void)frame;
+    tq__session_close(s, "client_disconnect", NULL, false);
+    return TQ_SUCCESS;
+}
+
+/* The packets a client may send (PUBREC/PUBREL/PUBCOMP: AWS IoT has no QoS 2, §6). */
+static const packet_handler handlers[16] = {
+    [TQ_MQTT_CONNECT] = on_connect,         [TQ_MQTT_PUBLISH] = on_publish,
+    [TQ_MQTT_PUBACK] = on_puback,           [TQ_MQTT_SUBSCRIBE] = on_subscribe,
+    [TQ_MQTT_UNSUBSCRIBE] = on_unsubscribe, [TQ_MQTT_PINGREQ] = on_pingreq,
+    [TQ_MQTT_DISCONNECT] = on_disconnect,
+};
+
+static tq_status dispatch(struct tq_session *s, struct tq_diag *diag,
+                          const struct tq_mqtt_frame *frame)
+{
+    packet_handler handler = handlers[frame->type];
+    if (handler == NULL)
+        return tq_diag_fail(diag, TQ_ERR_PROTOCOL, NULL, 0, "unexpected %s packet from a client",
+                            tq_mqtt_type_name(frame->type));
+    /* MQTT 3.1.1 section 3.1.0-1: the first packet must be CONNECT. */
+    if (s->state == TQ_SESSION_AWAIT_CONNECT && frame->type != TQ_MQTT_CONNECT)
+        return tq_diag_fail(diag, TQ_ERR_PROTOCOL, NULL, 0, "want CONNECT first, got %s",
+                            tq_mqtt_type_name(frame->type));
+    if (s->state == TQ_SESSION_CONNECTED)
+        keep_alive_deadline(s);
+    return handler(s, diag, frame);
+}
+
+static const char *failure_reason(tq_status st)
+{
+    return st.code == TQ_ERR_LIMIT ? "packet_too_large"
+         : st.code == TQ_ERR_PARSE ? "malformed_packet"
+         : st.code == TQ_ERR_PROTOCOL ? "protocol_error" : "internal_error";
+}
+
+/* see broker_internal.h */
+void tq__mqtt_input(struct tq_session *s)
+{
+    struct evbuffer *in = bufferevent_get_input(s->bev);
+    while (s->state == TQ_SESSION_AWAIT_CONNECT || s->state == TQ_SESSION_CONNECTED) {
+        size_t len = evbuffer_get_length(in);
+        const uint8_t *data = len ? evbuffer_pullup(in, (ev_ssize_t)len) : NULL;
+        struct tq_diag diag = {0};
+        struct tq_mqtt_frame frame;
+        bool complete = false;
+        tq_status st = data ? tq_mqtt_frame_parse(&diag, &frame, &complete, data, len,
+                                                  TQ_BROKER_MAX_PACKET)
+                            : TQ_SUCCESS;
+        if (tq_ok(st) && complete)
+            st = dispatch(s, &diag, &frame);
+        if (!tq_ok(st))
+            tq__session_close(s, failure_reason(st), diag.msg, false);
+        if (!tq_ok(st) || !complete)
+            return;
+        evbuffer_drain(in, frame.frame_len);
+    }
+}

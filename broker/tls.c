@@ -1,0 +1,295 @@
+/* The TLS server context and the per-handshake callbacks. */
+#include "tls.h"
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+#include <string.h>
+
+#include "bytes.h"
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Alert names of RFC 8446 section 6 (and RFC 5246 for those TLS 1.3 dropped). */
+static const struct {
+    int code;
+    const char *name;
+} alert_names[] = {
+    {0, "close_notify"},          {10, "unexpected_message"},    {20, "bad_record_mac"},
+    {22, "record_overflow"},      {40, "handshake_failure"},     {42, "bad_certificate"},
+    {43, "unsupported_certificate"}, {44, "certificate_revoked"}, {45, "certificate_expired"},
+    {46, "certificate_unknown"},  {47, "illegal_parameter"},     {48, "unknown_ca"},
+    {49, "access_denied"},        {50, "decode_error"},          {51, "decrypt_error"},
+    {70, "protocol_version"},     {71, "insufficient_security"}, {80, "internal_error"},
+    {86, "inappropriate_fallback"}, {90, "user_canceled"},       {100, "no_renegotiation"},
+    {109, "missing_extension"},   {110, "unsupported_extension"}, {112, "unrecognized_name"},
+    {113, "bad_certificate_status_response"}, {115, "unknown_psk_identity"},
+    {116, "certificate_required"}, {120, "no_application_protocol"},
+};
+
+/* A refusal from the verify callback reaches the wire through OpenSSL's X509-error-to-alert
+ * table (ssl_x509err2alert in ssl/statem/statem_lib.c). Each alert is reached by one X509
+ * error: X509_V_ERR_SUBJECT_ISSUER_MISMATCH is absent from that table, which maps anything
+ * absent to certificate_unknown. */
+static const struct {
+    const char *name;
+    int code;
+    int x509_error;
+} refusal_alerts[] = {
+    {"certificate_unknown", 46, X509_V_ERR_SUBJECT_ISSUER_MISMATCH},
+    {"bad_certificate", 42, X509_V_ERR_CERT_REJECTED},
+    {"certificate_revoked", 44, X509_V_ERR_CERT_REVOKED},
+    {"handshake_failure", 40, X509_V_ERR_APPLICATION_VERIFICATION},
+};
+
+/* Server chains per endpoint type, by artifact name (docs/pki.md). The first is required;
+ * the others are loaded when the PKI has them (aws-iot-facts.md §3.1: "The chain that is
+ * presented depends on ... the cipher suite"). */
+static const struct {
+    const char *endpoint;
+    const char *required;
+    const char *optional[3];
+} endpoint_chains[] = {
+    {.endpoint = "ats", .required = "ats-server-rsa",
+     .optional = {"ats-server-ecdsa", "ats-server-ec", NULL}},
+};
+
+/* see tls.h */
+const char *tq_tls_alert_name(int code)
+{
+    for (size_t i = 0; i < ARRAY_LEN(alert_names); i++)
+        if (alert_names[i].code == code)
+            return alert_names[i].name;
+    return "unknown";
+}
+
+/* see tls.h */
+int tq_tls_refusal_alert_code(const char *name)
+{
+    for (size_t i = 0; i < ARRAY_LEN(refusal_alerts); i++)
+        if (strcmp(refusal_alerts[i].name, name) == 0)
+            return refusal_alerts[i].code;
+    return -1;
+}
+
+static int refusal_x509_error(int alert)
+{
+    for (size_t i = 0; i < ARRAY_LEN(refusal_alerts); i++)
+        if (refusal_alerts[i].code == alert)
+            return refusal_alerts[i].x509_error;
+    return refusal_alerts[0].x509_error;
+}
+
+/* see tls.h */
+bool tq_tls_endpoint_known(const char *endpoint)
+{
+    for (size_t i = 0; i < ARRAY_LEN(endpoint_chains); i++)
+        if (strcmp(endpoint_chains[i].endpoint, endpoint) == 0)
+            return true;
+    return false;
+}
+
+/* see tls.h */
+void tq_tls_cert_id(X509 *cert, char out[65])
+{
+    uint8_t md[EVP_MAX_MD_SIZE];
+    unsigned md_len = 0;
+    out[0] = '\0';
+    if (cert != NULL && X509_digest(cert, EVP_sha256(), md, &md_len) == 1 && md_len == 32)
+        tq_hex(out, md, md_len);
+}
+
+static void describe_leaf(struct tq_tls_peer *peer, X509 *leaf)
+{
+    tq_tls_cert_id(leaf, peer->cert_id);
+    peer->subject[0] = '\0';
+    BIO *bio = BIO_new(BIO_s_mem());
+    if (bio == NULL || leaf == NULL) {
+        BIO_free(bio);
+        return;
+    }
+    X509_NAME_print_ex(bio, X509_get_subject_name(leaf), 0, XN_FLAG_RFC2253);
+    int n = BIO_read(bio, peer->subject, (int)sizeof(peer->subject) - 1);
+    peer->subject[n > 0 ? n : 0] = '\0';
+    BIO_free(bio);
+}
+
+static const char *chain_refusal(int x509_error)
+{
+    switch (x509_error) {
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+    case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+    case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+    case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+        return "unknown_ca";
+    case X509_V_ERR_CERT_HAS_EXPIRED:
+        return "expired";
+    case X509_V_ERR_CERT_NOT_YET_VALID:
+        return "not_yet_valid";
+    default:
+        return "invalid";
+    }
+}
+
+static int verify_cb(int preverify_ok, X509_STORE_CTX *store)
+{
+    SSL *ssl = X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx());
+    struct tq_tls_peer *peer = SSL_get_app_data(ssl);
+    const struct tq_tls_settings *settings = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
+    describe_leaf(peer, X509_STORE_CTX_get0_cert(store));
+    if (!preverify_ok) {
+        if (peer->refusal == NULL) {
+            peer->verify_error = X509_STORE_CTX_get_error(store);
+            peer->refusal = chain_refusal(peer->verify_error);
+        }
+        return 0;
+    }
+    if (X509_STORE_CTX_get_error_depth(store) != 0)
+        return 1;
+    peer->refusal = tq_registry_refusal(tq_registry_find(settings->registry, peer->cert_id));
+    if (peer->refusal == NULL || !settings->refuse_in_handshake)
+        return 1;
+    X509_STORE_CTX_set_error(store, refusal_x509_error(settings->refusal_alert));
+    return 0;
+}
+
+static void info_cb(const SSL *ssl, int where, int ret)
+{
+    if ((where & SSL_CB_ALERT) == 0)
+        return;
+    struct tq_tls_peer *peer = SSL_get_app_data(ssl);
+    int *slot = (where & SSL_CB_READ) ? &peer->alert_received : &peer->alert_sent;
+    if (*slot <= 0)    /* keep a fatal alert rather than the close_notify after it */
+        *slot = ret & 0xff;
+}
+
+/* aws-iot-facts.md §2.1: "x-amzn-mqtt-ca" selects MQTT with X.509 client certificates. The
+ * other protocols of that table are not served here, so they are not acknowledged. */
+static int alpn_cb(SSL *ssl, const unsigned char **out, unsigned char *out_len,
+                   const unsigned char *in, unsigned in_len, void *arg)
+{
+    (void)ssl, (void)arg;
+    static const unsigned char mqtt_ca[] = "\x0ex-amzn-mqtt-ca";
+    unsigned char *selected = NULL;
+    if (SSL_select_next_proto(&selected, out_len, mqtt_ca, sizeof(mqtt_ca) - 1, in, in_len) !=
+        OPENSSL_NPN_NEGOTIATED)
+        return SSL_TLSEXT_ERR_NOACK;
+    *out = selected;
+    return SSL_TLSEXT_ERR_OK;
+}
+
+static tq_status openssl_fail(struct tq_diag *diag, const char *path, const char *what)
+{
+    char err[256] = "no detail";
+    unsigned long e = ERR_peek_last_error();
+    if (e != 0)
+        ERR_error_string_n(e, err, sizeof(err));
+    ERR_clear_error();
+    return tq_diag_fail(diag, TQ_ERR_CRYPTO, path, 0, "%s: %s", what, err);
+}
+
+static tq_status load_chain(struct tq_diag *diag, SSL_CTX *ctx, const struct tq_artifact *a)
+{
+    const char *chain = a->chain ? a->chain : a->cert;
+    if (a->key == NULL)
+        return tq_diag_fail(diag, TQ_ERR_PARSE, a->cert, 0, "artifact %s has no key", a->name);
+    if (SSL_CTX_use_certificate_chain_file(ctx, chain) != 1)
+        return openssl_fail(diag, chain, "cannot load the server chain");
+    if (SSL_CTX_use_PrivateKey_file(ctx, a->key, SSL_FILETYPE_PEM) != 1 ||
+        SSL_CTX_check_private_key(ctx) != 1)
+        return openssl_fail(diag, a->key, "cannot load the server key");
+    return TQ_SUCCESS;
+}
+
+static tq_status load_chains(struct tq_diag *diag, SSL_CTX *ctx, const struct tq_manifest *m,
+                             const char *endpoint)
+{
+    for (size_t i = 0; i < ARRAY_LEN(endpoint_chains); i++) {
+        if (strcmp(endpoint_chains[i].endpoint, endpoint) != 0)
+            continue;
+        const struct tq_artifact *a = tq_manifest_find(m, endpoint_chains[i].required);
+        if (a == NULL)
+            return tq_diag_fail(diag, TQ_ERR_NOT_FOUND, tq_manifest_dir(m), 0,
+                                "manifest.json has no artifact %s (the %s server chain)",
+                                endpoint_chains[i].required, endpoint);
+        TQ_GUARD(load_chain(diag, ctx, a));
+        for (size_t k = 0; endpoint_chains[i].optional[k] != NULL; k++)
+            if ((a = tq_manifest_find(m, endpoint_chains[i].optional[k])) != NULL)
+                TQ_GUARD(load_chain(diag, ctx, a));
+        return TQ_SUCCESS;
+    }
+    return tq_diag_fail(diag, TQ_ERR_UNSUPPORTED, NULL, 0, "unknown endpoint type %s", endpoint);
+}
+
+/* The device CAs go into the trust store only: AWS IoT cannot list every customer's CAs, so
+ * the CertificateRequest carries no certificate_authorities (inference, not documented). */
+static tq_status load_device_cas(struct tq_diag *diag, SSL_CTX *ctx, const struct tq_registry *r)
+{
+    if (tq_registry_num_cas(r) == 0)
+        return tq_diag_fail(diag, TQ_ERR_PARSE, NULL, 0, "registry.json lists no device CA");
+    for (size_t i = 0; i < tq_registry_num_cas(r); i++) {
+        const struct tq_registry_entry *ca = tq_registry_ca(r, i);
+        if (SSL_CTX_load_verify_locations(ctx, ca->cert, NULL) != 1)
+            return openssl_fail(diag, ca->cert, "cannot load device CA");
+    }
+    return TQ_SUCCESS;
+}
+
+static tq_status apply_policy(struct tq_diag *diag, SSL_CTX *ctx, const struct tq_policy *p)
+{
+    char tls12[1024], tls13[256];
+    TQ_GUARD(tq_policy_cipher_list(tls12, sizeof(tls12), p, false));
+    TQ_GUARD(tq_policy_cipher_list(tls13, sizeof(tls13), p, true));
+    if (SSL_CTX_set_min_proto_version(ctx, p->min_version) != 1 ||
+        SSL_CTX_set_max_proto_version(ctx, p->max_version) != 1 ||
+        (tls12[0] != '\0' && SSL_CTX_set_cipher_list(ctx, tls12) != 1) ||
+        SSL_CTX_set_ciphersuites(ctx, tls13) != 1)
+        return openssl_fail(diag, NULL, "cannot apply the security policy");
+    SSL_CTX_set_dh_auto(ctx, 1);   /* DHE-RSA-AES256-SHA of the 2015_01 policy */
+    return TQ_SUCCESS;
+}
+
+static tq_status configure(struct tq_diag *diag, SSL_CTX *ctx, const struct tq_manifest *m,
+                           struct tq_tls_settings *settings)
+{
+    TQ_GUARD(apply_policy(diag, ctx, settings->policy));
+    /* aws-iot-facts.md §1.4: "AWS IoT Core doesn't support the SessionTicket TLS extension". */
+    SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+    /* A device that drops TCP without close_notify is a plain close (event reason peer_closed),
+     * not a protocol error: OpenSSL 3 would otherwise fail it and "send" decode_error. */
+    SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
+    SSL_CTX_set_num_tickets(ctx, 0);
+    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, verify_cb);
+    SSL_CTX_set_info_callback(ctx, info_cb);
+    SSL_CTX_set_alpn_select_cb(ctx, alpn_cb, NULL);
+    SSL_CTX_set_app_data(ctx, settings);
+    TQ_GUARD(load_chains(diag, ctx, m, settings->endpoint));
+    return load_device_cas(diag, ctx, settings->registry);
+}
+
+/* see tls.h */
+tq_status tq_tls_server_new(struct tq_diag *diag, SSL_CTX **out, const struct tq_manifest *m,
+                            struct tq_tls_settings *settings)
+{
+    *out = NULL;
+    SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+    if (ctx == NULL)
+        return openssl_fail(diag, NULL, "cannot create the SSL_CTX");
+    tq_status st = configure(diag, ctx, m, settings);
+    if (!tq_ok(st)) {
+        SSL_CTX_free(ctx);
+        return st;
+    }
+    *out = ctx;
+    return TQ_SUCCESS;
+}
+
+/* see tls.h */
+void tq_tls_peer_attach(SSL *ssl, struct tq_tls_peer *peer)
+{
+    *peer = (struct tq_tls_peer){.alert_sent = -1, .alert_received = -1};
+    SSL_set_app_data(ssl, peer);
+}

@@ -1,0 +1,78 @@
+/* tls.h: the broker's TLS server side (OpenSSL 3): the SSL_CTX with the endpoint's server
+ * chains, client-certificate verification against the registry, and what each connection's
+ * handshake revealed.
+ *
+ * Each connection attaches a caller-owned struct tq_tls_peer to its SSL with tq_tls_peer_attach;
+ * OpenSSL's callbacks fill it during the handshake, so the connection can report what happened
+ * (certificate id, refusal reason, alerts) without this module knowing about connections. */
+#ifndef TQ_BROKER_TLS_H
+#define TQ_BROKER_TLS_H
+
+#include <openssl/ssl.h>
+#include <stdbool.h>
+
+#include "manifest.h"
+#include "policy.h"
+#include "registry.h"
+#include "status.h"
+
+/* struct tq_tls_settings configures tq_tls_server_new. The SSL_CTX keeps a pointer to it: it
+ * must outlive the SSL_CTX and every SSL made from it. */
+struct tq_tls_settings {
+    const char *endpoint;              /* "ats": selects the server chains */
+    const struct tq_policy *policy;    /* TLS versions and suites (policy.h) */
+    const struct tq_registry *registry;
+    /* true: a client certificate the registry refuses fails the handshake with a fatal
+     * `refusal_alert` (aws-iot-facts.md §4.7, "alert in handshake"). false: the handshake
+     * completes and the connection decides (tq_tls_peer.refusal is set either way). */
+    bool refuse_in_handshake;
+    int refusal_alert;                 /* a TQ_TLS_REFUSAL_ALERTS code, e.g. 46 */
+};
+
+/* The alerts a registry refusal can send: certificate_unknown (46, what AWS staff saw for a
+ * deactivated certificate: aws-iot-facts.md §4.7), bad_certificate (42), certificate_revoked
+ * (44), handshake_failure (40). */
+#define TQ_TLS_ALERT_CERTIFICATE_UNKNOWN 46
+
+/* struct tq_tls_peer is what one handshake revealed. Alerts are TLS AlertDescription codes,
+ * -1 when none was seen; a fatal alert is kept in preference to close_notify. */
+struct tq_tls_peer {
+    char cert_id[65];        /* SHA-256 of the leaf's DER, lowercase hex; "" when none seen */
+    char subject[256];       /* RFC 2253 subject of the leaf; "" when none seen */
+    const char *refusal;     /* NULL, or why the certificate may not connect: a registry reason
+                              * (tq_registry_refusal) or a chain one ("unknown_ca", "expired",
+                              * "not_yet_valid", "invalid") */
+    int verify_error;        /* X509_V_ERR_* of a chain failure, 0 otherwise */
+    int alert_sent;
+    int alert_received;
+};
+
+/* tq_tls_server_new builds the server SSL_CTX in `*out`: the versions and suites of the security
+ * policy (every policy refuses TLS 1.0/1.1: OpenSSL answers with the protocol_version alert),
+ * no session tickets (aws-iot-facts.md §1.4), the endpoint's server chains from the manifest
+ * (RSA always; ECDSA too when the PKI has it, so ECDSA suites get the EC chain), a required client
+ * certificate verified against the registry's device CAs, and ALPN x-amzn-mqtt-ca when offered.
+ * On failure `*out` is NULL and `diag` names the artifact or file. The caller frees `*out` with
+ * SSL_CTX_free. */
+TQ_MUST_USE tq_status tq_tls_server_new(struct tq_diag *diag, SSL_CTX **out,
+                                        const struct tq_manifest *manifest,
+                                        struct tq_tls_settings *settings);
+
+/* tq_tls_peer_attach resets `peer` and makes `ssl`'s callbacks fill it. */
+void tq_tls_peer_attach(SSL *ssl, struct tq_tls_peer *peer);
+
+/* tq_tls_cert_id writes the certificate id of `cert` (lowercase hex SHA-256 of its DER) into
+ * `out` (65 bytes); "" if it cannot be computed. */
+void tq_tls_cert_id(X509 *cert, char out[65]);
+
+/* tq_tls_alert_name returns the RFC 8446 name of alert `code` ("certificate_unknown"), or
+ * "unknown" for a code without one. */
+const char *tq_tls_alert_name(int code);
+
+/* tq_tls_alert_code returns the code of alert `name` among those a refusal may send, or -1. */
+int tq_tls_refusal_alert_code(const char *name);
+
+/* tq_tls_endpoint_known is true when `endpoint` names an entry of the endpoint chain table. */
+bool tq_tls_endpoint_known(const char *endpoint);
+
+#endif

@@ -1,0 +1,101 @@
+/* Tests for broker/registry.c: loading registry.json and the refusal reasons. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "registry.h"
+
+#define DATA TQ_TEST_DATA_DIR "/broker/"
+#define ID(ch) ch ch ch ch ch ch ch ch ch ch ch ch ch ch ch ch ch ch ch ch ch ch ch ch ch ch ch \
+    ch ch ch ch ch ch ch ch ch ch ch ch ch ch ch ch ch ch ch ch ch ch ch ch ch ch ch ch ch ch ch \
+    ch ch ch ch ch ch
+
+static struct tq_registry *load_good(void)
+{
+    struct tq_diag diag = {0};
+    struct tq_registry *reg = NULL;
+    cr_assert(tq_ok(tq_registry_load(&diag, &reg, DATA "registry-good")), "%s", diag.msg);
+    return reg;
+}
+
+Test(registry, loads_cas_and_certificates)
+{
+    struct tq_registry *reg = load_good();
+    cr_assert_eq(tq_registry_num_cas(reg), 1);
+    const struct tq_registry_entry *ca = tq_registry_ca(reg, 0);
+    cr_expect_str_eq(ca->name, "device-ca");
+    cr_expect_str_eq(ca->cert, DATA "registry-good/device-ca.pem");
+    cr_expect_null(tq_registry_ca(reg, 1));
+    const struct tq_registry_entry *dev = tq_registry_find(reg, ID("b"));
+    cr_assert_not_null(dev);
+    cr_expect_str_eq(dev->name, "device-rsa-2048");
+    cr_expect_str_eq(dev->mode, "DEFAULT");
+    cr_expect_str_eq(dev->ca, ID("a"));
+    cr_expect_null(tq_registry_find(reg, ID("f")));
+    tq_registry_free(reg);
+}
+
+static const struct {
+    const char *id;
+    const char *want;   /* NULL: may connect */
+} refusal_cases[] = {
+    {ID("b"), NULL},
+    {ID("c"), "inactive"},
+    {ID("e"), "revoked"},
+    {ID("f"), "unregistered"},
+};
+
+Test(registry, refusal_reasons)
+{
+    struct tq_registry *reg = load_good();
+    for (size_t i = 0; i < sizeof(refusal_cases) / sizeof(refusal_cases[0]); i++) {
+        const char *got = tq_registry_refusal(tq_registry_find(reg, refusal_cases[i].id));
+        if (refusal_cases[i].want == NULL)
+            cr_expect_null(got, "case %zu: want NULL, got %s", i, got);
+        else
+            cr_expect_str_eq(got, refusal_cases[i].want, "case %zu", i);
+    }
+    tq_registry_free(reg);
+}
+
+Test(registry, every_non_active_status_is_refused)
+{
+    static const char *const statuses[] = {"PENDING_TRANSFER", "PENDING_ACTIVATION",
+                                           "REGISTER_INACTIVE", "SOMETHING_NEW"};
+    static const char *const want[] = {"pending_transfer", "pending_activation",
+                                       "register_inactive", "unknown_status"};
+    for (size_t i = 0; i < 4; i++) {
+        struct tq_registry_entry e = {.id = ID("1"), .status = statuses[i]};
+        cr_expect_str_eq(tq_registry_refusal(&e), want[i], "status %s", statuses[i]);
+    }
+}
+
+static const struct {
+    const char *dir;
+    tq_status_code want;
+    const char *msg_has;
+} bad_cases[] = {
+    {"registry-bad-id", TQ_ERR_PARSE, "certificates[0]"},
+    {"registry-bad-format", TQ_ERR_PARSE, "tlsqual-registry/1"},
+    {"registry-no-cas", TQ_ERR_PARSE, "\"cas\""},
+    {"registry-slash", TQ_ERR_PARSE, "plain file name"},
+    {"does-not-exist", TQ_ERR_NOT_FOUND, "does not exist"},
+};
+
+Test(registry, bad_files_say_what_and_where)
+{
+    for (size_t i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
+        struct tq_diag diag = {0};
+        struct tq_registry *reg = NULL;
+        char dir[512];
+        snprintf(dir, sizeof(dir), DATA "%s", bad_cases[i].dir);
+        tq_status st = tq_registry_load(&diag, &reg, dir);
+        cr_expect_null(reg, "%s: no registry on failure", bad_cases[i].dir);
+        cr_expect_eq(st.code, bad_cases[i].want, "%s: want %s, got %s", bad_cases[i].dir,
+                     tq_status_name(bad_cases[i].want), tq_status_name(st.code));
+        cr_expect(strstr(diag.msg, bad_cases[i].msg_has) != NULL, "%s: message '%s'",
+                  bad_cases[i].dir, diag.msg);
+        cr_expect(strstr(diag.path, "registry.json") != NULL, "%s: path '%s'",
+                  bad_cases[i].dir, diag.path);
+    }
+}
