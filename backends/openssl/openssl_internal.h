@@ -1,0 +1,40 @@
+/* openssl_internal.h: what the OpenSSL backend's files share. */
+#ifndef TQ_OPENSSL_INTERNAL_H
+#define TQ_OPENSSL_INTERNAL_H
+
+#include <openssl/ssl.h>
+#include <stdbool.h>
+
+#include "backend_ops.h"
+
+/* struct ossl_client is the per-case context (ops.ctx_size bytes, zeroed by the driver). */
+struct ossl_client {
+    SSL_CTX *ctx;
+    SSL *ssl;
+    int alert_sent;          /* description + 1; 0: none */
+    int alert_received;      /* description + 1; 0: none */
+    bool sent_fatal;         /* a fatal alert is kept over any later one */
+    bool received_fatal;
+};
+
+/* ossl_configure builds `c->ctx` and `c->ssl` for `cfg` (ops.configure). */
+tq_status ossl_configure(void *ctx, struct tq_outcome *out, const struct tq_client_config *cfg);
+
+/* ossl_list_names adds every IANA name of `kind` this OpenSSL can honour (ops.list_names). */
+void ossl_list_names(enum tq_name_kind kind, struct tq_name_sink *sink);
+
+/* ossl_fail maps the failure of an SSL call that returned `ret` to an outcome in `out`, with
+ * the error queue's text, and empties the queue. It returns a failed status. */
+tq_status ossl_fail(struct ossl_client *c, struct tq_outcome *out, int ret);
+
+/* ossl_config_fail records an error while loading `what` (a file, a list) as config_error or
+ * unsupported (`code`) with the error queue's text, and empties the queue. */
+tq_status ossl_config_fail(struct tq_outcome *out, enum tq_outcome_code code, const char *what);
+
+/* ossl_error_text writes the error queue's entries, oldest first, into `buf` and empties it. */
+void ossl_error_text(char *buf, size_t buf_len);
+
+/* ossl_verify_outcome maps an X509_V_ERR_* code; TQ_OUT_UNMAPPED when it has no entry. */
+enum tq_outcome_code ossl_verify_outcome(long verify_code);
+
+#endif
