@@ -1,17 +1,380 @@
-#include <stdio.h>
-
+/* `tlsqual run` and `tlsqual lint`: options in, exit code out; the work is in runner.c. */
 #include "run_cli.h"
 
-/* Development scaffold, replaced by the runner before the first commit. */
-int tq_run_cli(int argc, char **argv)
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "backend.h"
+#include "catalog.h"
+#include "certs.h"
+#include "fs.h"
+#include "junit.h"
+#include "proc.h"
+#include "runner.h"
+
+enum { MAX_BACKENDS = 32, DEFAULT_TIMEOUT_MS = 10000 };
+
+struct run_options {
+    const char *scenarios_dir;
+    const char *out_dir;
+    const char *pki_dir;
+    const char *filter;
+    const char *backends[MAX_BACKENDS];   /* names or exec:PATH; none: every one found */
+    size_t num_backends;
+    int timeout_ms;
+    int jobs;
+    unsigned shard_index, shard_count;
+    bool list;
+};
+
+static const char run_usage[] =
+    "usage: tlsqual run [options]\n"
+    "Runs every scenario through every backend against the mock broker and writes\n"
+    "OUT/junit.xml. Exit 0: all passed; 1: a case failed or could not run; 2: usage or\n"
+    "configuration error.\n\n"
+    "  --backend NAME      run this backend only (repeatable); NAME may be exec:PATH for any\n"
+    "                      executable that speaks docs/backend-protocol.md\n"
+    "  --scenarios DIR     scenario folder (default: ./scenarios)\n"
+    "  --out DIR           report folder (default: ./results)\n"
+    "  --pki DIR           mock PKI, generated when absent (default: OUT/pki)\n"
+    "  --filter TEXT       run only cases whose group/name contains TEXT\n"
+    "  --timeout MS        each backend's deadline per case (default 10000)\n"
+    "  --jobs N            run N cases at once (default: the number of cores)\n"
+    "  --shard K/N         run only the K-th of N shards (1 <= K <= N): every case runs in\n"
+    "                      exactly one shard, so N CI jobs together run the whole suite\n"
+    "  --list              list the cases and exit\n"
+    "  --help              this text\n";
+
+static const char lint_usage[] =
+    "usage: tlsqual lint [--scenarios DIR] [--pki DIR]\n"
+    "Checks every scenario file (syntax, keys, values, unique names of at most 66\n"
+    "characters; with --pki, the certificate names) and prints file:line: problem.\n"
+    "Exit 0: all good; 2: a problem was found.\n";
+
+static const char *default_scenarios_dir(void)
 {
-    (void)argc, (void)argv;
-    fprintf(stderr, "tlsqual run: under construction\n");
-    return TQ_EXIT_FAILED;
+    return tq_fs_exists("scenarios") ? "scenarios" : TQ_SOURCE_DIR "/scenarios";
 }
 
+static int add_backends(struct run_options *o, char *arg)
+{
+    char *save = NULL;
+    for (char *name = strtok_r(arg, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
+        if (o->num_backends == MAX_BACKENDS) {
+            fprintf(stderr, "tlsqual run: at most %d backends\n", MAX_BACKENDS);
+            return TQ_EXIT_USAGE;
+        }
+        o->backends[o->num_backends++] = name;
+    }
+    return TQ_EXIT_OK;
+}
+
+static int parse_timeout(struct run_options *o, const char *arg)
+{
+    char *end;
+    long v = strtol(arg, &end, 10);
+    if (*arg == '\0' || *end != '\0' || v < 100 || v > 600000) {
+        fprintf(stderr, "tlsqual run: --timeout wants milliseconds from 100 to 600000, got '%s'\n",
+                arg);
+        return TQ_EXIT_USAGE;
+    }
+    o->timeout_ms = (int)v;
+    return TQ_EXIT_OK;
+}
+
+static int parse_jobs(struct run_options *o, const char *arg)
+{
+    char *end;
+    long v = strtol(arg, &end, 10);
+    if (*arg == '\0' || *end != '\0' || v < 1 || v > 64) {
+        fprintf(stderr, "tlsqual run: --jobs wants a number from 1 to 64, got '%s'\n", arg);
+        return TQ_EXIT_USAGE;
+    }
+    o->jobs = (int)v;
+    return TQ_EXIT_OK;
+}
+
+static int parse_shard(struct run_options *o, const char *arg)
+{
+    unsigned k = 0, n = 0;
+    char tail;
+    if (sscanf(arg, "%u/%u%c", &k, &n, &tail) != 2 || n == 0 || k == 0 || k > n) {
+        fprintf(stderr, "tlsqual run: --shard wants K/N with 1 <= K <= N, got '%s'\n", arg);
+        return TQ_EXIT_USAGE;
+    }
+    o->shard_index = k - 1;
+    o->shard_count = n;
+    return TQ_EXIT_OK;
+}
+
+static int parse_run_options(struct run_options *o, int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"backend", required_argument, NULL, 'b'}, {"scenarios", required_argument, NULL, 's'},
+        {"out", required_argument, NULL, 'o'},     {"pki", required_argument, NULL, 'p'},
+        {"filter", required_argument, NULL, 'f'},  {"timeout", required_argument, NULL, 't'},
+        {"list", no_argument, NULL, 'l'},          {"help", no_argument, NULL, 'h'},
+        {"jobs", required_argument, NULL, 'j'},    {"shard", required_argument, NULL, 'k'},
+        {NULL, 0, NULL, 0}};
+    *o = (struct run_options){.scenarios_dir = default_scenarios_dir(), .out_dir = "results",
+                              .timeout_ms = DEFAULT_TIMEOUT_MS,
+                              .jobs = (int)sysconf(_SC_NPROCESSORS_ONLN), .shard_count = 1};
+    optind = 1;
+    for (int c; (c = getopt_long(argc, argv, "", longopts, NULL)) != -1;) {
+        int rc = TQ_EXIT_OK;
+        switch (c) {
+        case 'b': rc = add_backends(o, optarg); break;
+        case 's': o->scenarios_dir = optarg; break;
+        case 'o': o->out_dir = optarg; break;
+        case 'p': o->pki_dir = optarg; break;
+        case 'f': o->filter = optarg; break;
+        case 't': rc = parse_timeout(o, optarg); break;
+        case 'j': rc = parse_jobs(o, optarg); break;
+        case 'k': rc = parse_shard(o, optarg); break;
+        case 'l': o->list = true; break;
+        case 'h': fputs(run_usage, stdout); return -1;
+        default: fputs(run_usage, stderr); return TQ_EXIT_USAGE;
+        }
+        if (rc != TQ_EXIT_OK)
+            return rc;
+    }
+    if (optind < argc) {
+        fprintf(stderr, "tlsqual run: unexpected argument '%s'\n%s", argv[optind], run_usage);
+        return TQ_EXIT_USAGE;
+    }
+    return TQ_EXIT_OK;
+}
+
+/* struct backend_set holds the probed backends of one run. */
+struct backend_set {
+    struct tq_backend *items[MAX_BACKENDS];
+    size_t num;
+};
+
+static void backend_set_cleanup(struct backend_set *set)
+{
+    for (size_t i = 0; i < set->num; i++)
+        tq_backend_free(set->items[i]);
+    set->num = 0;
+}
+
+static tq_status resolve_backend(struct tq_diag *diag, char *path, size_t path_len,
+                                 const char *dir, const char *name)
+{
+    if (strncmp(name, "exec:", 5) == 0) {
+        snprintf(path, path_len, "%s", name + 5);
+        return TQ_SUCCESS;
+    }
+    char file[256];
+    snprintf(file, sizeof(file), "tlsqual-backend-%s", name);
+    TQ_GUARD(tq_fs_join(diag, path, path_len, dir, file));
+    if (!tq_fs_exists(path))
+        return tq_diag_fail(diag, TQ_ERR_NOT_FOUND, path, 0, "no backend called '%s'", name);
+    return TQ_SUCCESS;
+}
+
+static tq_status probe_backends(struct tq_diag *diag, struct backend_set *set,
+                                const struct run_options *o)
+{
+    char self[PATH_MAX], dir[PATH_MAX], path[PATH_MAX];
+    char *found[MAX_BACKENDS];
+    size_t num_found = 0;
+    TQ_GUARD(tq_fs_self_dir(diag, self, sizeof(self)));
+    TQ_GUARD(tq_fs_join(diag, dir, sizeof(dir), self, "backends"));
+    if (o->num_backends == 0)
+        TQ_GUARD(tq_backend_discover(diag, found, MAX_BACKENDS, &num_found, dir));
+    size_t num = o->num_backends ? o->num_backends : num_found;
+    tq_status st = num ? TQ_SUCCESS
+                       : tq_diag_fail(diag, TQ_ERR_NOT_FOUND, dir, 0, "no backend found");
+    for (size_t i = 0; i < num && tq_ok(st); i++) {
+        const char *name = o->num_backends ? o->backends[i] : NULL;
+        if (name == NULL)
+            snprintf(path, sizeof(path), "%s", found[i]);
+        else
+            st = resolve_backend(diag, path, sizeof(path), dir, name);
+        if (tq_ok(st) && tq_ok(st = tq_backend_probe(diag, &set->items[set->num], path,
+                                                     name && strncmp(name, "exec:", 5) ? name
+                                                                                       : NULL)))
+            set->num++;
+    }
+    for (size_t i = 0; i < num_found; i++)
+        free(found[i]);
+    return st;
+}
+
+static void print_diag(const char *prefix, const struct tq_diag *diag)
+{
+    char line[2048];
+    tq_diag_format(line, sizeof(line), diag);
+    fprintf(stderr, "%s: %s\n", prefix, line);
+}
+
+static int list_cases(const struct tq_catalog *cat, const struct backend_set *set,
+                      const char *filter)
+{
+    for (size_t b = 0; b < set->num; b++)
+        for (size_t i = 0; i < cat->num; i++) {
+            char full[512];
+            snprintf(full, sizeof(full), "%s/%s", cat->groups[i], cat->items[i]->name);
+            if (filter == NULL || strstr(full, filter))
+                printf("%s %s\n", tq_backend_name(set->items[b]), full);
+        }
+    return TQ_EXIT_OK;
+}
+
+static void iso8601_now(char *out, size_t out_len)
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(out, out_len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static tq_status set_properties(struct tq_report *report, const struct backend_set *set,
+                                const struct tq_manifest *pki, const struct run_options *o)
+{
+    TQ_GUARD(tq_report_set_property(report, "tlsqual.version", TQ_VERSION));
+    TQ_GUARD(tq_report_set_property(report, "pki.generated_at", tq_manifest_generated_at(pki)));
+    TQ_GUARD(tq_report_set_property(report, "scenarios", o->scenarios_dir));
+    for (size_t i = 0; i < set->num; i++) {
+        char name[160];
+        snprintf(name, sizeof(name), "backend.%s.library", tq_backend_name(set->items[i]));
+        TQ_GUARD(tq_report_set_property(report, name, tq_backend_library(set->items[i])));
+    }
+    return TQ_SUCCESS;
+}
+
+static int summarize(const struct tq_report *report, const char *junit_path, double wall_ms)
+{
+    struct tq_report_counts n = tq_report_counts_for(report, NULL);
+    printf("\n%zu cases: %zu passed, %zu failed, %zu errors, %zu skipped in %.1f s; report: %s\n",
+           n.total, n.passed, n.failed, n.errors, n.skipped, wall_ms / 1000, junit_path);
+    printf("summary: %zu passed, %zu failed, %zu skipped\n", n.passed, n.failed + n.errors,
+           n.skipped);
+    if (n.total == n.skipped) {
+        fprintf(stderr, "tlsqual run: no case was executed: that is an error, not a pass\n");
+        return TQ_EXIT_FAILED;
+    }
+    return n.failed + n.errors ? TQ_EXIT_FAILED : TQ_EXIT_OK;
+}
+
+static tq_status prepare_pki(struct tq_diag *diag, struct tq_manifest **out,
+                             const struct run_options *o, char *pki_dir, size_t pki_dir_len)
+{
+    if (o->pki_dir)
+        snprintf(pki_dir, pki_dir_len, "%s", o->pki_dir);
+    else
+        TQ_GUARD(tq_fs_join(diag, pki_dir, pki_dir_len, o->out_dir, "pki"));
+    TQ_GUARD(tq_fs_mkdirs(diag, pki_dir, 0755));
+    struct tq_certs_options certs = {.quiet = true};
+    TQ_GUARD(tq_certs_generate(diag, pki_dir, &certs));
+    return tq_manifest_load(diag, out, pki_dir);
+}
+
+static int run_and_report(const struct run_options *o, const struct tq_catalog *cat,
+                          const struct backend_set *set)
+{
+    char pki_dir[PATH_MAX], junit_path[PATH_MAX], stamp[32], host[256] = "localhost";
+    struct tq_diag diag = {0};
+    struct tq_manifest *pki = NULL;
+    struct tq_report *report = NULL;
+    int rc = TQ_EXIT_FAILED;
+    if (!tq_ok(tq_fs_mkdirs(&diag, o->out_dir, 0755)) ||
+        !tq_ok(prepare_pki(&diag, &pki, o, pki_dir, sizeof(pki_dir))) ||
+        !tq_ok(tq_fs_join(&diag, junit_path, sizeof(junit_path), o->out_dir, "junit.xml"))) {
+        print_diag("tlsqual run", &diag);
+        return TQ_EXIT_USAGE;
+    }
+    if (tq_catalog_check_pki(cat, pki, stderr) > 0) {
+        tq_manifest_free(pki);
+        return TQ_EXIT_USAGE;
+    }
+    struct tq_runner_config cfg = {
+        .catalog = cat, .backends = set->items, .num_backends = set->num, .pki = pki,
+        .pki_dir = pki_dir, .out_dir = o->out_dir, .filter = o->filter,
+        .timeout_ms = o->timeout_ms, .jobs = o->jobs, .shard_index = o->shard_index,
+        .shard_count = o->shard_count, .console = stdout};
+    iso8601_now(stamp, sizeof(stamp));
+    gethostname(host, sizeof(host) - 1);
+    double start = tq_now_ms();
+    if (tq_ok(tq_report_new(&report)) && tq_ok(set_properties(report, set, pki, o)) &&
+        tq_ok(tq_runner_run(&diag, report, &cfg)) &&
+        tq_ok(tq_junit_write(&diag, junit_path, report, stamp, host)))
+        rc = summarize(report, junit_path, tq_now_ms() - start);
+    else
+        print_diag("tlsqual run", &diag);
+    tq_report_free(report);
+    tq_manifest_free(pki);
+    return rc;
+}
+
+/* see run_cli.h */
+int tq_run_cli(int argc, char **argv)
+{
+    struct run_options o;
+    int rc = parse_run_options(&o, argc, argv);
+    if (rc != TQ_EXIT_OK)
+        return rc < 0 ? TQ_EXIT_OK : rc;
+    signal(SIGPIPE, SIG_IGN);   /* a backend that dies before reading its case is one failure */
+    static struct tq_catalog cat;
+    size_t num_errors = 0;
+    if (!tq_ok(tq_catalog_load(&cat, &num_errors, o.scenarios_dir, stderr))) {
+        fprintf(stderr, "tlsqual run: %zu problem(s) in the scenarios; nothing was run\n",
+                num_errors);
+        tq_catalog_cleanup(&cat);
+        return TQ_EXIT_USAGE;
+    }
+    struct backend_set set = {.num = 0};
+    struct tq_diag diag = {0};
+    if (!tq_ok(probe_backends(&diag, &set, &o))) {
+        print_diag("tlsqual run", &diag);
+        rc = TQ_EXIT_USAGE;
+    } else {
+        rc = o.list ? list_cases(&cat, &set, o.filter) : run_and_report(&o, &cat, &set);
+    }
+    backend_set_cleanup(&set);
+    tq_catalog_cleanup(&cat);
+    return rc;
+}
+
+/* see run_cli.h */
 int tq_lint_cli(int argc, char **argv)
 {
-    (void)argc, (void)argv;
-    return TQ_EXIT_FAILED;
+    static const struct option longopts[] = {{"scenarios", required_argument, NULL, 's'},
+                                             {"pki", required_argument, NULL, 'p'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {NULL, 0, NULL, 0}};
+    const char *dir = default_scenarios_dir(), *pki_dir = NULL;
+    optind = 1;
+    for (int c; (c = getopt_long(argc, argv, "", longopts, NULL)) != -1;) {
+        if (c == 's')
+            dir = optarg;
+        else if (c == 'p')
+            pki_dir = optarg;
+        else {
+            fputs(lint_usage, c == 'h' ? stdout : stderr);
+            return c == 'h' ? TQ_EXIT_OK : TQ_EXIT_USAGE;
+        }
+    }
+    static struct tq_catalog cat;
+    size_t problems = 0;
+    (void)tq_ok(tq_catalog_load(&cat, &problems, dir, stderr));
+    struct tq_manifest *pki = NULL;
+    struct tq_diag diag = {0};
+    if (pki_dir && !tq_ok(tq_manifest_load(&diag, &pki, pki_dir))) {
+        print_diag("tlsqual lint", &diag);
+        problems++;
+    } else if (pki) {
+        problems += tq_catalog_check_pki(&cat, pki, stderr);
+    }
+    printf("tlsqual lint: %zu scenario(s), %zu problem(s)\n", cat.num, problems);
+    tq_manifest_free(pki);
+    tq_catalog_cleanup(&cat);
+    return problems ? TQ_EXIT_USAGE : TQ_EXIT_OK;
 }

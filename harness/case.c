@@ -1,0 +1,161 @@
+#include "case.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The trust store when a scenario names none: every root of the endpoint it talks to, as AWS
+ * asks of devices ("install all Amazon roots", aws-iot-facts.md section 3.2). */
+static const char *const ats_roots[] = {"ats-root-ca-1", "ats-root-ca-2", "ats-root-ca-3",
+                                        "ats-root-ca-4", NULL};
+static const char *const legacy_roots[] = {"legacy-root-ca-g5", NULL};
+
+static const char *const *default_trust(const struct tq_scenario *s)
+{
+    return s->broker.endpoint && strcmp(s->broker.endpoint, "legacy") == 0 ? legacy_roots
+                                                                          : ats_roots;
+}
+
+static tq_status need(struct tq_diag *diag, const struct tq_scenario *s,
+                      const struct tq_manifest *pki, const char *name)
+{
+    if (tq_manifest_find(pki, name) != NULL)
+        return TQ_SUCCESS;
+    return tq_diag_fail(diag, TQ_ERR_NOT_FOUND, s->path, 0,
+                        "scenario '%s' names certificate '%s', which the PKI in %s lacks",
+                        s->name, name, tq_manifest_dir(pki));
+}
+
+/* see case.h */
+tq_status tq_case_check_names(struct tq_diag *diag, const struct tq_scenario *s,
+                              const struct tq_manifest *pki)
+{
+    if (s->client.certificate)
+        TQ_GUARD(need(diag, s, pki, s->client.certificate));
+    for (size_t i = 0; i < s->client.trust.num; i++)
+        TQ_GUARD(need(diag, s, pki, s->client.trust.items[i]));
+    for (const char *const *root = default_trust(s); s->client.trust.num == 0 && *root; root++)
+        TQ_GUARD(need(diag, s, pki, *root));
+    return TQ_SUCCESS;
+}
+
+static json_t *string_list(const struct tq_strlist *l)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; i < l->num; i++)
+        json_array_append_new(arr, json_string(l->items[i]));
+    return arr;
+}
+
+static json_t *trust_paths(const struct tq_scenario *s, const struct tq_manifest *pki)
+{
+    json_t *arr = json_array();
+    for (const char *const *root = default_trust(s); s->client.trust.num == 0 && *root; root++)
+        json_array_append_new(arr, json_string(tq_manifest_find(pki, *root)->cert));
+    for (size_t i = 0; i < s->client.trust.num; i++)
+        json_array_append_new(arr,
+                              json_string(tq_manifest_find(pki, s->client.trust.items[i])->cert));
+    return arr;
+}
+
+static json_t *steps(const struct tq_mqtt_step *list, size_t num, bool with_payload)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; i < num; i++) {
+        json_t *step = json_pack("{s:s, s:I}", "topic", list[i].topic, "qos",
+                                 (json_int_t)list[i].qos);
+        if (with_payload)
+            json_object_set_new(step, "payload", json_string(list[i].payload ? list[i].payload
+                                                                             : ""));
+        json_array_append_new(arr, step);
+    }
+    return arr;
+}
+
+/* client_id derives a stable MQTT client ID from the scenario name when none is given: the
+ * name's letters and digits, at most 64 bytes (AWS IoT allows 128). */
+static void client_id(char *out, size_t out_len, const struct tq_scenario *s)
+{
+    if (s->client.mqtt.client_id) {
+        snprintf(out, out_len, "%s", s->client.mqtt.client_id);
+        return;
+    }
+    size_t n = 0;
+    n += (size_t)snprintf(out, out_len, "tq-");
+    for (const char *p = s->name; *p && n + 1 < out_len && n < 64; p++)
+        out[n++] = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ? *p : '-';
+    out[n] = '\0';
+}
+
+static json_t *mqtt_object(const struct tq_scenario *s)
+{
+    const struct tq_scenario_mqtt *m = &s->client.mqtt;
+    char id[80];
+    client_id(id, sizeof(id), s);
+    json_t *obj = json_pack("{s:s, s:o, s:o, s:I}", "client_id", id, "subscribe",
+                            steps(m->subscribe, m->num_subscribe, false), "publish",
+                            steps(m->publish, m->num_publish, true), "expect_messages",
+                            (json_int_t)m->expect_messages);
+    if (m->keep_alive > 0)
+        json_object_set_new(obj, "keep_alive", json_integer(m->keep_alive));
+    return obj;
+}
+
+static const char *server_name(const struct tq_scenario *s, const struct tq_manifest *pki)
+{
+    const char *type = s->broker.endpoint ? s->broker.endpoint : "ats";
+    if (s->client.server_name == NULL || strcmp(s->client.server_name, "endpoint") == 0)
+        return tq_manifest_endpoint(pki, type);
+    return s->client.server_name;
+}
+
+static void add_client_options(json_t *c, const struct tq_scenario *s,
+                               const struct tq_manifest *pki)
+{
+    const struct tq_scenario_client *cl = &s->client;
+    if (cl->certificate) {
+        const struct tq_artifact *a = tq_manifest_find(pki, cl->certificate);
+        json_object_set_new(c, "cert", json_string(a->cert));
+        json_object_set_new(c, "key", json_string(a->key));
+    }
+    if (cl->versions.min || cl->versions.max) {
+        json_t *v = json_object();
+        if (cl->versions.min)
+            json_object_set_new(v, "min", json_string(cl->versions.min));
+        if (cl->versions.max)
+            json_object_set_new(v, "max", json_string(cl->versions.max));
+        json_object_set_new(c, "versions", v);
+    }
+    if (cl->suites.num)
+        json_object_set_new(c, "suites", string_list(&cl->suites));
+    if (cl->alpn.num)
+        json_object_set_new(c, "alpn", string_list(&cl->alpn));
+    if (cl->mqtt.enabled)
+        json_object_set_new(c, "mqtt", mqtt_object(s));
+}
+
+/* see case.h */
+tq_status tq_case_build(struct tq_diag *diag, char **out_line, const struct tq_scenario *s,
+                        const struct tq_case_context *ctx)
+{
+    *out_line = NULL;
+    TQ_GUARD(tq_case_check_names(diag, s, ctx->pki));
+    const char *name = server_name(s, ctx->pki);
+    json_t *c = json_pack("{s:s, s:s, s:i, s:s?, s:b, s:o, s:i}", "id", s->name, "host",
+                          ctx->host, "port", ctx->port, "server_name", name, "send_sni",
+                          s->client.send_sni, "trust", trust_paths(s, ctx->pki), "timeout_ms",
+                          ctx->timeout_ms);
+    TQ_ENSURE(c != NULL, TQ_ERR_NOMEM);
+    add_client_options(c, s, ctx->pki);
+    char *text = json_dumps(c, JSON_COMPACT);
+    json_decref(c);
+    TQ_ENSURE(text != NULL, TQ_ERR_NOMEM);
+    size_t len = strlen(text);
+    *out_line = realloc(text, len + 2);
+    if (*out_line == NULL) {
+        free(text);
+        TQ_BAIL(TQ_ERR_NOMEM);
+    }
+    memcpy(*out_line + len, "\n", 2);
+    return TQ_SUCCESS;
+}

@@ -1,0 +1,28 @@
+/* case.h: turns a scenario into the case line a backend reads (docs/backend-protocol.md):
+ * artifact names become paths from the PKI manifest, "endpoint" becomes the endpoint's name. */
+#ifndef TQ_CASE_H
+#define TQ_CASE_H
+
+#include "manifest.h"
+#include "scenario.h"
+#include "status.h"
+
+struct tq_case_context {
+    const struct tq_manifest *pki;
+    const char *host;          /* the broker's listener */
+    int port;
+    int timeout_ms;            /* the backend's own deadline */
+};
+
+/* tq_case_build writes the case for `s` as one JSON line (ending in '\n') into a new string in
+ * `*out_line`, which the caller frees. Fails, naming the scenario file, when it refers to an
+ * artifact the PKI does not have. */
+TQ_MUST_USE tq_status tq_case_build(struct tq_diag *diag, char **out_line,
+                                    const struct tq_scenario *s,
+                                    const struct tq_case_context *ctx);
+
+/* tq_case_check_names checks that every artifact `s` names exists in `pki`; lint uses it. */
+TQ_MUST_USE tq_status tq_case_check_names(struct tq_diag *diag, const struct tq_scenario *s,
+                                          const struct tq_manifest *pki);
+
+#endif

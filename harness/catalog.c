@@ -1,0 +1,138 @@
+#include "catalog.h"
+
+#include <dirent.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "case.h"
+#include "fs.h"
+
+struct walk {
+    char *paths[TQ_CATALOG_MAX];
+    size_t num;
+};
+
+static bool is_yaml(const char *name)
+{
+    size_t n = strlen(name);
+    return n > 5 && strcmp(name + n - 5, ".yaml") == 0;
+}
+
+static tq_status walk_dir(struct tq_diag *diag, struct walk *w, const char *dir, int depth)
+{
+    if (depth > 8)
+        return tq_diag_fail(diag, TQ_ERR_LIMIT, dir, 0, "scenario folders nest too deep");
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return tq_diag_fail(diag, TQ_ERR_NOT_FOUND, dir, 0, "cannot open scenario folder");
+    tq_status st = TQ_SUCCESS;
+    for (struct dirent *e; tq_ok(st) && (e = readdir(d)) != NULL;) {
+        char path[PATH_MAX];
+        struct stat sb;
+        if (e->d_name[0] == '.' || !tq_ok(st = tq_fs_join(diag, path, sizeof(path), dir,
+                                                           e->d_name)))
+            continue;
+        if (stat(path, &sb) != 0)
+            continue;
+        if (S_ISDIR(sb.st_mode))
+            st = walk_dir(diag, w, path, depth + 1);
+        else if (is_yaml(e->d_name) && w->num == TQ_CATALOG_MAX)
+            st = tq_diag_fail(diag, TQ_ERR_LIMIT, dir, 0, "more than %d scenarios",
+                              TQ_CATALOG_MAX);
+        else if (is_yaml(e->d_name) && (w->paths[w->num++] = strdup(path)) == NULL)
+            st = TQ_STATUS(TQ_ERR_NOMEM);
+    }
+    closedir(d);
+    return st;
+}
+
+static int compare_paths(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static char *group_of(const char *root, const char *path)
+{
+    const char *rel = path + strlen(root);
+    while (*rel == '/')
+        rel++;
+    const char *slash = strchr(rel, '/');
+    return slash ? strndup(rel, (size_t)(slash - rel)) : strdup("default");
+}
+
+static void report(FILE *errors, const struct tq_diag *d)
+{
+    char line[2048];
+    tq_diag_format(line, sizeof(line), d);
+    fprintf(errors, "%s\n", line);
+}
+
+static size_t check_unique(const struct tq_catalog *c, FILE *errors)
+{
+    size_t problems = 0;
+    for (size_t i = 0; i < c->num; i++)
+        for (size_t k = 0; k < i; k++)
+            if (strcmp(c->items[i]->name, c->items[k]->name) == 0) {
+                fprintf(errors, "%s:%u: name '%s' is already used by %s:%u\n",
+                        c->items[i]->path, c->items[i]->name_line, c->items[i]->name,
+                        c->items[k]->path, c->items[k]->name_line);
+                problems++;
+            }
+    return problems;
+}
+
+/* see catalog.h */
+tq_status tq_catalog_load(struct tq_catalog *out, size_t *out_num_errors, const char *dir,
+                          FILE *errors)
+{
+    struct tq_diag diag = {0};
+    struct walk w = {.num = 0};
+    *out_num_errors = 0;
+    out->num = 0;
+    tq_status st = walk_dir(&diag, &w, dir, 0);
+    if (!tq_ok(st)) {
+        report(errors, &diag);
+        (*out_num_errors)++;
+    }
+    qsort(w.paths, w.num, sizeof(*w.paths), compare_paths);
+    for (size_t i = 0; i < w.num; i++) {
+        struct tq_scenario *s = NULL;
+        if (tq_ok(tq_scenario_load(&diag, &s, w.paths[i]))) {
+            out->groups[out->num] = group_of(dir, w.paths[i]);
+            out->items[out->num++] = s;
+        } else {
+            report(errors, &diag);
+            (*out_num_errors)++;
+        }
+        free(w.paths[i]);
+    }
+    *out_num_errors += check_unique(out, errors);
+    return *out_num_errors ? TQ_STATUS(TQ_ERR_PARSE) : TQ_SUCCESS;
+}
+
+/* see catalog.h */
+size_t tq_catalog_check_pki(const struct tq_catalog *c, const struct tq_manifest *pki,
+                            FILE *errors)
+{
+    size_t problems = 0;
+    for (size_t i = 0; i < c->num; i++) {
+        struct tq_diag diag = {0};
+        if (!tq_ok(tq_case_check_names(&diag, c->items[i], pki))) {
+            report(errors, &diag);
+            problems++;
+        }
+    }
+    return problems;
+}
+
+/* see catalog.h */
+void tq_catalog_cleanup(struct tq_catalog *c)
+{
+    for (size_t i = 0; i < c->num; i++) {
+        tq_scenario_free(c->items[i]);
+        free(c->groups[i]);
+    }
+    c->num = 0;
+}

@@ -1,0 +1,68 @@
+/* report.h: the results of one run, as every report writer sees them.
+ *
+ * A report is a list of case records in run order plus run-wide properties. It owns every
+ * string in it. Writers (junit.h, ...) only read it. */
+#ifndef TQ_REPORT_H
+#define TQ_REPORT_H
+
+#include <stddef.h>
+
+#include "status.h"
+
+/* A case starts as NOT_RUN and must be set to one of the other four. */
+enum tq_verdict {
+    TQ_VERDICT_NOT_RUN,   /* never set: reported as an error */
+    TQ_VERDICT_PASS,
+    TQ_VERDICT_FAIL,      /* ran, and the behaviour was wrong */
+    TQ_VERDICT_ERROR,     /* could not run: backend crashed, timed out, broke the protocol */
+    TQ_VERDICT_SKIP,      /* not applicable: the backend lacks a capability (reason says which) */
+};
+
+/* struct tq_case_record describes one case. A record given to tq_report_add is copied; a record
+ * returned by tq_report_at points at the report's own copies. */
+struct tq_case_record {
+    const char *name;           /* scenario name: unique within a backend */
+    const char *backend;        /* backend name: one JUnit testsuite each */
+    const char *group;          /* scenario folder, e.g. "client-certificate" */
+    const char *scenario_file;
+    enum tq_verdict verdict;
+    const char *message;        /* one line: why it failed, or the skip reason */
+    const char *details;        /* multi-line evidence: want/got, events, rerun command */
+    const char *stderr_text;    /* the backend's stderr, kept for failures */
+    double seconds;
+};
+
+struct tq_report;
+
+/* tq_report_new makes an empty report in `*out`. */
+TQ_MUST_USE tq_status tq_report_new(struct tq_report **out);
+
+/* tq_report_free releases `r`; NULL is a no-op. */
+void tq_report_free(struct tq_report *r);
+
+/* tq_report_add appends a copy of `record` (every string duplicated; NULL strings allowed). */
+TQ_MUST_USE tq_status tq_report_add(struct tq_report *r, const struct tq_case_record *record);
+
+/* tq_report_set_property records a run-wide name/value pair (backend versions, PKI, ...). */
+TQ_MUST_USE tq_status tq_report_set_property(struct tq_report *r, const char *name,
+                                             const char *value);
+
+size_t tq_report_count(const struct tq_report *r);
+const struct tq_case_record *tq_report_at(const struct tq_report *r, size_t i);
+size_t tq_report_property_count(const struct tq_report *r);
+/* tq_report_property returns the i-th property's name and sets `*out_value`. */
+const char *tq_report_property(const struct tq_report *r, size_t i, const char **out_value);
+
+/* tq_verdict_name returns "pass", "fail", "error", "skip" or "not_run". */
+const char *tq_verdict_name(enum tq_verdict v);
+
+/* struct tq_report_counts: totals over a report (or one backend of it). */
+struct tq_report_counts {
+    size_t total, passed, failed, errors, skipped;
+    double seconds;
+};
+
+/* tq_report_counts_for adds up the records of `backend` (NULL: all records). */
+struct tq_report_counts tq_report_counts_for(const struct tq_report *r, const char *backend);
+
+#endif

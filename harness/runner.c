@@ -1,0 +1,407 @@
+#include "runner.h"
+
+#include <jansson.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "case.h"
+#include "fs.h"
+#include "proc.h"
+#include "verdict.h"
+
+enum {
+    GRACE_MS = 5000,                 /* on top of the backend's own deadline */
+    BROKER_READY_MS = 15000,
+    MAX_BACKEND_OUTPUT = 1 << 20,
+    MAX_EVENTS_BYTES = 64 << 20,
+    READY_FD = 3,
+};
+
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+}
+
+enum { MAX_BROKERS = 32, MAX_BROKER_ARGS = 16 };
+
+struct broker {
+    struct tq_proc_child child;
+    char host[64];
+    int port;
+    char events_path[4096];
+    char key[1024];                   /* its options, joined: equal keys share the broker */
+};
+
+struct broker_pool {
+    struct broker items[MAX_BROKERS];
+    size_t num;
+};
+
+static void broker_key(char *out, size_t out_len, const char **args, size_t num_args)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < num_args && used < out_len; i++)
+        used += (size_t)snprintf(out + used, out_len - used, "%s%s", i ? " " : "", args[i]);
+}
+
+static tq_status broker_start(struct tq_diag *diag, struct broker *b, size_t index,
+                              const struct tq_runner_config *cfg, const char **extra,
+                              size_t num_extra)
+{
+    char self[4096], exe[4200], log_path[4096], ready[128], name[64], pki[4096];
+    TQ_GUARD(tq_fs_self_dir(diag, self, sizeof(self)));
+    TQ_GUARD(tq_fs_join(diag, exe, sizeof(exe), self, "tlsqual"));
+    snprintf(name, sizeof(name), "broker-%zu-events.jsonl", index);
+    TQ_GUARD(tq_fs_join(diag, b->events_path, sizeof(b->events_path), cfg->out_dir, name));
+    snprintf(name, sizeof(name), "broker-%zu.log", index);
+    TQ_GUARD(tq_fs_join(diag, log_path, sizeof(log_path), cfg->out_dir, name));
+    unlink(b->events_path); /* this run's events only: the broker appends */
+    snprintf(pki, sizeof(pki), "%s", cfg->pki_dir);
+    const char *argv[8 + MAX_BROKER_ARGS + 1] = {exe, "broker", "--pki", pki, "--listen",
+                                                "127.0.0.1:0", "--events", b->events_path,
+                                                "--ready-fd", "3"};
+    for (size_t i = 0; i < num_extra; i++)
+        argv[10 + i] = extra[i];
+    char *const *args = (char *const *)(void *)argv; /* posix_spawn's argv is not const */
+    tq_status st = tq_proc_start(diag, &b->child, args, log_path, READY_FD, ready, sizeof(ready),
+                                 BROKER_READY_MS);
+    if (!tq_ok(st))
+        return tq_diag_fail(diag, st.code, log_path, 0, "broker (%s) did not start: %s (see %s)",
+                            b->key[0] ? b->key : "default settings", diag->msg, log_path);
+    char *colon = strrchr(ready, ':');
+    if (colon == NULL || (b->port = atoi(colon + 1)) <= 0) {
+        int ignored;
+        tq_proc_stop(&b->child, 1000, &ignored);
+        return tq_diag_fail(diag, TQ_ERR_PROTOCOL, exe, 0,
+                            "broker's ready line '%s' is not HOST:PORT", ready);
+    }
+    snprintf(b->host, sizeof(b->host), "%.*s", (int)(colon - ready), ready);
+    return TQ_SUCCESS;
+}
+
+/* pool_get returns the broker for scenario `s`, starting it on first use. */
+static tq_status pool_get(struct tq_diag *diag, struct broker_pool *pool, const struct broker **out,
+                          const struct tq_runner_config *cfg, const struct tq_scenario *s)
+{
+    const char *args[MAX_BROKER_ARGS];
+    size_t num_args = tq_scenario_broker_args(&s->broker, args, MAX_BROKER_ARGS);
+    char key[1024];
+    broker_key(key, sizeof(key), args, num_args);
+    for (size_t i = 0; i < pool->num; i++)
+        if (strcmp(pool->items[i].key, key) == 0) {
+            *out = &pool->items[i];
+            return TQ_SUCCESS;
+        }
+    if (pool->num == MAX_BROKERS)
+        return tq_diag_fail(diag, TQ_ERR_LIMIT, s->path, 0,
+                            "more than %d distinct broker settings in one run", MAX_BROKERS);
+    struct broker *b = &pool->items[pool->num];
+    snprintf(b->key, sizeof(b->key), "%s", key);
+    TQ_GUARD(broker_start(diag, b, pool->num, cfg, args, num_args));
+    pool->num++;
+    *out = b;
+    return TQ_SUCCESS;
+}
+
+static void pool_stop(struct broker_pool *pool)
+{
+    for (size_t i = 0; i < pool->num; i++) {
+        int wait_status;
+        tq_proc_stop(&pool->items[i].child, 5000, &wait_status);
+    }
+    pool->num = 0;
+}
+
+static void append_text(struct tq_buf *out, const char *s)
+{
+    if (!tq_ok(tq_buf_append(out, s, strlen(s))))
+        return; /* the details are bounded; past the bound they are cut, and that is fine */
+}
+
+static bool peer_has_port(json_t *event, const char *suffix)
+{
+    const char *peer = json_string_value(json_object_get(event, "peer"));
+    size_t n = peer ? strlen(peer) : 0, k = strlen(suffix);
+    return n > k && strcmp(peer + n - k, suffix) == 0;
+}
+
+/* events_for_port appends to `out` every broker event whose peer is the client's local port. */
+static void events_for_port(struct tq_buf *out, const char *events_path, long port)
+{
+    char *text = NULL;
+    size_t len = 0;
+    struct tq_diag ignored;
+    if (port <= 0 || !tq_ok(tq_fs_read_all(&ignored, &text, &len, events_path, MAX_EVENTS_BYTES)))
+        return;
+    char suffix[32];
+    snprintf(suffix, sizeof(suffix), ":%ld", port);
+    char *save = NULL;
+    for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        json_t *event = json_loads(line, 0, NULL);
+        if (peer_has_port(event, suffix)) {
+            append_text(out, "  ");
+            append_text(out, line);
+            append_text(out, "\n");
+        }
+        json_decref(event);
+    }
+    free(text);
+}
+
+/* struct run_case is everything known about one case while it runs. */
+struct run_case {
+    const struct tq_runner_config *cfg;
+    const struct broker *broker;
+    const struct tq_scenario *scenario;
+    const struct tq_backend *backend;
+    struct tq_case_record record;
+    char message[2048];
+    struct tq_buf details;
+    char *stderr_text;         /* owned; the record points at it */
+};
+
+static void set_verdict(struct run_case *rc, enum tq_verdict v, const char *fmt, ...)
+    TQ_PRINTF(3, 4);
+
+static void set_verdict(struct run_case *rc, enum tq_verdict v, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(rc->message, sizeof(rc->message), fmt, ap);
+    va_end(ap);
+    rc->record.verdict = v;
+    rc->record.message = rc->message;
+}
+
+static void add_rerun_command(struct run_case *rc)
+{
+    append_text(&rc->details, "rerun: tlsqual run --backend ");
+    append_text(&rc->details, tq_backend_name(rc->backend));
+    append_text(&rc->details, " --filter '");
+    append_text(&rc->details, rc->scenario->name);
+    append_text(&rc->details, "'\n");
+}
+
+/* Exit codes of docs/backend-protocol.md that the runner treats specially. */
+enum { TQ_BACKEND_EXIT_UNIMPLEMENTED = 89 };
+
+/* last_line returns the last non-empty line of `len` bytes at `data` (at most 200 bytes). */
+static const char *last_line(const uint8_t *data, size_t len)
+{
+    static __thread char line[201];
+    size_t end = len;
+    while (end > 0 && (data[end - 1] == '\n' || data[end - 1] == '\r'))
+        end--;
+    size_t start = end;
+    while (start > 0 && data[start - 1] != '\n' && end - start < sizeof(line) - 1)
+        start--;
+    snprintf(line, sizeof(line), "%.*s", (int)(end - start), end ? (const char *)data + start : "");
+    return line[0] ? line : "no reason given";
+}
+
+static void judge_output(struct run_case *rc, const struct tq_proc_output *run)
+{
+    char how[160];
+    tq_proc_describe(how, sizeof(how), run, rc->cfg->timeout_ms + GRACE_MS);
+    if (run->timed_out)
+        return set_verdict(rc, TQ_VERDICT_ERROR, "timeout: backend %s", how);
+    if (run->exited && run->exit_code == TQ_BACKEND_EXIT_UNIMPLEMENTED)
+        return set_verdict(rc, TQ_VERDICT_SKIP, "backend cannot run this case: %s",
+                           last_line(run->err.data, run->err.len));
+    if (!run->exited || run->exit_code != 0)
+        return set_verdict(rc, TQ_VERDICT_ERROR, "backend_crashed: %s", how);
+    struct tq_diag diag = {0};
+    struct tq_result result;
+    if (!tq_ok(tq_result_parse(&diag, &result, (const char *)run->out.data, run->out.len)))
+        return set_verdict(rc, TQ_VERDICT_ERROR, "protocol_error: %s (backend %s)", diag.msg,
+                           how);
+    char why[1024];
+    enum tq_verdict v = tq_verdict_judge(&rc->scenario->expect, &result, why, sizeof(why));
+    set_verdict(rc, v, "%s", v == TQ_VERDICT_PASS ? "" : why);
+    append_text(&rc->details, "result: ");
+    if (!tq_ok(tq_buf_append(&rc->details, run->out.data, run->out.len)))
+        return;
+    append_text(&rc->details, "broker events for this connection:\n");
+    events_for_port(&rc->details, rc->broker->events_path, result.local_port);
+}
+
+static void run_backend(struct run_case *rc, const char *case_line)
+{
+    char exe[4096], flag[] = "--run";
+    snprintf(exe, sizeof(exe), "%s", tq_backend_path(rc->backend));
+    char *argv[] = {exe, flag, NULL};
+    struct tq_proc_output run;
+    struct tq_diag diag = {0};
+    append_text(&rc->details, "case: ");
+    append_text(&rc->details, case_line);
+    if (!tq_ok(tq_proc_run(&diag, &run, argv, case_line, strlen(case_line),
+                           rc->cfg->timeout_ms + GRACE_MS, MAX_BACKEND_OUTPUT)))
+        return set_verdict(rc, TQ_VERDICT_ERROR, "cannot start backend: %s", diag.msg);
+    rc->record.seconds = run.elapsed_ms / 1000.0;
+    judge_output(rc, &run);
+    if (run.err.len > 0 && tq_ok(tq_buf_u8(&run.err, '\0')))
+        rc->record.stderr_text = rc->stderr_text = strdup((const char *)run.err.data);
+    tq_proc_output_cleanup(&run);
+}
+
+static void run_one(struct run_case *rc)
+{
+    char reason[256];
+    if (interrupted)
+        return set_verdict(rc, TQ_VERDICT_ERROR, "interrupted: the run was stopped by a signal");
+    if (tq_backend_missing(rc->backend, rc->scenario, reason, sizeof(reason)))
+        return set_verdict(rc, TQ_VERDICT_SKIP, "%s", reason);
+    struct tq_case_context ctx = {rc->cfg->pki, rc->broker->host, rc->broker->port,
+                                  rc->cfg->timeout_ms};
+    struct tq_diag diag = {0};
+    char *line = NULL;
+    if (!tq_ok(tq_case_build(&diag, &line, rc->scenario, &ctx)))
+        return set_verdict(rc, TQ_VERDICT_ERROR, "cannot build the case: %s", diag.msg);
+    run_backend(rc, line);
+    free(line);
+    if (rc->record.verdict != TQ_VERDICT_PASS && rc->record.verdict != TQ_VERDICT_SKIP)
+        add_rerun_command(rc);
+}
+
+static void print_line(FILE *out, const struct tq_case_record *r)
+{
+    static const char *const labels[] = {"ERROR", "PASS ", "FAIL ", "ERROR", "SKIP "};
+    fprintf(out, "%s %-10s %s/%s (%.0f ms)%s%s\n", labels[r->verdict], r->backend, r->group,
+            r->name, r->seconds * 1000, r->message && r->message[0] ? ": " : "",
+            r->message ? r->message : "");
+    fflush(out);
+}
+
+/* struct plan is the expanded matrix: one slot per case that this run (and shard) executes. */
+struct slot {
+    size_t backend, scenario;
+    const struct broker *broker;
+    struct run_case rc;
+};
+
+struct plan {
+    const struct tq_runner_config *cfg;
+    struct slot *slots;
+    size_t num;
+    size_t next;                      /* the next slot a worker takes */
+    pthread_mutex_t lock;             /* guards `next` and the console */
+};
+
+static bool selected(const struct tq_runner_config *cfg, size_t i)
+{
+    char full[512];
+    snprintf(full, sizeof(full), "%s/%s", cfg->catalog->groups[i], cfg->catalog->items[i]->name);
+    return cfg->filter == NULL || strstr(full, cfg->filter) != NULL;
+}
+
+/* plan_build expands backend x scenario in order, keeps this shard's cases, and starts the
+ * brokers they need. */
+static tq_status plan_build(struct tq_diag *diag, struct plan *p, struct broker_pool *pool)
+{
+    const struct tq_runner_config *cfg = p->cfg;
+    size_t total = cfg->num_backends * cfg->catalog->num, index = 0;
+    p->slots = calloc(total ? total : 1, sizeof(*p->slots));
+    TQ_ENSURE(p->slots != NULL, TQ_ERR_NOMEM);
+    for (size_t b = 0; b < cfg->num_backends; b++)
+        for (size_t i = 0; i < cfg->catalog->num; i++) {
+            if (!selected(cfg, i) || index++ % cfg->shard_count != cfg->shard_index)
+                continue;
+            struct slot *slot = &p->slots[p->num++];
+            slot->backend = b;
+            slot->scenario = i;
+            TQ_GUARD(pool_get(diag, pool, &slot->broker, cfg, cfg->catalog->items[i]));
+        }
+    return TQ_SUCCESS;
+}
+
+static void run_slot(struct plan *p, struct slot *slot)
+{
+    const struct tq_runner_config *cfg = p->cfg;
+    struct run_case *rc = &slot->rc;
+    *rc = (struct run_case){.cfg = cfg, .broker = slot->broker,
+                            .scenario = cfg->catalog->items[slot->scenario],
+                            .backend = cfg->backends[slot->backend]};
+    tq_buf_init(&rc->details, 256 * 1024);
+    rc->record = (struct tq_case_record){
+        .name = rc->scenario->name, .backend = tq_backend_name(rc->backend),
+        .group = cfg->catalog->groups[slot->scenario], .scenario_file = rc->scenario->path};
+    run_one(rc);
+    if (rc->record.verdict != TQ_VERDICT_PASS && tq_ok(tq_buf_u8(&rc->details, '\0')))
+        rc->record.details = (const char *)rc->details.data;
+    pthread_mutex_lock(&p->lock);
+    print_line(cfg->console, &rc->record);
+    pthread_mutex_unlock(&p->lock);
+}
+
+static void *worker(void *arg)
+{
+    struct plan *p = arg;
+    for (;;) {
+        pthread_mutex_lock(&p->lock);
+        size_t i = p->next < p->num ? p->next++ : p->num;
+        pthread_mutex_unlock(&p->lock);
+        if (i == p->num)
+            return NULL;
+        run_slot(p, &p->slots[i]);
+    }
+}
+
+static void plan_execute(struct plan *p)
+{
+    pthread_t threads[64];
+    size_t num_threads = (size_t)(p->cfg->jobs < 1 ? 1 : p->cfg->jobs > 64 ? 64 : p->cfg->jobs);
+    size_t started = 0;
+    for (; started < num_threads; started++)
+        if (pthread_create(&threads[started], NULL, worker, p) != 0)
+            break;
+    if (started == 0)
+        worker(p); /* no thread could start: run them here, one at a time */
+    for (size_t i = 0; i < started; i++)
+        pthread_join(threads[i], NULL);
+}
+
+static tq_status plan_report(struct plan *p, struct tq_report *report)
+{
+    tq_status st = TQ_SUCCESS;
+    for (size_t i = 0; i < p->num; i++) {
+        struct run_case *rc = &p->slots[i].rc;
+        if (tq_ok(st))
+            st = tq_report_add(report, &rc->record);
+        free(rc->stderr_text);
+        tq_buf_cleanup(&rc->details);
+    }
+    return st;
+}
+
+/* see runner.h */
+tq_status tq_runner_run(struct tq_diag *diag, struct tq_report *report,
+                        const struct tq_runner_config *cfg)
+{
+    struct broker_pool pool = {.num = 0};
+    struct plan plan = {.cfg = cfg};
+    pthread_mutex_init(&plan.lock, NULL);
+    struct sigaction sa = {.sa_handler = on_signal}, old_int, old_term;
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    tq_status st = plan_build(diag, &plan, &pool);
+    if (tq_ok(st)) {
+        plan_execute(&plan);
+        st = plan_report(&plan, report);
+        if (!tq_ok(st))
+            st = tq_diag_fail(diag, st.code, NULL, 0, "cannot record a case: %s",
+                              tq_status_text(st.code));
+    }
+    pool_stop(&pool);
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    pthread_mutex_destroy(&plan.lock);
+    free(plan.slots);
+    return st;
+}

@@ -1,0 +1,111 @@
+/* scenario.h: one scenario file (format in docs/scenario-format.md), parsed and checked.
+ *
+ * A scenario says what the broker serves, what the client does, and what must come out. Every
+ * value keeps the line it came from, so a later check (lint, the runner) can still point at the
+ * file and line. Strings are owned by the scenario. */
+#ifndef TQ_SCENARIO_H
+#define TQ_SCENARIO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "status.h"
+
+/* The longest scenario name: Mbed TLS's rule for test descriptions (CI tracks cases by name). */
+#define TQ_SCENARIO_NAME_MAX 66
+/* Bounds on lists in a scenario; more is a parse error naming the bound. */
+#define TQ_SCENARIO_LIST_MAX 64
+#define TQ_SCENARIO_MQTT_MAX 8
+/* The largest scenario file read (bytes). */
+#define TQ_SCENARIO_FILE_MAX (256 * 1024)
+
+struct tq_strlist {
+    size_t num;
+    char *items[TQ_SCENARIO_LIST_MAX];
+};
+
+struct tq_mqtt_step {          /* one SUBSCRIBE or PUBLISH of the client */
+    char *topic;
+    long qos;
+    char *payload;             /* PUBLISH only */
+};
+
+/* struct tq_scenario_broker: broker settings. Each set member becomes the `tlsqual broker`
+ * option of the same name (underscores as dashes); scenarios with equal settings share one
+ * broker process. */
+struct tq_scenario_broker {
+    char *endpoint;            /* "ats" (default) or "legacy" */
+    char *refusal;             /* how a rejected client certificate is refused */
+    char *refusal_alert;       /* the alert for refusal "alert" */
+    char *qos2;                /* what a QoS 2 SUBSCRIBE gets */
+};
+
+/* tq_scenario_broker_args writes the `tlsqual broker` options for `b` into `argv` (pairs of
+ * "--option" and value, at most `max_args` pointers, borrowed from `b`) and returns how many. */
+size_t tq_scenario_broker_args(const struct tq_scenario_broker *b, const char **argv,
+                               size_t max_args);
+
+struct tq_scenario_versions {
+    char *min;                 /* "1.0" .. "1.3"; NULL: library default */
+    char *max;
+};
+
+struct tq_scenario_mqtt {
+    bool enabled;              /* the scenario has an `mqtt` section */
+    char *client_id;           /* NULL: derived from the case name */
+    long keep_alive;           /* 0: the protocol's default */
+    size_t num_subscribe;
+    struct tq_mqtt_step subscribe[TQ_SCENARIO_MQTT_MAX];
+    size_t num_publish;
+    struct tq_mqtt_step publish[TQ_SCENARIO_MQTT_MAX];
+    long expect_messages;
+};
+
+struct tq_scenario_client {
+    char *certificate;         /* artifact name; NULL: no client certificate */
+    struct tq_strlist trust;   /* artifact names of trusted roots */
+    char *server_name;         /* "endpoint" (default): the endpoint's host name; else literal */
+    bool send_sni;             /* default true */
+    struct tq_scenario_versions versions;
+    struct tq_strlist suites;  /* IANA names */
+    struct tq_strlist alpn;
+    struct tq_scenario_mqtt mqtt;
+};
+
+struct tq_scenario_expect {
+    struct tq_strlist outcome; /* accepted outcomes (alternatives); at least one */
+    long connack;              /* -1: not checked */
+    char *version;             /* NULL: not checked; else "TLSv1.2" ... */
+    char *suite;               /* NULL: not checked; else an IANA name */
+};
+
+struct tq_scenario {
+    char *path;
+    char *name;
+    char *spec;                /* the fact or RFC section it checks */
+    char *description;
+    struct tq_strlist tags;
+    struct tq_scenario_broker broker;
+    struct tq_scenario_client client;
+    struct tq_scenario_expect expect;
+    unsigned name_line;        /* for lint messages about the name */
+};
+
+/* tq_scenario_load parses the scenario file at `path` into a new scenario in `*out`. On
+ * success the caller owns `*out` (release with tq_scenario_free). On failure `*out` is NULL and
+ * `diag` names the file, the line and what was expected there. */
+TQ_MUST_USE tq_status tq_scenario_load(struct tq_diag *diag, struct tq_scenario **out,
+                                       const char *path);
+
+/* tq_scenario_parse is tq_scenario_load on text already in memory; `path` names it in errors. */
+TQ_MUST_USE tq_status tq_scenario_parse(struct tq_diag *diag, struct tq_scenario **out,
+                                        const char *path, const char *text, size_t text_len);
+
+/* tq_scenario_free releases `s`. NULL is a no-op. */
+void tq_scenario_free(struct tq_scenario *s);
+
+/* tq_outcome_known is true when `outcome` is a word of the canonical vocabulary of
+ * docs/backend-protocol.md (including "alert_received:<alert name>"). */
+bool tq_outcome_known(const char *outcome);
+
+#endif

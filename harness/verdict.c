@@ -1,0 +1,55 @@
+#include "verdict.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static void join(char *out, size_t out_len, const struct tq_strlist *l)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < l->num && used < out_len; i++)
+        used += (size_t)snprintf(out + used, out_len - used, "%s%s", i ? " or " : "",
+                                 l->items[i]);
+}
+
+static bool outcome_accepted(const struct tq_scenario_expect *e, const char *outcome)
+{
+    for (size_t i = 0; i < e->outcome.num; i++)
+        if (strcmp(e->outcome.items[i], outcome) == 0)
+            return true;
+    return false;
+}
+
+/* see verdict.h */
+enum tq_verdict tq_verdict_judge(const struct tq_scenario_expect *e, const struct tq_result *r,
+                                 char *why, size_t why_len)
+{
+    char want[512];
+    why[0] = '\0';
+    if (strcmp(r->outcome, "unsupported") == 0 && !outcome_accepted(e, "unsupported")) {
+        snprintf(why, why_len, "backend cannot run this case: %s",
+                 r->reason[0] ? r->reason : "no reason given");
+        return TQ_VERDICT_SKIP;
+    }
+    if (!outcome_accepted(e, r->outcome)) {
+        join(want, sizeof(want), &e->outcome);
+        snprintf(why, why_len, "want outcome %s, got %s%s%s", want, r->outcome,
+                 r->error[0] ? ": " : "", r->error);
+        return TQ_VERDICT_FAIL;
+    }
+    if (e->connack >= 0 && r->connack != e->connack) {
+        snprintf(why, why_len, "want CONNACK return code %ld, got %s%ld", e->connack,
+                 r->connack < 0 ? "none " : "", r->connack < 0 ? 0 : r->connack);
+        return TQ_VERDICT_FAIL;
+    }
+    if (e->version && strcmp(e->version, r->version) != 0) {
+        snprintf(why, why_len, "want version %s, got %s", e->version,
+                 r->version[0] ? r->version : "none");
+        return TQ_VERDICT_FAIL;
+    }
+    if (e->suite && strcmp(e->suite, r->suite) != 0) {
+        snprintf(why, why_len, "want suite %s, got %s", e->suite, r->suite[0] ? r->suite : "none");
+        return TQ_VERDICT_FAIL;
+    }
+    return TQ_VERDICT_PASS;
+}

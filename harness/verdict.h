@@ -1,0 +1,18 @@
+/* verdict.h: compares what a backend reported with what the scenario expects. */
+#ifndef TQ_VERDICT_H
+#define TQ_VERDICT_H
+
+#include <stddef.h>
+
+#include "report.h"
+#include "result.h"
+#include "scenario.h"
+
+/* tq_verdict_judge returns TQ_VERDICT_PASS when `r` meets every expectation of `e` (the outcome
+ * is one of the accepted alternatives; CONNACK, version and suite match where given), else
+ * TQ_VERDICT_FAIL with "want X, got Y" for the first mismatch in `why`. An outcome of
+ * "unsupported" is TQ_VERDICT_SKIP with the backend's reason. */
+enum tq_verdict tq_verdict_judge(const struct tq_scenario_expect *e, const struct tq_result *r,
+                                 char *why, size_t why_len);
+
+#endif

@@ -1,0 +1,148 @@
+/* Tests for harness/scenario.c: good files parse completely; every bad file fails with the
+ * file, the line and what was expected. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "scenario.h"
+
+static struct tq_scenario *parse_ok(const char *text)
+{
+    struct tq_diag diag = {0};
+    struct tq_scenario *s = NULL;
+    tq_status st = tq_scenario_parse(&diag, &s, "good.yaml", text, strlen(text));
+    cr_assert(tq_ok(st), "want success, got %s: %s (line %u)", tq_status_name(st.code), diag.msg,
+              diag.line);
+    return s;
+}
+
+Test(scenario, parses_every_section)
+{
+    struct tq_scenario *s = parse_ok("name: a device connects\n"
+                                     "spec: aws-iot-facts.md#4.3\n"
+                                     "tags: [smoke, x]\n"
+                                     "broker: {endpoint: legacy}\n"
+                                     "client:\n"
+                                     "  certificate: device-rsa-2048\n"
+                                     "  trust: ats-root-ca-1\n"
+                                     "  send_sni: false\n"
+                                     "  versions: {min: \"1.2\", max: \"1.3\"}\n"
+                                     "  suites: [TLS_AES_128_GCM_SHA256]\n"
+                                     "  mqtt:\n"
+                                     "    client_id: dev1\n"
+                                     "    publish: [{topic: a/b, qos: 1, payload: hi}]\n"
+                                     "expect: {outcome: [ok, closed_by_peer], connack: 0}\n");
+    cr_expect_str_eq(s->name, "a device connects");
+    cr_expect_eq(s->tags.num, 2);
+    cr_expect_str_eq(s->broker.endpoint, "legacy");
+    cr_expect_str_eq(s->client.trust.items[0], "ats-root-ca-1", "a lone scalar is a list of one");
+    cr_expect_not(s->client.send_sni);
+    cr_expect_str_eq(s->client.versions.max, "1.3");
+    cr_expect(s->client.mqtt.enabled);
+    cr_expect_eq(s->client.mqtt.num_publish, 1);
+    cr_expect_eq(s->client.mqtt.publish[0].qos, 1);
+    cr_expect_str_eq(s->client.mqtt.publish[0].payload, "hi");
+    cr_expect_eq(s->expect.outcome.num, 2);
+    cr_expect_eq(s->expect.connack, 0);
+    cr_expect_eq(s->name_line, 1);
+    tq_scenario_free(s);
+}
+
+Test(scenario, defaults_when_absent)
+{
+    struct tq_scenario *s = parse_ok("name: n\nspec: s\nexpect: {outcome: ok}\n");
+    cr_expect(s->client.send_sni);
+    cr_expect_eq(s->expect.connack, -1);
+    cr_expect_not(s->client.mqtt.enabled);
+    cr_expect_null(s->client.certificate);
+    tq_scenario_free(s);
+}
+
+struct bad_case {
+    const char *what;
+    const char *text;
+    unsigned line;
+    const char *msg_part;
+};
+
+static const struct bad_case bad_cases[] = {
+    {"missing expect", "name: n\nspec: s\n", 1, "missing required key 'expect'"},
+    {"missing name", "spec: s\nexpect: {outcome: ok}\n", 1, "missing required key 'name'"},
+    {"unknown key", "name: n\nspec: s\nexpect: {outcome: ok}\nclinet: {}\n", 4,
+     "unknown key 'clinet' in top level; valid keys: name, spec"},
+    {"unknown nested key", "name: n\nspec: s\nexpect: {outcome: ok}\nclient:\n  certficate: x\n",
+     5, "unknown key 'certficate' in client"},
+    {"unknown outcome", "name: n\nspec: s\nexpect:\n  outcome: [ok, expired]\n", 4,
+     "'outcome' must be an outcome of docs/backend-protocol.md"},
+    {"bad version", "name: n\nspec: s\nexpect: {outcome: ok}\nclient:\n  versions: {min: \"1.5\"}\n",
+     5, "'min' must be a TLS version: 1.0, 1.1, 1.2 or 1.3, got '1.5'"},
+    {"wrong type", "name: [a]\nspec: s\nexpect: {outcome: ok}\n", 1,
+     "'name' must be a string, got a list"},
+    {"qos 2", "name: n\nspec: s\nexpect: {outcome: ok}\nclient:\n  mqtt:\n"
+              "    publish: [{topic: t, qos: 2}]\n",
+     6, "'qos' must be 0 or 1"},
+    {"duplicate key", "name: n\nname: m\nspec: s\nexpect: {outcome: ok}\n", 2,
+     "key 'name' appears twice"},
+    {"invalid yaml", "name: n\nspec: [unclosed\nexpect: {outcome: ok}\n", 3, "invalid YAML"},
+    {"not a mapping", "- a\n- b\n", 1, "the top level must be a mapping, got a list"},
+    {"name too long",
+     "name: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n"
+     "spec: s\nexpect: {outcome: ok}\n",
+     1, "'name' must be 1 to 66 characters, got 67"},
+    {"bad integer", "name: n\nspec: s\nexpect: {outcome: ok, connack: zero}\n", 3,
+     "'connack' must be a CONNACK return code from 0 to 5, got 'zero'"},
+    {"empty file", "", 1, "empty file"},
+};
+
+Test(scenario, bad_files_name_file_and_line)
+{
+    for (size_t i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
+        const struct bad_case *c = &bad_cases[i];
+        struct tq_diag diag = {0};
+        struct tq_scenario *s = NULL;
+        tq_status st = tq_scenario_parse(&diag, &s, "bad.yaml", c->text, strlen(c->text));
+        cr_expect_not(tq_ok(st), "%s: want a failure", c->what);
+        cr_expect_null(s, "%s: no scenario on failure", c->what);
+        cr_expect_str_eq(diag.path, "bad.yaml", "%s", c->what);
+        cr_expect_eq(diag.line, c->line, "%s: want line %u, got %u (%s)", c->what, c->line,
+                     diag.line, diag.msg);
+        cr_expect(strstr(diag.msg, c->msg_part) != NULL, "%s: want message with '%s', got '%s'",
+                  c->what, c->msg_part, diag.msg);
+        tq_scenario_free(s);
+    }
+}
+
+Test(scenario, every_shipped_scenario_parses)
+{
+    static const char *const files[] = {
+        "/scenarios/smoke/registered-device-connects.yaml",
+        "/scenarios/versions/tls11-refused.yaml",
+        "/scenarios/client-certificate/unknown-ca-refused.yaml",
+    };
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        char path[1024];
+        snprintf(path, sizeof(path), "%s%s", TQ_SOURCE_DIR, files[i]);
+        struct tq_diag diag = {0};
+        struct tq_scenario *s = NULL;
+        cr_expect(tq_ok(tq_scenario_load(&diag, &s, path)), "%s: %s", path, diag.msg);
+        tq_scenario_free(s);
+    }
+}
+
+Test(scenario, missing_file_is_an_io_error)
+{
+    struct tq_diag diag = {0};
+    struct tq_scenario *s = NULL;
+    tq_status st = tq_scenario_load(&diag, &s, "/nonexistent/x.yaml");
+    cr_expect_eq(st.code, TQ_ERR_IO);
+    cr_expect_str_eq(diag.path, "/nonexistent/x.yaml");
+}
+
+Test(outcome, vocabulary)
+{
+    cr_expect(tq_outcome_known("ok"));
+    cr_expect(tq_outcome_known("alert_received:protocol_version"));
+    cr_expect_not(tq_outcome_known("alert_received:nonsense"));
+    cr_expect_not(tq_outcome_known("alert_received:"));
+    cr_expect_not(tq_outcome_known("OK"));
+}
