@@ -9,6 +9,7 @@
 #include <stdbool.h>
 
 #include "status.h"
+#include "tls.h"
 
 /* What to do with a SUBSCRIBE requesting QoS 2 (aws-iot-facts.md §6: "If QoS 2 is requested,
  * the message broker doesn't send a PUBACK or SUBACK"). */
@@ -35,6 +36,7 @@ struct tq_broker_config {
     unsigned handshake_timeout_s;     /* also bounds the wait for CONNECT after the handshake */
     enum tq_qos2_mode qos2;
     enum tq_refusal_style refusal;
+    enum tq_sni_mode sni;
     const char *refusal_alert;        /* alert name for TQ_REFUSE_ALERT */
 };
 

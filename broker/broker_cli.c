@@ -25,6 +25,9 @@ struct choice {
 
 static const struct choice qos2_choices[] = {
     {"ignore", TQ_QOS2_IGNORE}, {"grant1", TQ_QOS2_GRANT1}, {"reject", TQ_QOS2_REJECT}, {0}};
+static const struct choice sni_choices[] = {
+    {"optional", TQ_SNI_OPTIONAL}, {"required", TQ_SNI_REQUIRED}, {"endpoint", TQ_SNI_ENDPOINT},
+    {0}};
 static const struct choice refusal_choices[] = {
     {"alert", TQ_REFUSE_ALERT}, {"close", TQ_REFUSE_CLOSE},
     {"after-connect", TQ_REFUSE_AFTER_CONNECT}, {0}};
@@ -63,6 +66,8 @@ static const struct option_spec option_specs[] = {
     {"refusal-alert", OPT_STRING, CFG(refusal_alert), NULL, "ALERT",
      "alert for --refusal alert: certificate_unknown (default), bad_certificate, "
      "certificate_revoked, handshake_failure"},
+    {"sni", OPT_CHOICE, CFG(sni), sni_choices, "MODE",
+     "optional (default), required, endpoint (required and equal to the ATS endpoint name)"},
 };
 
 static void usage(FILE *out)

@@ -23,6 +23,7 @@ enum {
     TQ_BROKER_KEEPALIVE_MIN_S = 30,       /* "Values below 30 s are treated as 30" */
     TQ_BROKER_KEEPALIVE_MAX_S = 1200,     /* "The maximum and default is 1200 s" */
     TQ_BROKER_CLOSE_GRACE_MS = 2000,      /* how long a closing connection may flush */
+    TQ_BROKER_MAX_OUTPUT = 4 << 20,       /* unsent bytes before a slow reader is dropped */
 };
 
 struct tq_session;
@@ -82,7 +83,8 @@ void tq__session_free(struct tq_session *s);
 /* tq__session_emit writes event `event` for `s` (its conn and peer) with `fields` (stolen). */
 void tq__session_emit(struct tq_session *s, const char *event, json_t *fields);
 
-/* tq__session_send appends one whole packet, already encoded in `buf`, to the output. */
+/* tq__session_send appends one whole packet, already encoded in `buf`, to the output. A client
+ * with more than TQ_BROKER_MAX_OUTPUT bytes unsent is closed instead ("output_overflow"). */
 void tq__session_send(struct tq_session *s, const struct tq_buf *buf);
 
 /* tq__session_arm sets the session's single deadline to `ms` milliseconds from now. */

@@ -49,6 +49,26 @@ void tq_events_close(struct tq_events *ev)
 }
 
 /* see events.h */
+json_t *tq_events_text(const void *data, size_t len)
+{
+    const unsigned char *p = data;
+    char *text = malloc(4 * len + 1);
+    if (text == NULL)
+        return NULL;
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (p[i] >= 0x20 && p[i] < 0x7f && p[i] != '\\')
+            text[n++] = (char)p[i];
+        else
+            n += (size_t)snprintf(text + n, 5, "\\x%02x", p[i]);
+    }
+    text[n] = '\0';
+    json_t *out = json_stringn(text, n);
+    free(text);
+    return out;
+}
+
+/* see events.h */
 void tq_events_timestamp(char *out, size_t out_len)
 {
     struct timespec now;

@@ -32,6 +32,11 @@ void tq_events_emit(struct tq_events *ev, const char *event, unsigned long conn,
 /* tq_events_failed is true once any line could not be written completely. */
 bool tq_events_failed(const struct tq_events *ev);
 
+/* tq_events_text returns a new JSON string for `len` untrusted bytes (an SNI, an ALPN name):
+ * printable ASCII is kept, every other byte and the backslash are written as \xNN, so the
+ * event is always valid JSON and shows exactly what the peer sent. NULL only without memory. */
+json_t *tq_events_text(const void *data, size_t len);
+
 /* tq_events_timestamp writes the current time as "2026-11-23T21:00:00.123Z" into `out`
  * (at least 32 bytes). */
 void tq_events_timestamp(char *out, size_t out_len);

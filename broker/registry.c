@@ -154,6 +154,18 @@ const struct tq_registry_entry *tq_registry_ca(const struct tq_registry *reg, si
 }
 
 /* see registry.h */
+size_t tq_registry_num_certificates(const struct tq_registry *reg)
+{
+    return reg->num_certs;
+}
+
+/* see registry.h */
+const struct tq_registry_entry *tq_registry_certificate(const struct tq_registry *reg, size_t i)
+{
+    return i < reg->num_certs ? &reg->certs[i] : NULL;
+}
+
+/* see registry.h */
 const struct tq_registry_entry *tq_registry_find(const struct tq_registry *reg, const char *id)
 {
     for (size_t i = 0; i < reg->num_certs; i++)

@@ -37,6 +37,11 @@ void tq_registry_free(struct tq_registry *reg);
 size_t tq_registry_num_cas(const struct tq_registry *reg);
 const struct tq_registry_entry *tq_registry_ca(const struct tq_registry *reg, size_t i);
 
+/* tq_registry_num_certificates and tq_registry_certificate enumerate the "certificates"
+ * entries in file order. */
+size_t tq_registry_num_certificates(const struct tq_registry *reg);
+const struct tq_registry_entry *tq_registry_certificate(const struct tq_registry *reg, size_t i);
+
 /* tq_registry_find returns the "certificates" entry whose id is `id`, or NULL. */
 const struct tq_registry_entry *tq_registry_find(const struct tq_registry *reg, const char *id);
 

@@ -118,11 +118,21 @@ static tq_status bind_listener(struct tq_diag *diag, struct tq_broker *b)
     return TQ_SUCCESS;
 }
 
+static const char *sni_mode_name(enum tq_sni_mode mode)
+{
+    static const char *const names[] = {
+        [TQ_SNI_OPTIONAL] = "optional", [TQ_SNI_REQUIRED] = "required",
+        [TQ_SNI_ENDPOINT] = "endpoint"};
+    return names[mode];
+}
+
 static tq_status announce(struct tq_diag *diag, struct tq_broker *b)
 {
     tq_events_emit(b->events, "broker_started", 0, "", json_pack(
-        "{s:s, s:s, s:s, s:s, s:i}", "listener", b->listen_addr, "endpoint", b->cfg->endpoint,
-        "policy", b->tls.policy->id, "pki", tq_manifest_dir(b->manifest), "pid", (int)getpid()));
+        "{s:s, s:s, s:s?, s:s, s:s, s:s, s:i}", "listener", b->listen_addr, "endpoint",
+        b->cfg->endpoint, "endpoint_host", b->tls.endpoint_host, "policy", b->tls.policy->id,
+        "sni", sni_mode_name(b->cfg->sni), "pki", tq_manifest_dir(b->manifest), "pid",
+        (int)getpid()));
     if (b->cfg->ready_fd < 0)
         return TQ_SUCCESS;
     char line[80];
@@ -151,6 +161,8 @@ static tq_status load_pki(struct tq_diag *diag, struct tq_broker *b)
     b->tls = (struct tq_tls_settings){
         .endpoint = b->cfg->endpoint,
         .policy = tq_policy_find(b->cfg->policy),
+        .sni_mode = b->cfg->sni,
+        .endpoint_host = tq_manifest_endpoint(b->manifest, b->cfg->endpoint),
         .registry = b->registry,
         .refuse_in_handshake = b->cfg->refusal == TQ_REFUSE_ALERT,
         .refusal_alert = tq_tls_refusal_alert_code(b->cfg->refusal_alert),

@@ -34,6 +34,11 @@ static long elapsed_ms(const struct timespec *since)
     return (now.tv_sec - since->tv_sec) * 1000L + (now.tv_nsec - since->tv_nsec) / 1000000L;
 }
 
+static json_t *text_or_null(const void *p, size_t len)
+{
+    return p != NULL ? tq_events_text(p, len) : json_null();
+}
+
 static json_t *alert_or_null(int code)
 {
     return code < 0 ? json_null() : json_string(tq_tls_alert_name(code));
@@ -45,9 +50,19 @@ void tq__session_emit(struct tq_session *s, const char *event, json_t *fields)
     tq_events_emit(s->broker->events, event, s->conn, s->peer, fields);
 }
 
+/* emit_hello writes the pending client_hello event, if any (at most once per connection). */
+static void emit_hello(struct tq_session *s)
+{
+    if (s->tls.hello == NULL)
+        return;
+    tq__session_emit(s, "client_hello", s->tls.hello);
+    s->tls.hello = NULL;
+}
+
 /* see broker_internal.h */
 void tq__session_free(struct tq_session *s)
 {
+    emit_hello(s);
     BIO *rbio = SSL_get_rbio(s->ssl), *wbio = SSL_get_wbio(s->ssl);
     tq__session_emit(s, "connection_closed", json_pack(
         "{s:s, s:s?, s:I, s:I, s:I, s:o, s:o}", "reason", s->close_reason ? s->close_reason :
@@ -92,8 +107,14 @@ void tq__session_close(struct tq_session *s, const char *reason, const char *det
 /* see broker_internal.h */
 void tq__session_send(struct tq_session *s, const struct tq_buf *buf)
 {
-    if (s->state != TQ_SESSION_CLOSING || buf->len == 0)
-        bufferevent_write(s->bev, buf->data, buf->len);
+    if (s->state == TQ_SESSION_CLOSING)
+        return;
+    if (evbuffer_get_length(bufferevent_get_output(s->bev)) + buf->len > TQ_BROKER_MAX_OUTPUT) {
+        tq__session_close(s, "output_overflow", "the client does not read what it is sent",
+                          false);
+        return;
+    }
+    bufferevent_write(s->bev, buf->data, buf->len);
 }
 
 static void on_timer(evutil_socket_t fd, short what, void *arg)
@@ -152,11 +173,26 @@ static void certificate_rejected(struct tq_session *s, const char *reason)
         "verify_error", s->tls.verify_error));
 }
 
+static void sni_rejected(struct tq_session *s)
+{
+    const char *sni = SSL_get_servername(s->ssl, TLSEXT_NAMETYPE_host_name);
+    tq__session_emit(s, "sni_rejected", json_pack(
+        "{s:s, s:o, s:s?}", "reason", s->tls.sni_refusal,
+        "sni", text_or_null(sni, sni ? strlen(sni) : 0),
+        "expected", s->broker->tls.endpoint_host));
+}
+
 static void on_error(struct tq_session *s, short what)
 {
+    emit_hello(s);
     char detail[256];
     bool no_cert;
     tls_failure(s, detail, sizeof(detail), &no_cert);
+    if (s->state == TQ_SESSION_HANDSHAKE && s->tls.sni_refusal != NULL) {
+        sni_rejected(s);
+        tq__session_close(s, "sni_refused", detail, false);
+        return;
+    }
     if (s->state == TQ_SESSION_HANDSHAKE) {
         if (s->tls.refusal != NULL || no_cert)
             certificate_rejected(s, no_cert ? "missing" : s->tls.refusal);
@@ -256,13 +292,12 @@ static void emit_established(struct tq_session *s)
     const unsigned char *alpn = NULL;
     unsigned alpn_len = 0;
     SSL_get0_alpn_selected(s->ssl, &alpn, &alpn_len);
-    char alpn_str[256];
-    snprintf(alpn_str, sizeof(alpn_str), "%.*s", (int)alpn_len, alpn ? (const char *)alpn : "");
+    const char *sni = SSL_get_servername(s->ssl, TLSEXT_NAMETYPE_host_name);
     tq__session_emit(s, "tls_established", json_pack(
-        "{s:s, s:s, s:s?, s:s?, s:s?, s:s?}", "version", SSL_get_version(s->ssl),
+        "{s:s, s:s, s:o, s:o, s:s?, s:s?}", "version", SSL_get_version(s->ssl),
         "suite", SSL_CIPHER_standard_name(SSL_get_current_cipher(s->ssl)),
-        "sni", SSL_get_servername(s->ssl, TLSEXT_NAMETYPE_host_name),
-        "alpn", alpn_len ? alpn_str : NULL,
+        "sni", text_or_null(sni, sni ? strlen(sni) : 0),
+        "alpn", text_or_null(alpn_len ? alpn : NULL, alpn_len),
         "client_cert_id", s->tls.cert_id[0] ? s->tls.cert_id : NULL,
         "client_subject", s->tls.subject[0] ? s->tls.subject : NULL));
 }
@@ -270,6 +305,7 @@ static void emit_established(struct tq_session *s)
 /* see broker_internal.h */
 void tq__session_established(struct tq_session *s)
 {
+    emit_hello(s);
     emit_established(s);
     s->state = TQ_SESSION_AWAIT_CONNECT;
     if (s->tls.refusal != NULL) {

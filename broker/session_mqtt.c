@@ -159,8 +159,8 @@ static int grant(const struct tq_session *s, uint8_t requested)
     return requested < 2 ? requested : qos2_grants[s->broker->cfg->qos2];
 }
 
-static json_t *subscribe_event(const struct tq_mqtt_subscribe *sub, const struct tq_mqtt_suback *ack,
-                               bool acked)
+static json_t *subscribe_event(const struct tq_mqtt_subscribe *sub,
+                               const struct tq_mqtt_suback *ack, bool acked)
 {
     json_t *filters = json_array();
     for (size_t i = 0; i < sub->num_filters; i++)

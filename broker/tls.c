@@ -6,8 +6,10 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 #include <string.h>
+#include <strings.h>
 
 #include "bytes.h"
+#include "hello.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -148,7 +150,12 @@ static int verify_cb(int preverify_ok, X509_STORE_CTX *store)
     }
     if (X509_STORE_CTX_get_error_depth(store) != 0)
         return 1;
-    peer->refusal = tq_registry_refusal(tq_registry_find(settings->registry, peer->cert_id));
+    const struct tq_registry_entry *entry = tq_registry_find(settings->registry, peer->cert_id);
+    peer->refusal = tq_registry_refusal(entry);
+    /* API Certificate.certificateMode SNI_ONLY: devices "must send the SNI extension" (§2.2). */
+    if (peer->refusal == NULL && entry->mode != NULL && strcmp(entry->mode, "SNI_ONLY") == 0 &&
+        SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name) == NULL)
+        peer->refusal = "sni_required";
     if (peer->refusal == NULL || !settings->refuse_in_handshake)
         return 1;
     X509_STORE_CTX_set_error(store, refusal_x509_error(settings->refusal_alert));
@@ -165,6 +172,22 @@ static void info_cb(const SSL *ssl, int where, int ret)
         *slot = ret & 0xff;
 }
 
+/* msg_cb keeps a summary of the first ClientHello, read from the raw handshake message so that
+ * every extension is seen in wire order. */
+static void msg_cb(int write_p, int version, int content_type, const void *buf, size_t len,
+                   SSL *ssl, void *arg)
+{
+    (void)version, (void)arg;
+    const uint8_t *msg = buf;
+    struct tq_tls_peer *peer = SSL_get_app_data(ssl);
+    if (write_p || content_type != SSL3_RT_HANDSHAKE || len == 0 ||
+        msg[0] != SSL3_MT_CLIENT_HELLO || peer == NULL || peer->hello != NULL)
+        return;
+    struct tq_diag diag = {0};
+    if (!tq_ok(tq_hello_summarize(&diag, &peer->hello, ssl, msg, len)))
+        peer->hello = json_pack("{s:s}", "malformed", diag.msg);
+}
+
 /* aws-iot-facts.md §2.1: "x-amzn-mqtt-ca" selects MQTT with X.509 client certificates. The
  * other protocols of that table are not served here, so they are not acknowledged. */
 static int alpn_cb(SSL *ssl, const unsigned char **out, unsigned char *out_len,
@@ -177,6 +200,30 @@ static int alpn_cb(SSL *ssl, const unsigned char **out, unsigned char *out_len,
         OPENSSL_NPN_NEGOTIATED)
         return SSL_TLSEXT_ERR_NOACK;
     *out = selected;
+    return SSL_TLSEXT_ERR_OK;
+}
+
+/* Which alert a bad SNI gets is not documented (aws-iot-facts.md §2.2). A missing one gets
+ * missing_extension (RFC 8446 section 9.2), a wrong one unrecognized_name (RFC 6066 section 3). */
+static int servername_cb(SSL *ssl, int *alert, void *arg)
+{
+    (void)arg;
+    const struct tq_tls_settings *settings = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
+    struct tq_tls_peer *peer = SSL_get_app_data(ssl);
+    const char *sni = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+    if (settings->sni_mode == TQ_SNI_OPTIONAL)
+        return SSL_TLSEXT_ERR_OK;
+    if (sni == NULL) {
+        peer->sni_refusal = "missing";
+        *alert = SSL_AD_MISSING_EXTENSION;
+        return SSL_TLSEXT_ERR_ALERT_FATAL;
+    }
+    if (settings->sni_mode == TQ_SNI_ENDPOINT &&
+        (settings->endpoint_host == NULL || strcasecmp(sni, settings->endpoint_host) != 0)) {
+        peer->sni_refusal = "mismatch";
+        *alert = SSL_AD_UNRECOGNIZED_NAME;
+        return SSL_TLSEXT_ERR_ALERT_FATAL;
+    }
     return SSL_TLSEXT_ERR_OK;
 }
 
@@ -237,6 +284,22 @@ static tq_status load_device_cas(struct tq_diag *diag, SSL_CTX *ctx, const struc
     return TQ_SUCCESS;
 }
 
+/* A certificate registered without a CA (mode SNI_ONLY) is trusted as itself: it joins the
+ * store, and X509_V_FLAG_PARTIAL_CHAIN lets a stored leaf end a chain. Only registry CAs and
+ * such certificates are in the store, so nothing else becomes trusted. */
+static tq_status load_sni_only(struct tq_diag *diag, SSL_CTX *ctx, const struct tq_registry *r)
+{
+    for (size_t i = 0; i < tq_registry_num_certificates(r); i++) {
+        const struct tq_registry_entry *e = tq_registry_certificate(r, i);
+        if (e->mode == NULL || strcmp(e->mode, "SNI_ONLY") != 0)
+            continue;
+        if (SSL_CTX_load_verify_locations(ctx, e->cert, NULL) != 1)
+            return openssl_fail(diag, e->cert, "cannot load SNI_ONLY certificate");
+    }
+    X509_STORE_set_flags(SSL_CTX_get_cert_store(ctx), X509_V_FLAG_PARTIAL_CHAIN);
+    return TQ_SUCCESS;
+}
+
 static tq_status apply_policy(struct tq_diag *diag, SSL_CTX *ctx, const struct tq_policy *p)
 {
     char tls12[1024], tls13[256];
@@ -264,10 +327,13 @@ static tq_status configure(struct tq_diag *diag, SSL_CTX *ctx, const struct tq_m
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
     SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, verify_cb);
     SSL_CTX_set_info_callback(ctx, info_cb);
+    SSL_CTX_set_msg_callback(ctx, msg_cb);
     SSL_CTX_set_alpn_select_cb(ctx, alpn_cb, NULL);
+    SSL_CTX_set_tlsext_servername_callback(ctx, servername_cb);
     SSL_CTX_set_app_data(ctx, settings);
     TQ_GUARD(load_chains(diag, ctx, m, settings->endpoint));
-    return load_device_cas(diag, ctx, settings->registry);
+    TQ_GUARD(load_device_cas(diag, ctx, settings->registry));
+    return load_sni_only(diag, ctx, settings->registry);
 }
 
 /* see tls.h */

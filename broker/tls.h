@@ -8,6 +8,7 @@
 #ifndef TQ_BROKER_TLS_H
 #define TQ_BROKER_TLS_H
 
+#include <jansson.h>
 #include <openssl/ssl.h>
 #include <stdbool.h>
 
@@ -16,11 +17,21 @@
 #include "registry.h"
 #include "status.h"
 
+/* How the server treats SNI (aws-iot-facts.md §2.2: the sources conflict, so all three). */
+enum tq_sni_mode {
+    TQ_SNI_OPTIONAL,    /* DEFAULT-mode certificates: "not required but highly recommended" */
+    TQ_SNI_REQUIRED,    /* "Connection attempts that don't include the SNI are refused" */
+    TQ_SNI_ENDPOINT,    /* required and equal to the endpoint name: "incorrect or invalid
+                         * host_name ... will fail" */
+};
+
 /* struct tq_tls_settings configures tq_tls_server_new. The SSL_CTX keeps a pointer to it: it
  * must outlive the SSL_CTX and every SSL made from it. */
 struct tq_tls_settings {
     const char *endpoint;              /* "ats": selects the server chains */
     const struct tq_policy *policy;    /* TLS versions and suites (policy.h) */
+    enum tq_sni_mode sni_mode;
+    const char *endpoint_host;         /* the name TQ_SNI_ENDPOINT wants; NULL: none known */
     const struct tq_registry *registry;
     /* true: a client certificate the registry refuses fails the handshake with a fatal
      * `refusal_alert` (aws-iot-facts.md §4.7, "alert in handshake"). false: the handshake
@@ -43,22 +54,28 @@ struct tq_tls_peer {
                               * (tq_registry_refusal) or a chain one ("unknown_ca", "expired",
                               * "not_yet_valid", "invalid") */
     int verify_error;        /* X509_V_ERR_* of a chain failure, 0 otherwise */
+    const char *sni_refusal; /* NULL, "missing" or "mismatch": the SNI mode refused the hello */
     int alert_sent;
     int alert_received;
+    json_t *hello;           /* the first ClientHello's summary (hello.h), owned; NULL once
+                              * taken. A malformed hello gives {"malformed": "..."} */
 };
 
 /* tq_tls_server_new builds the server SSL_CTX in `*out`: the versions and suites of the security
  * policy (every policy refuses TLS 1.0/1.1: OpenSSL answers with the protocol_version alert),
  * no session tickets (aws-iot-facts.md §1.4), the endpoint's server chains from the manifest
  * (RSA always; ECDSA too when the PKI has it, so ECDSA suites get the EC chain), a required client
- * certificate verified against the registry's device CAs, and ALPN x-amzn-mqtt-ca when offered.
+ * certificate verified against the registry's device CAs (and, as their own trust anchors, the
+ * certificates registered without a CA: mode SNI_ONLY, which must then send SNI), the SNI mode,
+ * and ALPN x-amzn-mqtt-ca when offered.
  * On failure `*out` is NULL and `diag` names the artifact or file. The caller frees `*out` with
  * SSL_CTX_free. */
 TQ_MUST_USE tq_status tq_tls_server_new(struct tq_diag *diag, SSL_CTX **out,
                                         const struct tq_manifest *manifest,
                                         struct tq_tls_settings *settings);
 
-/* tq_tls_peer_attach resets `peer` and makes `ssl`'s callbacks fill it. */
+/* tq_tls_peer_attach resets `peer` and makes `ssl`'s callbacks fill it. The caller releases
+ * `peer->hello` (json_decref) if it did not take it. */
 void tq_tls_peer_attach(SSL *ssl, struct tq_tls_peer *peer);
 
 /* tq_tls_cert_id writes the certificate id of `cert` (lowercase hex SHA-256 of its DER) into

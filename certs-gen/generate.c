@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "certs.h"
 #include "certs_internal.h"
@@ -51,6 +52,9 @@ static tq_status run_init(struct tq_diag *diag, struct tq__run *run, const char 
     TQ_ENSURE(run->items != NULL, TQ_ERR_NOMEM);
     TQ_GUARD(tq__profiles_check(diag));
     TQ_GUARD(tq_fs_mkdirs(diag, run->dir, 0755));
+    struct stat sb;
+    if (stat(run->dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
+        return tq_diag_fail(diag, TQ_ERR_USAGE, run->dir, 0, "want a folder, got a file");
     load_old_manifest(run);
     return TQ_SUCCESS;
 }

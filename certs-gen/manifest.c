@@ -51,6 +51,7 @@ static tq_status load_artifact(struct tq_diag *diag, struct tq_manifest *m, size
     a->subject = opt_string(obj, "subject");
     a->sha256 = opt_string(obj, "sha256");
     a->purpose = opt_string(obj, "purpose");
+    a->key_type = opt_string(obj, "key_type");
     size_t base = i * PATHS_PER_ARTIFACT;
     TQ_GUARD(absolute(diag, m, base + 0, opt_string(obj, "cert"), &a->cert));
     TQ_GUARD(absolute(diag, m, base + 1, opt_string(obj, "key"), &a->key));

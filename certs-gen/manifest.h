@@ -22,6 +22,7 @@ struct tq_artifact {
     const char *crl;
     const char *sha256;
     const char *purpose;
+    const char *key_type;   /* "RSA-2048", "EC-P256", "DSA-2048", ... */
 };
 
 /* tq_manifest_load reads `dir`/manifest.json into a new manifest in `*out`. On failure `*out`

@@ -104,8 +104,10 @@ static tq_status write_chain(struct tq_diag *diag, struct tq__run *run, size_t i
     struct tq_buf buf TQ_DEFER(tq_buf_cleanup);
     tq_buf_init(&buf, MAX_OUTPUT_FILE);
     TQ_GUARD(append_cert(diag, &buf, run->items[tq__cert_row(i)].cert));
-    for (size_t k = 0; k < sizeof(p->chain) / sizeof(p->chain[0]) && p->chain[k]; k++)
-        TQ_GUARD(append_cert(diag, &buf, run->items[tq__cert_row(tq__profile_find(p->chain[k]))].cert));
+    for (size_t k = 0; k < sizeof(p->chain) / sizeof(p->chain[0]) && p->chain[k]; k++) {
+        size_t member = tq__cert_row(tq__profile_find(p->chain[k]));
+        TQ_GUARD(append_cert(diag, &buf, run->items[member].cert));
+    }
     char path[PATH_MAX];
     TQ_GUARD(tq__path(diag, path, run, p->name, ".chain.pem"));
     return tq__write_if_changed(diag, run, path, (const char *)buf.data, buf.len, 0644);

@@ -140,11 +140,30 @@ static const char *missing_version(const struct tq_backend *b, const struct tq_s
     return reason;
 }
 
+/* missing_key_type: "DSA-2048" needs the family "dsa" when the backend lists key types. */
+static const char *missing_key_type(const struct tq_backend *b, const char *key_type,
+                                    char *reason, size_t reason_len)
+{
+    if (key_type == NULL || !json_is_array(json_object_get(b->caps, "key_types")))
+        return NULL;
+    char family[16];
+    size_t n = strcspn(key_type, "-");
+    for (size_t i = 0; i < n && i + 1 < sizeof(family); i++)
+        family[i] = (char)(key_type[i] >= 'A' && key_type[i] <= 'Z' ? key_type[i] + 32
+                                                                   : key_type[i]);
+    family[n < sizeof(family) - 1 ? n : sizeof(family) - 1] = '\0';
+    if (caps_list_has(b, "key_types", family))
+        return NULL;
+    snprintf(reason, reason_len, "backend lacks client key type %s", family);
+    return reason;
+}
+
 /* see backend.h */
 const char *tq_backend_missing(const struct tq_backend *b, const struct tq_scenario *s,
-                               char *reason, size_t reason_len)
+                               const char *client_key_type, char *reason, size_t reason_len)
 {
-    if (missing_version(b, s, reason, reason_len))
+    if (missing_version(b, s, reason, reason_len) ||
+        missing_key_type(b, client_key_type, reason, reason_len))
         return reason;
     for (size_t i = 0; i < s->client.suites.num; i++)
         if (!caps_list_has(b, "suites", s->client.suites.items[i])) {

@@ -25,10 +25,13 @@ const char *tq_backend_path(const struct tq_backend *b);
 /* tq_backend_library returns the library version string the backend declared. */
 const char *tq_backend_library(const struct tq_backend *b);
 
-/* tq_backend_missing checks what scenario `s` needs against the capabilities. It returns NULL
- * when the backend can run it, else writes the reason into `reason` and returns it. */
+/* tq_backend_missing checks what scenario `s` needs against the capabilities. `client_key_type`
+ * is the key type of the client certificate from the PKI manifest ("DSA-2048"; NULL: none);
+ * it is checked against the backend's "key_types" (family names: rsa, ec, dsa) when the backend
+ * declares them. It returns NULL when the backend can run the case, else writes the reason into
+ * `reason` and returns it. */
 const char *tq_backend_missing(const struct tq_backend *b, const struct tq_scenario *s,
-                               char *reason, size_t reason_len);
+                               const char *client_key_type, char *reason, size_t reason_len);
 
 /* tq_backend_discover lists the executables named tlsqual-backend-* in `dir`, sorted, into
  * `paths` (at most `max_paths`, each malloc'd; the caller frees them) and sets `*out_num`. */

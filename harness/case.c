@@ -36,6 +36,8 @@ tq_status tq_case_check_names(struct tq_diag *diag, const struct tq_scenario *s,
         TQ_GUARD(need(diag, s, pki, s->client.trust.items[i]));
     for (const char *const *root = default_trust(s); s->client.trust.num == 0 && *root; root++)
         TQ_GUARD(need(diag, s, pki, *root));
+    if (s->expect.server_certificate)
+        TQ_GUARD(need(diag, s, pki, s->expect.server_certificate));
     return TQ_SUCCESS;
 }
 

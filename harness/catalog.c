@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "case.h"
+#include "expand.h"
 #include "fs.h"
 
 struct walk {
@@ -62,6 +63,39 @@ static char *group_of(const char *root, const char *path)
     return slash ? strndup(rel, (size_t)(slash - rel)) : strdup("default");
 }
 
+static tq_status add_one(struct tq_diag *diag, struct tq_catalog *c, const char *dir,
+                         struct tq_scenario *s)
+{
+    if (c->num == TQ_CATALOG_MAX) {
+        tq_scenario_free(s);
+        return tq_diag_fail(diag, TQ_ERR_LIMIT, s->path, 0, "more than %d cases", TQ_CATALOG_MAX);
+    }
+    c->groups[c->num] = group_of(dir, s->path);
+    c->items[c->num++] = s;
+    return TQ_SUCCESS;
+}
+
+/* add_file loads one scenario file, expanding it into its family when it asks for that. */
+static tq_status add_file(struct tq_diag *diag, struct tq_catalog *c, const char *dir,
+                         const char *path)
+{
+    struct tq_scenario *s = NULL;
+    TQ_GUARD(tq_scenario_load(diag, &s, path));
+    if (s->expand == NULL)
+        return add_one(diag, c, dir, s);
+    static __thread struct tq_scenario *family[256];
+    size_t num = 0;
+    tq_status st = tq_expand_scenario(diag, family, 256, &num, s);
+    tq_scenario_free(s);
+    for (size_t i = 0; i < num; i++) {
+        if (tq_ok(st))
+            st = add_one(diag, c, dir, family[i]);
+        else
+            tq_scenario_free(family[i]);
+    }
+    return st;
+}
+
 static void report(FILE *errors, const struct tq_diag *d)
 {
     char line[2048];
@@ -98,11 +132,7 @@ tq_status tq_catalog_load(struct tq_catalog *out, size_t *out_num_errors, const 
     }
     qsort(w.paths, w.num, sizeof(*w.paths), compare_paths);
     for (size_t i = 0; i < w.num; i++) {
-        struct tq_scenario *s = NULL;
-        if (tq_ok(tq_scenario_load(&diag, &s, w.paths[i]))) {
-            out->groups[out->num] = group_of(dir, w.paths[i]);
-            out->items[out->num++] = s;
-        } else {
+        if (!tq_ok(add_file(&diag, out, dir, w.paths[i]))) {
             report(errors, &diag);
             (*out_num_errors)++;
         }

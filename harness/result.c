@@ -42,6 +42,8 @@ static tq_status read_object(struct tq_diag *diag, struct tq_result *out, json_t
         return tq_diag_fail(diag, TQ_ERR_PROTOCOL, NULL, 0,
                             "result outcome '%s' is not in the canonical vocabulary",
                             out->outcome);
+    json_t *leaf = json_array_get(json_object_get(obj, "peer_chain"), 0);
+    TQ_GUARD(copy_string(diag, out->leaf_sha256, sizeof(out->leaf_sha256), leaf, "sha256", false));
     out->connack = opt_integer(json_object_get(obj, "mqtt"), "connack");
     out->local_port = opt_integer(obj, "local_port");
     return TQ_SUCCESS;

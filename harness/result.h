@@ -21,6 +21,7 @@ struct tq_result {
     char error[512];       /* the library's own text */
     long connack;          /* -1: none received */
     long local_port;       /* -1: not reported */
+    char leaf_sha256[65];  /* SHA-256 of the server's leaf as received; "" when none */
 };
 
 /* tq_result_parse reads the first line of `text` (`len` bytes) into `out`. */

@@ -223,7 +223,10 @@ static void judge_output(struct run_case *rc, const struct tq_proc_output *run)
         return set_verdict(rc, TQ_VERDICT_ERROR, "protocol_error: %s (backend %s)", diag.msg,
                            how);
     char why[1024];
-    enum tq_verdict v = tq_verdict_judge(&rc->scenario->expect, &result, why, sizeof(why));
+    const char *leaf = rc->scenario->expect.server_certificate;
+    const struct tq_artifact *want = leaf ? tq_manifest_find(rc->cfg->pki, leaf) : NULL;
+    enum tq_verdict v = tq_verdict_judge(&rc->scenario->expect, &result,
+                                         want ? want->sha256 : NULL, why, sizeof(why));
     set_verdict(rc, v, "%s", v == TQ_VERDICT_PASS ? "" : why);
     append_text(&rc->details, "result: ");
     if (!tq_ok(tq_buf_append(&rc->details, run->out.data, run->out.len)))
@@ -256,7 +259,10 @@ static void run_one(struct run_case *rc)
     char reason[256];
     if (interrupted)
         return set_verdict(rc, TQ_VERDICT_ERROR, "interrupted: the run was stopped by a signal");
-    if (tq_backend_missing(rc->backend, rc->scenario, reason, sizeof(reason)))
+    const char *cert = rc->scenario->client.certificate;
+    const struct tq_artifact *client = cert ? tq_manifest_find(rc->cfg->pki, cert) : NULL;
+    if (tq_backend_missing(rc->backend, rc->scenario, client ? client->key_type : NULL, reason,
+                           sizeof(reason)))
         return set_verdict(rc, TQ_VERDICT_SKIP, "%s", reason);
     struct tq_case_context ctx = {rc->cfg->pki, rc->broker->host, rc->broker->port,
                                   rc->cfg->timeout_ms};

@@ -81,6 +81,11 @@ static const char *check_connack(const char *v)
                                                         : "a CONNACK return code from 0 to 5";
 }
 
+static const char *check_expand(const char *v)
+{
+    return strcmp(v, "policy_suites") == 0 ? NULL : "policy_suites";
+}
+
 #define TABLE(name, section_name, ...)                                                            \
     static const struct field name##_fields[] = {__VA_ARGS__};                                    \
     static const struct table name = {section_name, name##_fields,                                \
@@ -120,18 +125,23 @@ TABLE(broker_table, "broker",
       F(struct tq_scenario_broker, endpoint, FIELD_STRING, .check = check_endpoint),
       F(struct tq_scenario_broker, refusal, FIELD_STRING),
       F(struct tq_scenario_broker, refusal_alert, FIELD_STRING),
-      F(struct tq_scenario_broker, qos2, FIELD_STRING));
+      F(struct tq_scenario_broker, qos2, FIELD_STRING),
+      F(struct tq_scenario_broker, policy, FIELD_STRING),
+      F(struct tq_scenario_broker, sni, FIELD_STRING));
 
 TABLE(expect_table, "expect",
       F(struct tq_scenario_expect, outcome, FIELD_LIST, .required = true,
         .check = check_outcome),
       F(struct tq_scenario_expect, connack, FIELD_LONG, .check = check_connack),
       F(struct tq_scenario_expect, version, FIELD_STRING, .check = check_tls_name),
-      F(struct tq_scenario_expect, suite, FIELD_STRING));
+      F(struct tq_scenario_expect, suite, FIELD_STRING),
+      F(struct tq_scenario_expect, server_certificate, FIELD_STRING));
 
 TABLE(scenario_table, "top level", F(struct tq_scenario, name, FIELD_STRING, .required = true),
       F(struct tq_scenario, spec, FIELD_STRING, .required = true),
-      F(struct tq_scenario, description, FIELD_STRING), F(struct tq_scenario, tags, FIELD_LIST),
+      F(struct tq_scenario, description, FIELD_STRING),
+      F(struct tq_scenario, expand, FIELD_STRING, .check = check_expand),
+      F(struct tq_scenario, tags, FIELD_LIST),
       F(struct tq_scenario, broker, FIELD_MAP, .sub = &broker_table),
       F(struct tq_scenario, client, FIELD_MAP, .sub = &client_table),
       F(struct tq_scenario, expect, FIELD_MAP, .sub = &expect_table, .required = true));
@@ -422,7 +432,10 @@ static tq_status yaml_error(struct ctx *c, const yaml_parser_t *parser)
 
 static tq_status check_whole(struct ctx *c, const yaml_node_t *root, struct tq_scenario *s)
 {
-    if (s->name[0] == '\0' || strlen(s->name) > TQ_SCENARIO_NAME_MAX)
+    if (s->expand && strstr(s->name, "{suite}") == NULL)
+        return fail_at(c, root, "an expanded scenario's name must contain {suite}, got '%s'",
+                       s->name);
+    if (s->name[0] == '\0' || (!s->expand && strlen(s->name) > TQ_SCENARIO_NAME_MAX))
         return fail_at(c, root, "'name' must be 1 to %d characters, got %zu",
                        TQ_SCENARIO_NAME_MAX, strlen(s->name));
     if (s->expect.outcome.num == 0)
@@ -500,7 +513,8 @@ tq_status tq_scenario_load(struct tq_diag *diag, struct tq_scenario **out, const
 size_t tq_scenario_broker_args(const struct tq_scenario_broker *b, const char **argv,
                                size_t max_args)
 {
-    static const char *const options[] = {"--endpoint", "--refusal", "--refusal-alert", "--qos2"};
+    static const char *const options[] = {"--endpoint", "--refusal", "--refusal-alert", "--qos2",
+                                          "--policy", "--sni"};
     _Static_assert(sizeof(options) / sizeof(options[0]) ==
                        sizeof(broker_table_fields) / sizeof(broker_table_fields[0]),
                    "one broker option per broker field");

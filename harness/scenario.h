@@ -38,6 +38,8 @@ struct tq_scenario_broker {
     char *refusal;             /* how a rejected client certificate is refused */
     char *refusal_alert;       /* the alert for refusal "alert" */
     char *qos2;                /* what a QoS 2 SUBSCRIBE gets */
+    char *policy;              /* AWS IoT security policy id (broker/policy.h) */
+    char *sni;                 /* SNI mode: optional, required, match */
 };
 
 /* tq_scenario_broker_args writes the `tlsqual broker` options for `b` into `argv` (pairs of
@@ -77,6 +79,7 @@ struct tq_scenario_expect {
     long connack;              /* -1: not checked */
     char *version;             /* NULL: not checked; else "TLSv1.2" ... */
     char *suite;               /* NULL: not checked; else an IANA name */
+    char *server_certificate;  /* NULL: not checked; else the artifact the leaf must be */
 };
 
 struct tq_scenario {
@@ -84,6 +87,7 @@ struct tq_scenario {
     char *name;
     char *spec;                /* the fact or RFC section it checks */
     char *description;
+    char *expand;              /* NULL, or "policy_suites": one case per suite of the policy */
     struct tq_strlist tags;
     struct tq_scenario_broker broker;
     struct tq_scenario_client client;

@@ -22,7 +22,7 @@ static bool outcome_accepted(const struct tq_scenario_expect *e, const char *out
 
 /* see verdict.h */
 enum tq_verdict tq_verdict_judge(const struct tq_scenario_expect *e, const struct tq_result *r,
-                                 char *why, size_t why_len)
+                                 const char *want_leaf_sha256, char *why, size_t why_len)
 {
     char want[512];
     why[0] = '\0';
@@ -49,6 +49,12 @@ enum tq_verdict tq_verdict_judge(const struct tq_scenario_expect *e, const struc
     }
     if (e->suite && strcmp(e->suite, r->suite) != 0) {
         snprintf(why, why_len, "want suite %s, got %s", e->suite, r->suite[0] ? r->suite : "none");
+        return TQ_VERDICT_FAIL;
+    }
+    if (want_leaf_sha256 && strcmp(want_leaf_sha256, r->leaf_sha256) != 0) {
+        snprintf(why, why_len, "want server certificate %s (sha256 %.16s...), got sha256 %.16s...",
+                 e->server_certificate, want_leaf_sha256,
+                 r->leaf_sha256[0] ? r->leaf_sha256 : "none");
         return TQ_VERDICT_FAIL;
     }
     return TQ_VERDICT_PASS;

@@ -157,6 +157,7 @@ static const struct tq_tls_client_ops tq_boringssl_ops = {
     .name = "boringssl",
     .versions = TQ_VERSION_BIT(TQ_TLS_1_0) | TQ_VERSION_BIT(TQ_TLS_1_1) |
                 TQ_VERSION_BIT(TQ_TLS_1_2) | TQ_VERSION_BIT(TQ_TLS_1_3),
+    .client_key_types = TQ_KEY_RSA | TQ_KEY_EC,
     .features = TQ_FEAT_SNI | TQ_FEAT_NO_SNI | TQ_FEAT_ALPN | TQ_FEAT_CRL | TQ_FEAT_CLIENT_CERT |
                 TQ_FEAT_VERIFY_TIME | TQ_FEAT_GROUPS | TQ_FEAT_SIGALGS |
                 TQ_FEAT_SUITES | TQ_FEAT_NO_VERIFY,

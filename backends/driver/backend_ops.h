@@ -150,10 +150,18 @@ struct tq_name_sink;
 /* tq_name_sink_add adds `name` (copied) to the list being built. */
 void tq_name_sink_add(struct tq_name_sink *sink, const char *name);
 
+/* Key types a backend can use for its client certificate (capability "key_types"). */
+enum tq_key_type {
+    TQ_KEY_RSA = 1u << 0,
+    TQ_KEY_EC = 1u << 1,
+    TQ_KEY_DSA = 1u << 2,
+};
+
 struct tq_tls_client_ops {
     const char *name;             /* "openssl": the executable is tlsqual-backend-<name> */
     uint32_t versions;            /* TQ_VERSION_BIT(TQ_TLS_1_2) | ... */
     uint32_t features;            /* enum tq_feature bits */
+    uint32_t client_key_types;    /* enum tq_key_type bits; 0: not declared (any is tried) */
     size_t ctx_size;              /* bytes the driver allocates (zeroed) per case */
 
     /* global_init runs once per process before anything else (library init, RNG seeding). */

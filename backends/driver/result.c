@@ -193,6 +193,19 @@ static json_t *features_json(const struct tq_tls_client_ops *ops)
     return arr;
 }
 
+static json_t *key_types_json(const struct tq_tls_client_ops *ops)
+{
+    static const struct {
+        uint32_t bit;
+        const char *name;
+    } names[] = {{TQ_KEY_RSA, "rsa"}, {TQ_KEY_EC, "ec"}, {TQ_KEY_DSA, "dsa"}};
+    json_t *arr = json_array();
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (ops->client_key_types & names[i].bit)
+            json_array_append_new(arr, json_string(names[i].name));
+    return arr;
+}
+
 static json_t *versions_json(const struct tq_tls_client_ops *ops)
 {
     json_t *arr = json_array();
@@ -217,5 +230,7 @@ tq_status tq__write_capabilities(struct tq_diag *diag, FILE *out,
     json_object_set_new(obj, "groups", names_json(ops, TQ_NAMES_GROUPS));
     json_object_set_new(obj, "sigalgs", names_json(ops, TQ_NAMES_SIGALGS));
     json_object_set_new(obj, "features", features_json(ops));
+    if (ops->client_key_types != 0)
+        json_object_set_new(obj, "key_types", key_types_json(ops));
     return write_line(diag, out, obj);
 }

@@ -106,8 +106,8 @@ if [[ -f "$pki/device-inactive.pem" ]]; then
 fi
 
 # Chain selection by suite: ECDSA suites get the EC chain (Root CA 3), RSA suites the RSA one.
-for pair in "ECDHE-ECDSA-AES128-GCM-SHA256:ats-root-ca-3" "ECDHE-RSA-AES128-GCM-SHA256:ats-root-ca-1"
-do
+for pair in "ECDHE-ECDSA-AES128-GCM-SHA256:ats-root-ca-3" \
+    "ECDHE-RSA-AES128-GCM-SHA256:ats-root-ca-1"; do
     suite="${pair%%:*}" root="${pair##*:}"
     [[ -f "$pki/$root.pem" ]] || continue
     echo | timeout 10 openssl s_client -connect "127.0.0.1:$port" -tls1_2 -cipher "$suite" \

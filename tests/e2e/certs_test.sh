@@ -3,6 +3,8 @@
 # openssl(1): the verdict of `openssl verify` for every certificate and chain (both trust paths
 # of the cross-signed ATS chain, CRLs, host names, purposes), and what `openssl x509 -text`
 # shows (algorithms, key sizes, extensions). Needs TQ_BUILD_DIR; uses jq to read the manifest.
+# `COND && pass || fail MSG` is an if-then-else here, because pass cannot fail.
+# shellcheck disable=SC2015
 set -euo pipefail
 
 build="${TQ_BUILD_DIR:?TQ_BUILD_DIR must name the build folder}"
@@ -44,7 +46,8 @@ expect_verify() {
     elif [[ "$want" != OK && "$out" == *"error $want at"* ]]; then
         pass
     else
-        fail "verify $name ($*): want $want, got: $(printf '%s' "$out" | grep -v '^[0-9A-F]*:error' | tr '\n' ' ')"
+        out="$(printf '%s' "$out" | grep -v '^[0-9A-F]*:error' | tr '\n' ' ')"
+        fail "verify $name ($*): want $want, got: $out"
     fi
 }
 
@@ -180,11 +183,12 @@ done
 for n in 1 2 3 4; do
     self="$pki/ats-root-ca-$n.pem"
     cross="$pki/ats-root-ca-$n-cross.pem"
-    [[ "$(openssl x509 -in "$self" -noout -subject)" == "$(openssl x509 -in "$cross" -noout -subject)" ]] &&
+    subject="$(openssl x509 -in "$self" -noout -subject)"
+    [[ "$(openssl x509 -in "$cross" -noout -subject)" == "$subject" ]] &&
         pass || fail "ats-root-ca-$n-cross: subject"
     [[ "$(pubkey_of_cert "$self")" == "$(pubkey_of_cert "$cross")" ]] && pass ||
         fail "ats-root-ca-$n-cross: key"
-    [[ "$(openssl x509 -in "$cross" -noout -issuer)" == *"Starfield Services Root Certificate Authority - G2"* ]] &&
+    [[ "$(openssl x509 -in "$cross" -noout -issuer)" == *"Starfield Services Root"*"G2"* ]] &&
         pass || fail "ats-root-ca-$n-cross: issuer"
 done
 
@@ -242,8 +246,9 @@ expect_verify 10 server-expired "${ats_trust[@]}"
 expect_verify 9 server-not-yet-valid "${ats_trust[@]}"
 expect_verify 62 server-wrong-host "${ats_trust[@]}" -verify_hostname "$ats"
 expect_verify 18 server-self-signed "${ats_trust[@]}"
-expect_verify 20 server-unknown-root -CAfile ats-root-ca-1.pem -untrusted server-unknown-root.chain.pem
-expect_verify OK server-unknown-root -CAfile unknown-root-ca.pem -untrusted server-unknown-root.chain.pem
+unknown_chain=(-untrusted server-unknown-root.chain.pem)
+expect_verify 20 server-unknown-root -CAfile ats-root-ca-1.pem "${unknown_chain[@]}"
+expect_verify OK server-unknown-root -CAfile unknown-root-ca.pem "${unknown_chain[@]}"
 expect_verify 20 server-incomplete-chain -CAfile ats-root-ca-1.pem \
     -untrusted server-incomplete-chain.chain.pem
 expect_verify OK server-sha1-intermediate -CAfile ats-root-ca-1.pem \
@@ -285,7 +290,8 @@ expect_verify 26 device-rsa-2048 -CAfile device-ca.pem -purpose sslserver
 reg="$pki/registry.json"
 [[ "$(jq -r .format "$reg")" == tlsqual-registry/1 ]] && pass || fail "registry format"
 while read -r name status; do
-    got="$(jq -r --arg n "$name" '[.certificates[] | select(.name == $n) | .status][0] // "ABSENT"' "$reg")"
+    got="$(jq -r --arg n "$name" \
+        '[.certificates[] | select(.name == $n) | .status][0] // "ABSENT"' "$reg")"
     [[ "$got" == "$status" ]] && pass || fail "registry $name: $got, want $status"
 done <<'EOF'
 device-rsa-2048 ACTIVE

@@ -62,3 +62,23 @@ Test(events, unopenable_file_names_the_path)
     cr_expect_null(ev);
     cr_expect_str_eq(diag.path, "/nonexistent-dir/events.jsonl");
 }
+
+Test(events, untrusted_text_is_escaped)
+{
+    static const struct {
+        const char *in;
+        size_t len;
+        const char *want;
+    } cases[] = {
+        {"mqtt.test", 9, "mqtt.test"},
+        {"a\\b", 3, "a\\x5cb"},
+        {"\xff\x00z", 3, "\\xff\\x00z"},
+        {"", 0, ""},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        json_t *s = tq_events_text(cases[i].in, cases[i].len);
+        cr_assert_not_null(s, "case %zu", i);
+        cr_expect_str_eq(json_string_value(s), cases[i].want, "case %zu", i);
+        json_decref(s);
+    }
+}

@@ -1,0 +1,238 @@
+/* gnutls_backend.c: the GnuTLS 3.7 ops table (backends/driver/backend_ops.h) and its main. */
+#include <gnutls/crypto.h>
+#include <gnutls/x509.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "bytes.h"
+#include "gnutls_internal.h"
+
+#define MAX_RETRIES 1000   /* GNUTLS_E_INTERRUPTED and warning alerts, per call */
+
+static tq_status gtls_global_init(struct tq_diag *diag)
+{
+    int ret = gnutls_global_init();
+    if (ret < 0)
+        return tq_diag_fail(diag, TQ_ERR_CRYPTO, NULL, 0, "gnutls_global_init: %s",
+                            gnutls_strerror(ret));
+    return TQ_SUCCESS;
+}
+
+static const char *gtls_library_version(void)
+{
+    static char text[64];
+    snprintf(text, sizeof(text), "GnuTLS %s", gnutls_check_version(NULL));
+    return text;
+}
+
+static void record_received_alert(struct gtls_client *c, int ret)
+{
+    if (ret == GNUTLS_E_FATAL_ALERT_RECEIVED || ret == GNUTLS_E_WARNING_ALERT_RECEIVED)
+        c->alert_received = (int)gnutls_alert_get(c->session) + 1;
+}
+
+/* send_alert sends the alert GnuTLS chooses for a failed handshake (gnutls_handshake leaves
+ * that to the caller) and records it. */
+static void send_alert(struct gtls_client *c, int err)
+{
+    int level = 0;
+    int desc = gnutls_error_to_alert(err, &level);
+    if (desc < 0 || err == GNUTLS_E_FATAL_ALERT_RECEIVED || err == GNUTLS_E_AGAIN ||
+        err == GNUTLS_E_PREMATURE_TERMINATION || err == GNUTLS_E_PUSH_ERROR ||
+        err == GNUTLS_E_PULL_ERROR)
+        return;
+    if (gnutls_alert_send_appropriate(c->session, err) == 0)
+        c->alert_sent = desc + 1;
+}
+
+static tq_status gtls_handshake(void *ctx, struct tq_outcome *out, int fd)
+{
+    struct gtls_client *c = ctx;
+    int sock = fd;   /* gnutls_transport_set_int evaluates its argument twice */
+    gnutls_transport_set_int(c->session, sock);
+    int ret = GNUTLS_E_INTERRUPTED;
+    for (int i = 0; i < MAX_RETRIES && ret < 0; i++) {
+        ret = gnutls_handshake(c->session);
+        record_received_alert(c, ret);
+        if (ret < 0 && ret != GNUTLS_E_INTERRUPTED && ret != GNUTLS_E_WARNING_ALERT_RECEIVED)
+            break;
+    }
+    if (ret < 0) {
+        send_alert(c, ret);
+        return gtls_fail(c, out, ret);
+    }
+    c->handshake_done = true;
+    return TQ_SUCCESS;
+}
+
+static tq_status gtls_read(void *ctx, struct tq_outcome *out, uint8_t *buf, size_t buf_len,
+                           size_t *out_len)
+{
+    struct gtls_client *c = ctx;
+    *out_len = 0;
+    ssize_t ret = GNUTLS_E_INTERRUPTED;
+    for (int i = 0; i < MAX_RETRIES && ret < 0; i++) {
+        ret = gnutls_record_recv(c->session, buf, buf_len);
+        record_received_alert(c, (int)ret);
+        if (ret < 0 && ret != GNUTLS_E_INTERRUPTED && ret != GNUTLS_E_WARNING_ALERT_RECEIVED)
+            break;
+    }
+    if (ret >= 0) {
+        *out_len = (size_t)ret;   /* 0: close_notify */
+        return TQ_SUCCESS;
+    }
+    if (ret == GNUTLS_E_PREMATURE_TERMINATION)
+        return TQ_SUCCESS;        /* TCP FIN without close_notify: the peer closed */
+    return gtls_fail(c, out, (int)ret);
+}
+
+static tq_status gtls_write(void *ctx, struct tq_outcome *out, const uint8_t *buf, size_t len)
+{
+    struct gtls_client *c = ctx;
+    size_t done = 0;
+    for (int i = 0; i < MAX_RETRIES && done < len; i++) {
+        ssize_t ret = gnutls_record_send(c->session, buf + done, len - done);
+        if (ret == GNUTLS_E_INTERRUPTED)
+            continue;
+        if (ret < 0)
+            return gtls_fail(c, out, (int)ret);
+        done += (size_t)ret;
+    }
+    return done == len ? TQ_SUCCESS : gtls_fail(c, out, GNUTLS_E_PUSH_ERROR);
+}
+
+static void copy_dn(char *buf, size_t buf_len, gnutls_x509_crt_t crt, bool issuer)
+{
+    gnutls_datum_t dn = {0};
+    /* flags 0: RFC 4514 (which obsoletes RFC 2253) string, most significant RDN last. */
+    int ret = issuer ? gnutls_x509_crt_get_issuer_dn3(crt, &dn, 0)
+                     : gnutls_x509_crt_get_dn3(crt, &dn, 0);
+    snprintf(buf, buf_len, "%s", ret >= 0 && dn.data ? (const char *)dn.data : "");
+    gnutls_free(dn.data);
+}
+
+static void describe_cert(struct tq_peer_cert *out, const gnutls_datum_t *der)
+{
+    unsigned char md[32];
+    if (gnutls_hash_fast(GNUTLS_DIG_SHA256, der->data, der->size, md) == 0)
+        tq_hex(out->sha256, md, sizeof(md));
+    gnutls_x509_crt_t crt = NULL;
+    if (gnutls_x509_crt_init(&crt) < 0)
+        return;
+    if (gnutls_x509_crt_import(crt, der, GNUTLS_X509_FMT_DER) == 0) {
+        copy_dn(out->subject, sizeof(out->subject), crt, false);
+        copy_dn(out->issuer, sizeof(out->issuer), crt, true);
+    }
+    gnutls_x509_crt_deinit(crt);
+}
+
+static const char *version_name(gnutls_protocol_t v)
+{
+    static const struct {
+        gnutls_protocol_t v;
+        const char *name;
+    } names[] = {
+        {GNUTLS_TLS1_0, "TLSv1"}, {GNUTLS_TLS1_1, "TLSv1.1"},
+        {GNUTLS_TLS1_2, "TLSv1.2"}, {GNUTLS_TLS1_3, "TLSv1.3"},
+    };
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        if (names[i].v == v)
+            return names[i].name;
+    }
+    return "";
+}
+
+static void describe_verify(struct gtls_client *c, struct tq_session_info *info)
+{
+    if (!c->verify_ran)
+        return;
+    info->has_verify = true;
+    info->verify_ok = c->verify_status == 0 && c->verify_error == 0;
+    snprintf(info->verify_code, sizeof(info->verify_code), "0x%x", c->verify_status);
+    if (c->verify_error < 0)
+        snprintf(info->verify_text, sizeof(info->verify_text), "%s",
+                 gnutls_strerror(c->verify_error));
+    else
+        gtls_status_text(info->verify_text, sizeof(info->verify_text), c->verify_status);
+}
+
+static void describe_negotiated(struct gtls_client *c, struct tq_session_info *info)
+{
+    snprintf(info->version, sizeof(info->version), "%s",
+             version_name(gnutls_protocol_get_version(c->session)));
+    gnutls_kx_algorithm_t kx = gnutls_kx_get(c->session);
+    const char *name = gnutls_cipher_suite_get_name(kx, gnutls_cipher_get(c->session),
+                                                    gnutls_mac_get(c->session));
+    gnutls_protocol_t v = gnutls_protocol_get_version(c->session);
+    if (v == GNUTLS_TLS1_3 || name == NULL)
+        snprintf(info->suite, sizeof(info->suite), "%s", gnutls_ciphersuite_get(c->session));
+    else   /* the TLS 1.2 table name, spelled as capabilities spell it */
+        gtls_suite_iana(info->suite, sizeof(info->suite), name, kx,
+                        GNUTLS_TLS1_2);
+    gnutls_datum_t alpn = {0};
+    if (gnutls_alpn_get_selected_protocol(c->session, &alpn) == 0)
+        snprintf(info->alpn, sizeof(info->alpn), "%.*s", (int)alpn.size,
+                 (const char *)alpn.data);
+}
+
+static void gtls_describe(void *ctx, struct tq_session_info *info)
+{
+    struct gtls_client *c = ctx;
+    if (c->session == NULL)
+        return;
+    info->alert_sent = c->alert_sent - 1;
+    info->alert_received = c->alert_received - 1;
+    unsigned num = 0;
+    const gnutls_datum_t *peers = gnutls_certificate_get_peers(c->session, &num);
+    for (unsigned i = 0; peers != NULL && i < num && i < TQ_MAX_PEER_CHAIN; i++)
+        describe_cert(&info->chain[info->num_chain++], &peers[i]);
+    describe_verify(c, info);
+    if (c->handshake_done)
+        describe_negotiated(c, info);
+}
+
+static void gtls_close(void *ctx)
+{
+    struct gtls_client *c = ctx;
+    if (c->session != NULL && c->handshake_done)
+        (void)gnutls_bye(c->session, GNUTLS_SHUT_WR);   /* SHUT_RDWR waits for the peer */
+}
+
+static void gtls_cleanup(void *ctx)
+{
+    struct gtls_client *c = ctx;
+    if (c->session != NULL)
+        gnutls_deinit(c->session);
+    if (c->priority != NULL)
+        gnutls_priority_deinit(c->priority);
+    if (c->cred != NULL)
+        gnutls_certificate_free_credentials(c->cred);
+    c->session = NULL;
+    c->priority = NULL;
+    c->cred = NULL;
+}
+
+static const struct tq_tls_client_ops tq_gnutls_ops = {
+    .name = "gnutls",
+    .versions = TQ_VERSION_BIT(TQ_TLS_1_0) | TQ_VERSION_BIT(TQ_TLS_1_1) |
+                TQ_VERSION_BIT(TQ_TLS_1_2) | TQ_VERSION_BIT(TQ_TLS_1_3),
+    .features = TQ_FEAT_SNI | TQ_FEAT_NO_SNI | TQ_FEAT_ALPN | TQ_FEAT_CRL | TQ_FEAT_CLIENT_CERT |
+                TQ_FEAT_VERIFY_TIME | TQ_FEAT_MFL | TQ_FEAT_GROUPS | TQ_FEAT_SIGALGS |
+                TQ_FEAT_SUITES | TQ_FEAT_NO_VERIFY,
+    .ctx_size = sizeof(struct gtls_client),
+    .global_init = gtls_global_init,
+    .library_version = gtls_library_version,
+    .list_names = gtls_list_names,
+    .configure = gtls_configure,
+    .handshake = gtls_handshake,
+    .read = gtls_read,
+    .write = gtls_write,
+    .describe = gtls_describe,
+    .close = gtls_close,
+    .cleanup = gtls_cleanup,
+};
+
+int main(int argc, char **argv)
+{
+    return tq_backend_main(&tq_gnutls_ops, argc, argv);
+}
