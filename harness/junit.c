@@ -112,9 +112,18 @@ static tq_status testcase(struct tq_buf *out, const struct tq_case_record *c)
                          c->message ? c->message : "the case never ran", c->details));
         break;
     case TQ_VERDICT_PASS:
+    case TQ_VERDICT_WARN:
         break;
     }
-    if (c->verdict != TQ_VERDICT_SKIP && c->stderr_text && c->stderr_text[0]) {
+    if (c->verdict == TQ_VERDICT_WARN) {
+        TQ_GUARD(put(out, "      <system-out>warning: "));
+        TQ_GUARD(escape(out, c->message));
+        TQ_GUARD(put(out, "\n"));
+        TQ_GUARD(escape(out, c->details));
+        TQ_GUARD(put(out, "</system-out>\n"));
+    }
+    if (c->verdict != TQ_VERDICT_SKIP && c->verdict != TQ_VERDICT_WARN && c->stderr_text &&
+        c->stderr_text[0]) {
         TQ_GUARD(put(out, "      <system-err>"));
         TQ_GUARD(escape(out, c->stderr_text));
         TQ_GUARD(put(out, "</system-err>\n"));

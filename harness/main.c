@@ -15,6 +15,7 @@ struct subcommand {
 static const struct subcommand subcommands[] = {
     {"run", tq_run_cli, "run scenarios through backends against the mock broker"},
     {"lint", tq_lint_cli, "check every scenario file without running anything"},
+    {"merge", tq_merge_cli, "combine the reports of several shards into one"},
     {"certs", tq_certs_cli, "generate the mock PKI (AWS-IoT-like chains, device certificates)"},
     {"broker", tq_broker_cli, "serve the mock AWS-IoT-like MQTT broker"},
 };

@@ -9,7 +9,7 @@ struct property {
 };
 
 /* struct stored is a record whose strings the report allocated: `view` points into `owned`. */
-enum { NUM_STRINGS = 7 };
+enum { NUM_STRINGS = 8 };
 struct stored {
     struct tq_case_record view;
     char *owned[NUM_STRINGS];
@@ -80,8 +80,9 @@ tq_status tq_report_add(struct tq_report *r, const struct tq_case_record *in)
     TQ_GUARD(grow((void **)&r->records, &r->cap_records, r->num_records, sizeof(*r->records)));
     const char *const from[NUM_STRINGS] = {in->name,    in->backend, in->group,
                                            in->scenario_file, in->message, in->details,
-                                           in->stderr_text};
-    struct stored c = {.view = {.verdict = in->verdict, .seconds = in->seconds}};
+                                           in->stderr_text, in->result_line};
+    struct stored c = {.view = {.verdict = in->verdict, .seconds = in->seconds,
+                                .seq = in->seq}};
     for (size_t i = 0; i < NUM_STRINGS; i++)
         if (!tq_ok(dup_opt(&c.owned[i], from[i]))) {
             stored_cleanup(&c);
@@ -94,6 +95,7 @@ tq_status tq_report_add(struct tq_report *r, const struct tq_case_record *in)
     c.view.message = c.owned[4];
     c.view.details = c.owned[5];
     c.view.stderr_text = c.owned[6];
+    c.view.result_line = c.owned[7];
     r->records[r->num_records++] = c;
     return TQ_SUCCESS;
 }
@@ -151,8 +153,21 @@ const char *tq_verdict_name(enum tq_verdict v)
         return "error";
     case TQ_VERDICT_SKIP:
         return "skip";
+    case TQ_VERDICT_WARN:
+        return "warn";
     }
     return "not_run";
+}
+
+/* see report.h */
+enum tq_verdict tq_verdict_from_name(const char *name)
+{
+    static const enum tq_verdict all[] = {TQ_VERDICT_PASS, TQ_VERDICT_WARN, TQ_VERDICT_FAIL,
+                                          TQ_VERDICT_ERROR, TQ_VERDICT_SKIP};
+    for (size_t i = 0; name && i < sizeof(all) / sizeof(all[0]); i++)
+        if (strcmp(name, tq_verdict_name(all[i])) == 0)
+            return all[i];
+    return TQ_VERDICT_NOT_RUN;
 }
 
 /* see report.h */
@@ -169,6 +184,10 @@ struct tq_report_counts tq_report_counts_for(const struct tq_report *r, const ch
         case TQ_VERDICT_PASS:
             n.passed++;
             break;
+        case TQ_VERDICT_WARN:
+            n.passed++;
+            n.warned++;
+            break;
         case TQ_VERDICT_FAIL:
             n.failed++;
             break;
@@ -182,4 +201,18 @@ struct tq_report_counts tq_report_counts_for(const struct tq_report *r, const ch
         }
     }
     return n;
+}
+
+static int compare_seq(const void *a, const void *b)
+{
+    const struct stored *x = a, *y = b;
+    return x->view.seq < y->view.seq ? -1 : x->view.seq > y->view.seq;
+}
+
+/* see report.h */
+void tq_report_sort_by_seq(struct tq_report *r)
+{
+    /* Stored records own their strings and `view` points into them, so moving them is safe. */
+    if (r->num_records > 1)
+        qsort(r->records, r->num_records, sizeof(*r->records), compare_seq);
 }

@@ -16,6 +16,8 @@ enum tq_verdict {
     TQ_VERDICT_FAIL,      /* ran, and the behaviour was wrong */
     TQ_VERDICT_ERROR,     /* could not run: backend crashed, timed out, broke the protocol */
     TQ_VERDICT_SKIP,      /* not applicable: the backend lacks a capability (reason says which) */
+    TQ_VERDICT_WARN,      /* passed, with a warning and its evidence (qualification programs'
+                             "pass with warnings") */
 };
 
 /* struct tq_case_record describes one case. A record given to tq_report_add is copied; a record
@@ -29,7 +31,10 @@ struct tq_case_record {
     const char *message;        /* one line: why it failed, or the skip reason */
     const char *details;        /* multi-line evidence: want/got, events, rerun command */
     const char *stderr_text;    /* the backend's stderr, kept for failures */
+    const char *result_line;    /* the backend's result line (JSON), when there was one */
     double seconds;
+    size_t seq;                 /* position in the whole backend x scenario matrix: shards
+                                   merged in this order give the unsharded report */
 };
 
 struct tq_report;
@@ -53,14 +58,20 @@ size_t tq_report_property_count(const struct tq_report *r);
 /* tq_report_property returns the i-th property's name and sets `*out_value`. */
 const char *tq_report_property(const struct tq_report *r, size_t i, const char **out_value);
 
-/* tq_verdict_name returns "pass", "fail", "error", "skip" or "not_run". */
+/* tq_report_sort_by_seq orders the records by their matrix position (a stable sort). */
+void tq_report_sort_by_seq(struct tq_report *r);
+
+/* tq_verdict_name returns "pass", "warn", "fail", "error", "skip" or "not_run". */
 const char *tq_verdict_name(enum tq_verdict v);
 
 /* struct tq_report_counts: totals over a report (or one backend of it). */
 struct tq_report_counts {
-    size_t total, passed, failed, errors, skipped;
+    size_t total, passed, warned, failed, errors, skipped;   /* passed includes warned */
     double seconds;
 };
+
+/* tq_verdict_from_name is the inverse of tq_verdict_name; unknown names give NOT_RUN. */
+enum tq_verdict tq_verdict_from_name(const char *name);
 
 /* tq_report_counts_for adds up the records of `backend` (NULL: all records). */
 struct tq_report_counts tq_report_counts_for(const struct tq_report *r, const char *backend);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -16,6 +17,7 @@
 #include "fs.h"
 #include "junit.h"
 #include "proc.h"
+#include "results_json.h"
 #include "runner.h"
 
 enum { MAX_BACKENDS = 32, DEFAULT_TIMEOUT_MS = 10000 };
@@ -250,11 +252,12 @@ static tq_status set_properties(struct tq_report *report, const struct backend_s
     return TQ_SUCCESS;
 }
 
-static int summarize(const struct tq_report *report, const char *junit_path, double wall_ms)
+static int summarize(const struct tq_report *report, const char *run_dir, double wall_ms)
 {
     struct tq_report_counts n = tq_report_counts_for(report, NULL);
-    printf("\n%zu cases: %zu passed, %zu failed, %zu errors, %zu skipped in %.1f s; report: %s\n",
-           n.total, n.passed, n.failed, n.errors, n.skipped, wall_ms / 1000, junit_path);
+    printf("\n%zu cases: %zu passed (%zu with warnings), %zu failed, %zu errors, %zu skipped in "
+           "%.1f s\nreports: %s/{junit.xml,results.json}\n",
+           n.total, n.passed, n.warned, n.failed, n.errors, n.skipped, wall_ms / 1000, run_dir);
     printf("summary: %zu passed, %zu failed, %zu skipped\n", n.passed, n.failed + n.errors,
            n.skipped);
     if (n.total == n.skipped) {
@@ -277,17 +280,65 @@ static tq_status prepare_pki(struct tq_diag *diag, struct tq_manifest **out,
     return tq_manifest_load(diag, out, pki_dir);
 }
 
+/* make_run_dir creates OUT/<run-id> for this run's reports and logs. The id is the start time
+ * (UTC) and the process id, so shards started together never collide. */
+static tq_status make_run_dir(struct tq_diag *diag, char *out, size_t out_len, char *run_id,
+                              size_t run_id_len, const struct run_options *o)
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    char stamp[32];
+    strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+    if (o->shard_count > 1)
+        snprintf(run_id, run_id_len, "%s-%ld-shard%uof%u", stamp, (long)getpid(),
+                 o->shard_index + 1, o->shard_count);
+    else
+        snprintf(run_id, run_id_len, "%s-%ld", stamp, (long)getpid());
+    TQ_GUARD(tq_fs_join(diag, out, out_len, o->out_dir, run_id));
+    return tq_fs_mkdirs(diag, out, 0755);
+}
+
+/* point_latest makes OUT/latest a symbolic link to `run_id`, replacing it atomically. */
+static void point_latest(const char *out_dir, const char *run_id)
+{
+    char link_path[PATH_MAX], tmp[PATH_MAX];
+    snprintf(link_path, sizeof(link_path), "%s/latest", out_dir);
+    snprintf(tmp, sizeof(tmp), "%s/.latest.%ld", out_dir, (long)getpid());
+    unlink(tmp);
+    if (symlink(run_id, tmp) != 0 || rename(tmp, link_path) != 0)
+        unlink(tmp);
+}
+
+/* write_reports writes every report of `report` into `dir` (and junit.xml also into `copy_dir`
+ * when not NULL: the stable path CI configurations point at). */
+static tq_status write_reports(struct tq_diag *diag, const struct tq_report *report,
+                               const char *dir, const char *copy_dir)
+{
+    char path[PATH_MAX], stamp[32], host[256] = "localhost";
+    iso8601_now(stamp, sizeof(stamp));
+    gethostname(host, sizeof(host) - 1);
+    TQ_GUARD(tq_fs_join(diag, path, sizeof(path), dir, "results.json"));
+    TQ_GUARD(tq_results_json_write(diag, path, report));
+    TQ_GUARD(tq_fs_join(diag, path, sizeof(path), dir, "junit.xml"));
+    TQ_GUARD(tq_junit_write(diag, path, report, stamp, host));
+    if (copy_dir == NULL)
+        return TQ_SUCCESS;
+    TQ_GUARD(tq_fs_join(diag, path, sizeof(path), copy_dir, "junit.xml"));
+    return tq_junit_write(diag, path, report, stamp, host);
+}
+
 static int run_and_report(const struct run_options *o, const struct tq_catalog *cat,
                           const struct backend_set *set)
 {
-    char pki_dir[PATH_MAX], junit_path[PATH_MAX], stamp[32], host[256] = "localhost";
+    char pki_dir[PATH_MAX], run_dir[PATH_MAX], run_id[128];
     struct tq_diag diag = {0};
     struct tq_manifest *pki = NULL;
     struct tq_report *report = NULL;
     int rc = TQ_EXIT_FAILED;
     if (!tq_ok(tq_fs_mkdirs(&diag, o->out_dir, 0755)) ||
         !tq_ok(prepare_pki(&diag, &pki, o, pki_dir, sizeof(pki_dir))) ||
-        !tq_ok(tq_fs_join(&diag, junit_path, sizeof(junit_path), o->out_dir, "junit.xml"))) {
+        !tq_ok(make_run_dir(&diag, run_dir, sizeof(run_dir), run_id, sizeof(run_id), o))) {
         print_diag("tlsqual run", &diag);
         return TQ_EXIT_USAGE;
     }
@@ -297,16 +348,17 @@ static int run_and_report(const struct run_options *o, const struct tq_catalog *
     }
     struct tq_runner_config cfg = {
         .catalog = cat, .backends = set->items, .num_backends = set->num, .pki = pki,
-        .pki_dir = pki_dir, .out_dir = o->out_dir, .filter = o->filter,
+        .pki_dir = pki_dir, .out_dir = run_dir, .filter = o->filter,
         .timeout_ms = o->timeout_ms, .jobs = o->jobs, .shard_index = o->shard_index,
         .shard_count = o->shard_count, .console = stdout};
-    iso8601_now(stamp, sizeof(stamp));
-    gethostname(host, sizeof(host) - 1);
     double start = tq_now_ms();
     if (tq_ok(tq_report_new(&report)) && tq_ok(set_properties(report, set, pki, o)) &&
+        tq_ok(tq_report_set_property(report, "run.id", run_id)) &&
         tq_ok(tq_runner_run(&diag, report, &cfg)) &&
-        tq_ok(tq_junit_write(&diag, junit_path, report, stamp, host)))
-        rc = summarize(report, junit_path, tq_now_ms() - start);
+        tq_ok(write_reports(&diag, report, run_dir, o->out_dir))) {
+        point_latest(o->out_dir, run_id);
+        rc = summarize(report, run_dir, tq_now_ms() - start);
+    }
     else
         print_diag("tlsqual run", &diag);
     tq_report_free(report);
@@ -377,4 +429,75 @@ int tq_lint_cli(int argc, char **argv)
     tq_manifest_free(pki);
     tq_catalog_cleanup(&cat);
     return problems ? TQ_EXIT_USAGE : TQ_EXIT_OK;
+}
+
+static const char merge_usage[] =
+    "usage: tlsqual merge --out DIR RUN...\n"
+    "Combines the reports of shards (each RUN a run folder or its results.json) into one:\n"
+    "DIR/junit.xml and DIR/results.json, cases in the order of an unsharded run. A case that\n"
+    "appears in two shards is an error. Exit 0: merged and every case passed; 1: merged, and a\n"
+    "case failed; 2: usage or unreadable input.\n";
+
+static tq_status merge_one(struct tq_diag *diag, struct tq_report *report, const char *arg)
+{
+    char path[PATH_MAX];
+    struct stat sb;
+    if (stat(arg, &sb) == 0 && S_ISDIR(sb.st_mode))
+        TQ_GUARD(tq_fs_join(diag, path, sizeof(path), arg, "results.json"));
+    else
+        snprintf(path, sizeof(path), "%s", arg);
+    return tq_results_json_read(diag, report, path);
+}
+
+static size_t report_duplicates(const struct tq_report *r)
+{
+    size_t dups = 0;
+    for (size_t i = 1; i < tq_report_count(r); i++) {
+        const struct tq_case_record *a = tq_report_at(r, i - 1), *b = tq_report_at(r, i);
+        if (a->seq == b->seq && strcmp(a->backend, b->backend) == 0 &&
+            strcmp(a->name, b->name) == 0) {
+            fprintf(stderr, "tlsqual merge: case '%s' of %s is in two shards\n", a->name,
+                    a->backend);
+            dups++;
+        }
+    }
+    return dups;
+}
+
+/* see run_cli.h */
+int tq_merge_cli(int argc, char **argv)
+{
+    static const struct option longopts[] = {{"out", required_argument, NULL, 'o'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {NULL, 0, NULL, 0}};
+    const char *out_dir = NULL;
+    optind = 1;
+    for (int c; (c = getopt_long(argc, argv, "", longopts, NULL)) != -1;) {
+        if (c == 'o') {
+            out_dir = optarg;
+        } else {
+            fputs(merge_usage, c == 'h' ? stdout : stderr);
+            return c == 'h' ? TQ_EXIT_OK : TQ_EXIT_USAGE;
+        }
+    }
+    if (out_dir == NULL || optind == argc) {
+        fputs(merge_usage, stderr);
+        return TQ_EXIT_USAGE;
+    }
+    struct tq_report *report = NULL;
+    struct tq_diag diag = {0};
+    int rc = TQ_EXIT_USAGE;
+    tq_status st = tq_report_new(&report);
+    for (int i = optind; tq_ok(st) && i < argc; i++)
+        st = merge_one(&diag, report, argv[i]);
+    if (tq_ok(st)) {
+        tq_report_sort_by_seq(report);
+        if (report_duplicates(report) == 0 && tq_ok(st = tq_fs_mkdirs(&diag, out_dir, 0755)) &&
+            tq_ok(st = write_reports(&diag, report, out_dir, NULL)))
+            rc = summarize(report, out_dir, 0);
+    }
+    if (!tq_ok(st))
+        print_diag("tlsqual merge", &diag);
+    tq_report_free(report);
+    return rc;
 }

@@ -15,4 +15,7 @@ int tq_run_cli(int argc, char **argv);
 /* tq_lint_cli is `tlsqual lint`: argv[0] is "lint". Returns an enum tq_exit. */
 int tq_lint_cli(int argc, char **argv);
 
+/* tq_merge_cli is `tlsqual merge`: argv[0] is "merge". Returns an enum tq_exit. */
+int tq_merge_cli(int argc, char **argv);
+
 #endif

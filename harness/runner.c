@@ -165,6 +165,7 @@ struct run_case {
     char message[2048];
     struct tq_buf details;
     char *stderr_text;         /* owned; the record points at it */
+    char *result_line;         /* owned; likewise */
 };
 
 static void set_verdict(struct run_case *rc, enum tq_verdict v, const char *fmt, ...)
@@ -228,6 +229,9 @@ static void judge_output(struct run_case *rc, const struct tq_proc_output *run)
     enum tq_verdict v = tq_verdict_judge(&rc->scenario->expect, &result,
                                          want ? want->sha256 : NULL, why, sizeof(why));
     set_verdict(rc, v, "%s", v == TQ_VERDICT_PASS ? "" : why);
+    size_t line_len = strcspn((const char *)run->out.data, "\n");
+    rc->result_line = strndup((const char *)run->out.data, line_len);
+    rc->record.result_line = rc->result_line;
     append_text(&rc->details, "result: ");
     if (!tq_ok(tq_buf_append(&rc->details, run->out.data, run->out.len)))
         return;
@@ -249,7 +253,8 @@ static void run_backend(struct run_case *rc, const char *case_line)
         return set_verdict(rc, TQ_VERDICT_ERROR, "cannot start backend: %s", diag.msg);
     rc->record.seconds = run.elapsed_ms / 1000.0;
     judge_output(rc, &run);
-    if (run.err.len > 0 && tq_ok(tq_buf_u8(&run.err, '\0')))
+    if (run.err.len > 0 && tq_ok(tq_buf_u8(&run.err, '\0')) &&
+        rc->record.verdict != TQ_VERDICT_PASS)
         rc->record.stderr_text = rc->stderr_text = strdup((const char *)run.err.data);
     tq_proc_output_cleanup(&run);
 }
@@ -278,7 +283,7 @@ static void run_one(struct run_case *rc)
 
 static void print_line(FILE *out, const struct tq_case_record *r)
 {
-    static const char *const labels[] = {"ERROR", "PASS ", "FAIL ", "ERROR", "SKIP "};
+    static const char *const labels[] = {"ERROR", "PASS ", "FAIL ", "ERROR", "SKIP ", "WARN "};
     fprintf(out, "%s %-10s %s/%s (%.0f ms)%s%s\n", labels[r->verdict], r->backend, r->group,
             r->name, r->seconds * 1000, r->message && r->message[0] ? ": " : "",
             r->message ? r->message : "");
@@ -287,7 +292,7 @@ static void print_line(FILE *out, const struct tq_case_record *r)
 
 /* struct plan is the expanded matrix: one slot per case that this run (and shard) executes. */
 struct slot {
-    size_t backend, scenario;
+    size_t backend, scenario, seq;
     const struct broker *broker;
     struct run_case rc;
 };
@@ -317,9 +322,11 @@ static tq_status plan_build(struct tq_diag *diag, struct plan *p, struct broker_
     TQ_ENSURE(p->slots != NULL, TQ_ERR_NOMEM);
     for (size_t b = 0; b < cfg->num_backends; b++)
         for (size_t i = 0; i < cfg->catalog->num; i++) {
+            size_t seq = index;
             if (!selected(cfg, i) || index++ % cfg->shard_count != cfg->shard_index)
                 continue;
             struct slot *slot = &p->slots[p->num++];
+            slot->seq = seq;
             slot->backend = b;
             slot->scenario = i;
             TQ_GUARD(pool_get(diag, pool, &slot->broker, cfg, cfg->catalog->items[i]));
@@ -337,10 +344,13 @@ static void run_slot(struct plan *p, struct slot *slot)
     tq_buf_init(&rc->details, 256 * 1024);
     rc->record = (struct tq_case_record){
         .name = rc->scenario->name, .backend = tq_backend_name(rc->backend),
-        .group = cfg->catalog->groups[slot->scenario], .scenario_file = rc->scenario->path};
+        .group = cfg->catalog->groups[slot->scenario], .scenario_file = rc->scenario->path,
+        .seq = slot->seq};
     run_one(rc);
     if (rc->record.verdict != TQ_VERDICT_PASS && tq_ok(tq_buf_u8(&rc->details, '\0')))
         rc->record.details = (const char *)rc->details.data;
+    else
+        rc->record.details = NULL;
     pthread_mutex_lock(&p->lock);
     print_line(cfg->console, &rc->record);
     pthread_mutex_unlock(&p->lock);
@@ -381,6 +391,7 @@ static tq_status plan_report(struct plan *p, struct tq_report *report)
         if (tq_ok(st))
             st = tq_report_add(report, &rc->record);
         free(rc->stderr_text);
+        free(rc->result_line);
         tq_buf_cleanup(&rc->details);
     }
     return st;

@@ -76,6 +76,7 @@ struct tq_scenario_client {
 
 struct tq_scenario_expect {
     struct tq_strlist outcome; /* accepted outcomes (alternatives); at least one */
+    struct tq_strlist warn_outcome; /* also accepted, as "pass with warnings" */
     long connack;              /* -1: not checked */
     char *version;             /* NULL: not checked; else "TLSv1.2" ... */
     char *suite;               /* NULL: not checked; else an IANA name */

@@ -12,12 +12,17 @@ static void join(char *out, size_t out_len, const struct tq_strlist *l)
                                  l->items[i]);
 }
 
-static bool outcome_accepted(const struct tq_scenario_expect *e, const char *outcome)
+static bool in_list(const struct tq_strlist *l, const char *word)
 {
-    for (size_t i = 0; i < e->outcome.num; i++)
-        if (strcmp(e->outcome.items[i], outcome) == 0)
+    for (size_t i = 0; i < l->num; i++)
+        if (strcmp(l->items[i], word) == 0)
             return true;
     return false;
+}
+
+static bool outcome_accepted(const struct tq_scenario_expect *e, const char *outcome)
+{
+    return in_list(&e->outcome, outcome);
 }
 
 /* see verdict.h */
@@ -31,7 +36,8 @@ enum tq_verdict tq_verdict_judge(const struct tq_scenario_expect *e, const struc
                  r->reason[0] ? r->reason : "no reason given");
         return TQ_VERDICT_SKIP;
     }
-    if (!outcome_accepted(e, r->outcome)) {
+    bool warned = !outcome_accepted(e, r->outcome) && in_list(&e->warn_outcome, r->outcome);
+    if (!outcome_accepted(e, r->outcome) && !warned) {
         join(want, sizeof(want), &e->outcome);
         snprintf(why, why_len, "want outcome %s, got %s%s%s", want, r->outcome,
                  r->error[0] ? ": " : "", r->error);
@@ -56,6 +62,12 @@ enum tq_verdict tq_verdict_judge(const struct tq_scenario_expect *e, const struc
                  e->server_certificate, want_leaf_sha256,
                  r->leaf_sha256[0] ? r->leaf_sha256 : "none");
         return TQ_VERDICT_FAIL;
+    }
+    if (warned) {
+        join(want, sizeof(want), &e->outcome);
+        snprintf(why, why_len, "outcome %s is accepted with a warning; best practice is %s",
+                 r->outcome, want);
+        return TQ_VERDICT_WARN;
     }
     return TQ_VERDICT_PASS;
 }

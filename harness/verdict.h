@@ -11,7 +11,8 @@
 /* tq_verdict_judge returns TQ_VERDICT_PASS when `r` meets every expectation of `e` (the outcome
  * is one of the accepted alternatives; CONNACK, version and suite match where given; the leaf
  * received has SHA-256 `want_leaf_sha256` unless that is NULL), else
- * TQ_VERDICT_FAIL with "want X, got Y" for the first mismatch in `why`. An outcome of
+ * TQ_VERDICT_FAIL with "want X, got Y" for the first mismatch in `why`. An outcome listed in
+ * `warn_outcome` passes as TQ_VERDICT_WARN, with the reason in `why`. An outcome of
  * "unsupported" is TQ_VERDICT_SKIP with the backend's reason. */
 enum tq_verdict tq_verdict_judge(const struct tq_scenario_expect *e, const struct tq_result *r,
                                  const char *want_leaf_sha256, char *why, size_t why_len);

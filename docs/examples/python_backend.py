@@ -38,7 +38,18 @@ def alert_outcome(err):
     return "unmapped"
 
 
+class ConfigError(Exception):
+    """A file the case names cannot be used (outcome config_error)."""
+
+
 def make_context(case):
+    try:
+        return configure(case)
+    except (ssl.SSLError, OSError) as err:
+        raise ConfigError(str(err)) from err
+
+
+def configure(case):
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     versions = case.get("versions", {})
     if versions.get("min", "1.2") < "1.2":
@@ -129,6 +140,8 @@ def handle(line):
         return result
     try:
         result["outcome"] = run_case(case, result)
+    except ConfigError as err:
+        result.update(outcome="config_error", handshake="not_started", error=str(err), reason=str(err))
     except ssl.SSLCertVerificationError as err:
         result.update(outcome=VERIFY_OUTCOMES.get(err.verify_code, "unmapped"), error=str(err))
     except ssl.SSLError as err:

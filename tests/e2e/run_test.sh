@@ -28,7 +28,10 @@ else
     echo "note: $xsd not found; schema validation not run" >&2
 fi
 
-num_scenarios=$(find "$TQ_SOURCE_DIR/scenarios" -name '*.yaml' | wc -l)
+num_scenarios=$("$tlsqual" lint --scenarios "$TQ_SOURCE_DIR/scenarios" |
+    sed -n 's/^tlsqual lint: \([0-9]*\) scenario.*/\1/p')
+[ -d "$tmp/results/latest" ] || fail "no results/latest"
+[ -s "$tmp/results/latest/results.json" ] || fail "no results.json in the run folder"
 /usr/bin/python3 - "$junit" "$num_scenarios" <<'PY'
 import sys, xml.etree.ElementTree as ET
 root = ET.parse(sys.argv[1]).getroot()
