@@ -84,8 +84,12 @@ static void client_id(char *out, size_t out_len, const struct tq_scenario *s)
     }
     size_t n = 0;
     n += (size_t)snprintf(out, out_len, "tq-");
-    for (const char *p = s->name; *p && n + 1 < out_len && n < 64; p++)
-        out[n++] = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ? *p : '-';
+    for (const char *p = s->name; *p && n + 1 < out_len && n < 64; p++) {
+        char ch = *p >= 'A' && *p <= 'Z' ? (char)(*p - 'A' + 'a') : *p;
+        bool keep = (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9');
+        if (keep || (n > 0 && out[n - 1] != '-'))
+            out[n++] = keep ? ch : '-';
+    }
     out[n] = '\0';
 }
 

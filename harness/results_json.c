@@ -41,7 +41,7 @@ static json_t *counts_json(const struct tq_report *r)
 }
 
 /* see results_json.h */
-tq_status tq_results_json_write(struct tq_diag *diag, const char *path, const struct tq_report *r)
+tq_status tq_results_json_render(struct tq_buf *out, const struct tq_report *r, bool for_html)
 {
     json_t *props = json_object(), *cases = json_array();
     for (size_t i = 0; i < tq_report_property_count(r); i++) {
@@ -53,12 +53,27 @@ tq_status tq_results_json_write(struct tq_diag *diag, const char *path, const st
         json_array_append_new(cases, case_json(tq_report_at(r, i)));
     json_t *root = json_pack("{s:s, s:o, s:o, s:o}", "format", "tlsqual-results/1", "properties",
                              props, "counts", counts_json(r), "cases", cases);
-    char *text = root ? json_dumps(root, JSON_INDENT(1) | JSON_PRESERVE_ORDER) : NULL;
+    size_t flags = JSON_PRESERVE_ORDER | (for_html ? JSON_COMPACT | JSON_ESCAPE_SLASH
+                                                   : JSON_INDENT(1));
+    char *text = root ? json_dumps(root, flags) : NULL;
     json_decref(root);
-    if (text == NULL)
-        return tq_diag_fail(diag, TQ_ERR_NOMEM, path, 0, "cannot render results.json");
-    tq_status st = tq_fs_write_atomic(diag, path, text, strlen(text), 0644);
+    TQ_ENSURE(text != NULL, TQ_ERR_NOMEM);
+    tq_status st = tq_buf_append(out, text, strlen(text));
     free(text);
+    return st;
+}
+
+/* see results_json.h */
+tq_status tq_results_json_write(struct tq_diag *diag, const char *path, const struct tq_report *r)
+{
+    struct tq_buf text;
+    tq_buf_init(&text, MAX_RESULTS_BYTES);
+    tq_status st = tq_results_json_render(&text, r, false);
+    if (!tq_ok(st))
+        st = tq_diag_fail(diag, st.code, path, 0, "cannot render results.json");
+    else
+        st = tq_fs_write_atomic(diag, path, text.data, text.len, 0644);
+    tq_buf_cleanup(&text);
     return st;
 }
 

@@ -5,8 +5,16 @@
 #ifndef TQ_RESULTS_JSON_H
 #define TQ_RESULTS_JSON_H
 
+#include <stdbool.h>
+
+#include "bytes.h"
 #include "report.h"
 #include "status.h"
+
+/* tq_results_json_render appends the document for `r` to `out`: indented, or compact with
+ * every '/' escaped when `for_html` (safe inside an HTML <script> element). */
+TQ_MUST_USE tq_status tq_results_json_render(struct tq_buf *out, const struct tq_report *r,
+                                             bool for_html);
 
 /* tq_results_json_write writes `r` to `path` atomically. */
 TQ_MUST_USE tq_status tq_results_json_write(struct tq_diag *diag, const char *path,

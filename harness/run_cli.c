@@ -15,6 +15,7 @@
 #include "catalog.h"
 #include "certs.h"
 #include "fs.h"
+#include "html.h"
 #include "junit.h"
 #include "proc.h"
 #include "results_json.h"
@@ -256,7 +257,7 @@ static int summarize(const struct tq_report *report, const char *run_dir, double
 {
     struct tq_report_counts n = tq_report_counts_for(report, NULL);
     printf("\n%zu cases: %zu passed (%zu with warnings), %zu failed, %zu errors, %zu skipped in "
-           "%.1f s\nreports: %s/{junit.xml,results.json}\n",
+           "%.1f s\nreports: %s/{junit.xml,results.json,report.html}\n",
            n.total, n.passed, n.warned, n.failed, n.errors, n.skipped, wall_ms / 1000, run_dir);
     printf("summary: %zu passed, %zu failed, %zu skipped\n", n.passed, n.failed + n.errors,
            n.skipped);
@@ -320,6 +321,8 @@ static tq_status write_reports(struct tq_diag *diag, const struct tq_report *rep
     gethostname(host, sizeof(host) - 1);
     TQ_GUARD(tq_fs_join(diag, path, sizeof(path), dir, "results.json"));
     TQ_GUARD(tq_results_json_write(diag, path, report));
+    TQ_GUARD(tq_fs_join(diag, path, sizeof(path), dir, "report.html"));
+    TQ_GUARD(tq_html_write(diag, path, report));
     TQ_GUARD(tq_fs_join(diag, path, sizeof(path), dir, "junit.xml"));
     TQ_GUARD(tq_junit_write(diag, path, report, stamp, host));
     if (copy_dir == NULL)
