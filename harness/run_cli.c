@@ -28,6 +28,7 @@ struct run_options {
     const char *out_dir;
     const char *pki_dir;
     const char *filter;
+    const char *baseline;                 /* NULL: SCENARIOS/known-deviations.txt if present */
     const char *backends[MAX_BACKENDS];   /* names or exec:PATH; none: every one found */
     size_t num_backends;
     int timeout_ms;
@@ -47,6 +48,8 @@ static const char run_usage[] =
     "  --out DIR           report folder (default: ./results)\n"
     "  --pki DIR           mock PKI, generated when absent (default: OUT/pki)\n"
     "  --filter TEXT       run only cases whose group/name contains TEXT\n"
+    "  --baseline FILE     known deviations per backend (default:\n"
+    "                      SCENARIOS/known-deviations.txt when it exists)\n"
     "  --timeout MS        each backend's deadline per case (default 10000)\n"
     "  --jobs N            run N cases at once (default: the number of cores)\n"
     "  --shard K/N         run only the K-th of N shards (1 <= K <= N): every case runs in\n"
@@ -124,6 +127,7 @@ static int parse_run_options(struct run_options *o, int argc, char **argv)
         {"filter", required_argument, NULL, 'f'},  {"timeout", required_argument, NULL, 't'},
         {"list", no_argument, NULL, 'l'},          {"help", no_argument, NULL, 'h'},
         {"jobs", required_argument, NULL, 'j'},    {"shard", required_argument, NULL, 'k'},
+        {"baseline", required_argument, NULL, 'B'},
         {NULL, 0, NULL, 0}};
     *o = (struct run_options){.scenarios_dir = default_scenarios_dir(), .out_dir = "results",
                               .timeout_ms = DEFAULT_TIMEOUT_MS,
@@ -137,6 +141,7 @@ static int parse_run_options(struct run_options *o, int argc, char **argv)
         case 'o': o->out_dir = optarg; break;
         case 'p': o->pki_dir = optarg; break;
         case 'f': o->filter = optarg; break;
+        case 'B': o->baseline = optarg; break;
         case 't': rc = parse_timeout(o, optarg); break;
         case 'j': rc = parse_jobs(o, optarg); break;
         case 'k': rc = parse_shard(o, optarg); break;
@@ -331,6 +336,17 @@ static tq_status write_reports(struct tq_diag *diag, const struct tq_report *rep
     return tq_junit_write(diag, path, report, stamp, host);
 }
 
+static tq_status load_baseline(struct tq_diag *diag, struct tq_baseline **out,
+                               const struct run_options *o)
+{
+    char path[PATH_MAX];
+    *out = NULL;
+    if (o->baseline)
+        return tq_baseline_load(diag, out, o->baseline);
+    TQ_GUARD(tq_fs_join(diag, path, sizeof(path), o->scenarios_dir, "known-deviations.txt"));
+    return tq_fs_exists(path) ? tq_baseline_load(diag, out, path) : TQ_SUCCESS;
+}
+
 static int run_and_report(const struct run_options *o, const struct tq_catalog *cat,
                           const struct backend_set *set)
 {
@@ -338,20 +354,25 @@ static int run_and_report(const struct run_options *o, const struct tq_catalog *
     struct tq_diag diag = {0};
     struct tq_manifest *pki = NULL;
     struct tq_report *report = NULL;
+    struct tq_baseline *baseline = NULL;
     int rc = TQ_EXIT_FAILED;
-    if (!tq_ok(tq_fs_mkdirs(&diag, o->out_dir, 0755)) ||
+    if (!tq_ok(load_baseline(&diag, &baseline, o)) ||
+        !tq_ok(tq_fs_mkdirs(&diag, o->out_dir, 0755)) ||
         !tq_ok(prepare_pki(&diag, &pki, o, pki_dir, sizeof(pki_dir))) ||
         !tq_ok(make_run_dir(&diag, run_dir, sizeof(run_dir), run_id, sizeof(run_id), o))) {
         print_diag("tlsqual run", &diag);
+        tq_baseline_free(baseline);
+        tq_manifest_free(pki);
         return TQ_EXIT_USAGE;
     }
     if (tq_catalog_check_pki(cat, pki, stderr) > 0) {
+        tq_baseline_free(baseline);
         tq_manifest_free(pki);
         return TQ_EXIT_USAGE;
     }
     struct tq_runner_config cfg = {
         .catalog = cat, .backends = set->items, .num_backends = set->num, .pki = pki,
-        .pki_dir = pki_dir, .out_dir = run_dir, .filter = o->filter,
+        .pki_dir = pki_dir, .out_dir = run_dir, .filter = o->filter, .baseline = baseline,
         .timeout_ms = o->timeout_ms, .jobs = o->jobs, .shard_index = o->shard_index,
         .shard_count = o->shard_count, .console = stdout};
     double start = tq_now_ms();
@@ -365,6 +386,7 @@ static int run_and_report(const struct run_options *o, const struct tq_catalog *
     else
         print_diag("tlsqual run", &diag);
     tq_report_free(report);
+    tq_baseline_free(baseline);
     tq_manifest_free(pki);
     return rc;
 }

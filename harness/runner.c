@@ -347,6 +347,10 @@ static void run_slot(struct plan *p, struct slot *slot)
         .group = cfg->catalog->groups[slot->scenario], .scenario_file = rc->scenario->path,
         .seq = slot->seq};
     run_one(rc);
+    char adjusted[sizeof(rc->message)];
+    enum tq_verdict v = tq_baseline_apply(cfg->baseline, &rc->record, adjusted, sizeof(adjusted));
+    if (v != rc->record.verdict)
+        set_verdict(rc, v, "%s", adjusted);
     if (rc->record.verdict != TQ_VERDICT_PASS && tq_ok(tq_buf_u8(&rc->details, '\0')))
         rc->record.details = (const char *)rc->details.data;
     else

@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "backend.h"
+#include "baseline.h"
 #include "catalog.h"
 #include "manifest.h"
 #include "report.h"
@@ -19,6 +20,7 @@ struct tq_runner_config {
     const char *pki_dir;
     const char *out_dir;            /* broker log and events go here */
     const char *filter;             /* substring of "group/name"; NULL: every case */
+    const struct tq_baseline *baseline;  /* known deviations; NULL: none */
     int timeout_ms;                 /* each backend's own deadline; the runner adds grace */
     int jobs;                       /* cases run at once (>= 1) */
     unsigned shard_index;           /* run case i when i % shard_count == shard_index */
