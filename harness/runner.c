@@ -281,13 +281,53 @@ static void run_one(struct run_case *rc)
         add_rerun_command(rc);
 }
 
-static void print_line(FILE *out, const struct tq_case_record *r)
+/* struct console: plain lines when stdout is not a terminal (CI logs); on a terminal, a
+ * progress bar redrawn in place with every non-passing case printed above it. Colours only on a
+ * terminal, and never when NO_COLOR is set (https://no-color.org). */
+struct console {
+    FILE *out;
+    bool tty, color;
+    size_t done, total, bad;
+};
+
+static void console_init(struct console *c, FILE *out, size_t total)
+{
+    const char *no_color = getenv("NO_COLOR");
+    *c = (struct console){.out = out, .tty = isatty(fileno(out)) == 1, .total = total};
+    c->color = c->tty && (no_color == NULL || no_color[0] == '\0');
+}
+
+static void console_bar(struct console *c)
+{
+    enum { WIDTH = 30 };
+    size_t filled = c->total ? c->done * WIDTH / c->total : WIDTH;
+    char bar[WIDTH + 1];
+    for (size_t i = 0; i < WIDTH; i++)
+        bar[i] = i < filled ? '#' : '.';
+    bar[WIDTH] = '\0';
+    fprintf(c->out, "\r\033[K[%s] %zu/%zu cases, %zu not passed", bar, c->done, c->total, c->bad);
+}
+
+static void console_case(struct console *c, const struct tq_case_record *r)
 {
     static const char *const labels[] = {"ERROR", "PASS ", "FAIL ", "ERROR", "SKIP ", "WARN "};
-    fprintf(out, "%s %-10s %s/%s (%.0f ms)%s%s\n", labels[r->verdict], r->backend, r->group,
-            r->name, r->seconds * 1000, r->message && r->message[0] ? ": " : "",
-            r->message ? r->message : "");
-    fflush(out);
+    static const char *const colors[] = {"\033[35m", "\033[32m", "\033[31m", "\033[35m",
+                                         "\033[2m", "\033[33m"};
+    c->done++;
+    bool quiet = r->verdict == TQ_VERDICT_PASS || r->verdict == TQ_VERDICT_SKIP;
+    c->bad += quiet ? 0 : 1;
+    if (c->tty)
+        fputs("\r\033[K", c->out);
+    if (!c->tty || !quiet)
+        fprintf(c->out, "%s%s%s %-10s %s/%s (%.0f ms)%s%s\n", c->color ? colors[r->verdict] : "",
+                labels[r->verdict], c->color ? "\033[0m" : "", r->backend, r->group, r->name,
+                r->seconds * 1000, r->message && r->message[0] ? ": " : "",
+                r->message ? r->message : "");
+    if (c->tty)
+        console_bar(c);
+    if (c->tty && c->done == c->total)
+        fputs("\n", c->out);
+    fflush(c->out);
 }
 
 /* struct plan is the expanded matrix: one slot per case that this run (and shard) executes. */
@@ -299,6 +339,7 @@ struct slot {
 
 struct plan {
     const struct tq_runner_config *cfg;
+    struct console console;
     struct slot *slots;
     size_t num;
     size_t next;                      /* the next slot a worker takes */
@@ -356,7 +397,7 @@ static void run_slot(struct plan *p, struct slot *slot)
     else
         rc->record.details = NULL;
     pthread_mutex_lock(&p->lock);
-    print_line(cfg->console, &rc->record);
+    console_case(&p->console, &rc->record);
     pthread_mutex_unlock(&p->lock);
 }
 
@@ -412,6 +453,7 @@ tq_status tq_runner_run(struct tq_diag *diag, struct tq_report *report,
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
     tq_status st = plan_build(diag, &plan, &pool);
+    console_init(&plan.console, cfg->console, plan.num);
     if (tq_ok(st)) {
         plan_execute(&plan);
         st = plan_report(&plan, report);
