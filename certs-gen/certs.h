@@ -30,6 +30,10 @@ struct tq_certs_options {
 TQ_MUST_USE tq_status tq_certs_generate(struct tq_diag *diag, const char *dir,
                                         const struct tq_certs_options *options);
 
+/* tq_certs_artifact_known is true when `tlsqual certs` generates an artifact called `name`
+ * (docs/pki.md), so scenarios can be checked without generating a PKI. */
+bool tq_certs_artifact_known(const char *name);
+
 /* tq_certs_cli is `tlsqual certs`: argv[0] is "certs". Returns the process exit code
  * (0 success, 1 failure, 2 usage error). */
 int tq_certs_cli(int argc, char **argv);

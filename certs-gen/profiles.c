@@ -3,6 +3,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "certs.h"
 #include "certs_internal.h"
 
 /* aws-iot-facts.md 3.2: the ATS leaf has a wildcard SAN plus the bare regional name; the mock
@@ -357,4 +358,10 @@ tq_status tq__profiles_check(struct tq_diag *diag)
     for (size_t i = 0; i < NUM_PROFILES; i++)
         TQ_GUARD(check_row(diag, i));
     return TQ_SUCCESS;
+}
+
+/* see certs.h */
+bool tq_certs_artifact_known(const char *name)
+{
+    return tq__profile_find(name) != SIZE_MAX;
 }

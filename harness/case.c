@@ -17,27 +17,35 @@ static const char *const *default_trust(const struct tq_scenario *s)
 }
 
 static tq_status need(struct tq_diag *diag, const struct tq_scenario *s,
-                      const struct tq_manifest *pki, const char *name)
+                      tq_artifact_known_fn known, const void *ctx, const char *source,
+                      const char *name)
 {
-    if (tq_manifest_find(pki, name) != NULL)
+    if (known(ctx, name))
         return TQ_SUCCESS;
-    return tq_diag_fail(diag, TQ_ERR_NOT_FOUND, s->path, 0,
-                        "scenario '%s' names certificate '%s', which the PKI in %s lacks",
-                        s->name, name, tq_manifest_dir(pki));
+    return tq_diag_fail(diag, TQ_ERR_NOT_FOUND, s->path, tq_scenario_line_of(s, name),
+                        "scenario '%s' names certificate '%s', which %s lacks (docs/pki.md "
+                        "lists every name)",
+                        s->name, name, source);
+}
+
+/* see case.h */
+bool tq_case_known_in_manifest(const void *manifest, const char *name)
+{
+    return tq_manifest_find(manifest, name) != NULL;
 }
 
 /* see case.h */
 tq_status tq_case_check_names(struct tq_diag *diag, const struct tq_scenario *s,
-                              const struct tq_manifest *pki)
+                              tq_artifact_known_fn known, const void *ctx, const char *source)
 {
     if (s->client.certificate)
-        TQ_GUARD(need(diag, s, pki, s->client.certificate));
+        TQ_GUARD(need(diag, s, known, ctx, source, s->client.certificate));
     for (size_t i = 0; i < s->client.trust.num; i++)
-        TQ_GUARD(need(diag, s, pki, s->client.trust.items[i]));
+        TQ_GUARD(need(diag, s, known, ctx, source, s->client.trust.items[i]));
     for (const char *const *root = default_trust(s); s->client.trust.num == 0 && *root; root++)
-        TQ_GUARD(need(diag, s, pki, *root));
+        TQ_GUARD(need(diag, s, known, ctx, source, *root));
     if (s->expect.server_certificate)
-        TQ_GUARD(need(diag, s, pki, s->expect.server_certificate));
+        TQ_GUARD(need(diag, s, known, ctx, source, s->expect.server_certificate));
     return TQ_SUCCESS;
 }
 
@@ -145,7 +153,8 @@ tq_status tq_case_build(struct tq_diag *diag, char **out_line, const struct tq_s
                         const struct tq_case_context *ctx)
 {
     *out_line = NULL;
-    TQ_GUARD(tq_case_check_names(diag, s, ctx->pki));
+    TQ_GUARD(tq_case_check_names(diag, s, tq_case_known_in_manifest, ctx->pki,
+                                 tq_manifest_dir(ctx->pki)));
     const char *name = server_name(s, ctx->pki);
     json_t *c = json_pack("{s:s, s:s, s:i, s:s?, s:b, s:o, s:i}", "id", s->name, "host",
                           ctx->host, "port", ctx->port, "server_name", name, "send_sni",

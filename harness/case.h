@@ -21,8 +21,17 @@ TQ_MUST_USE tq_status tq_case_build(struct tq_diag *diag, char **out_line,
                                     const struct tq_scenario *s,
                                     const struct tq_case_context *ctx);
 
-/* tq_case_check_names checks that every artifact `s` names exists in `pki`; lint uses it. */
+/* tq_artifact_known_fn tells whether an artifact called `name` exists (in a PKI manifest, or in
+ * certs-gen's table when no PKI is at hand). */
+typedef bool (*tq_artifact_known_fn)(const void *ctx, const char *name);
+
+/* tq_case_check_names checks that every artifact `s` names is known to `known` (called with
+ * `ctx`); `source` names where the names come from, for the error message. */
 TQ_MUST_USE tq_status tq_case_check_names(struct tq_diag *diag, const struct tq_scenario *s,
-                                          const struct tq_manifest *pki);
+                                          tq_artifact_known_fn known, const void *ctx,
+                                          const char *source);
+
+/* tq_case_known_in_manifest is a tq_artifact_known_fn over a struct tq_manifest. */
+bool tq_case_known_in_manifest(const void *manifest, const char *name);
 
 #endif

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "case.h"
+#include "certs.h"
 #include "expand.h"
 #include "fs.h"
 
@@ -142,6 +143,12 @@ tq_status tq_catalog_load(struct tq_catalog *out, size_t *out_num_errors, const 
     return *out_num_errors ? TQ_STATUS(TQ_ERR_PARSE) : TQ_SUCCESS;
 }
 
+static bool known_to_certs_gen(const void *ctx, const char *name)
+{
+    (void)ctx;
+    return tq_certs_artifact_known(name);
+}
+
 /* see catalog.h */
 size_t tq_catalog_check_pki(const struct tq_catalog *c, const struct tq_manifest *pki,
                             FILE *errors)
@@ -149,7 +156,11 @@ size_t tq_catalog_check_pki(const struct tq_catalog *c, const struct tq_manifest
     size_t problems = 0;
     for (size_t i = 0; i < c->num; i++) {
         struct tq_diag diag = {0};
-        if (!tq_ok(tq_case_check_names(&diag, c->items[i], pki))) {
+        tq_status st = pki ? tq_case_check_names(&diag, c->items[i], tq_case_known_in_manifest,
+                                                 pki, tq_manifest_dir(pki))
+                           : tq_case_check_names(&diag, c->items[i], known_to_certs_gen, NULL,
+                                                 "tlsqual certs");
+        if (!tq_ok(st)) {
             report(errors, &diag);
             problems++;
         }

@@ -24,7 +24,7 @@ TQ_MUST_USE tq_status tq_catalog_load(struct tq_catalog *out, size_t *out_num_er
                                       const char *dir, FILE *errors);
 
 /* tq_catalog_check_pki prints (to `errors`) every artifact name a scenario uses that `pki`
- * lacks, and returns the number of such problems. */
+ * lacks (NULL `pki`: that certs-gen does not generate), and returns the number of problems. */
 size_t tq_catalog_check_pki(const struct tq_catalog *c, const struct tq_manifest *pki,
                             FILE *errors);
 

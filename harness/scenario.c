@@ -152,6 +152,7 @@ struct ctx {
     struct tq_diag *diag;
     const char *path;
     yaml_document_t *doc;
+    struct tq_scenario *scenario;   /* records where each string value came from */
 };
 
 static unsigned line_of(const yaml_node_t *node)
@@ -214,6 +215,11 @@ static tq_status dup_scalar(struct ctx *c, const yaml_node_t *node, char **out)
     free(*out);
     *out = strdup(value);
     TQ_ENSURE(*out != NULL, TQ_ERR_NOMEM);
+    struct tq_scenario *s = c->scenario;
+    if (s->num_value_lines < sizeof(s->value_lines) / sizeof(s->value_lines[0])) {
+        s->value_lines[s->num_value_lines].value = *out;
+        s->value_lines[s->num_value_lines++].line = line_of(node);
+    }
     return TQ_SUCCESS;
 }
 
@@ -490,7 +496,7 @@ tq_status tq_scenario_parse(struct tq_diag *diag, struct tq_scenario **out, cons
     TQ_ENSURE(s != NULL, TQ_ERR_NOMEM);
     set_defaults(s);
     s->path = strdup(path);
-    struct ctx c = {.diag = diag, .path = path};
+    struct ctx c = {.diag = diag, .path = path, .scenario = s};
     tq_status st = s->path ? parse_text(&c, s, text, text_len) : TQ_STATUS(TQ_ERR_NOMEM);
     if (!tq_ok(st)) {
         tq_scenario_free(s);
@@ -528,4 +534,13 @@ size_t tq_scenario_broker_args(const struct tq_scenario_broker *b, const char **
         }
     }
     return n;
+}
+
+/* see scenario.h */
+unsigned tq_scenario_line_of(const struct tq_scenario *s, const char *value)
+{
+    for (size_t i = s->num_value_lines; i-- > 0;)
+        if (s->value_lines[i].value == value)
+            return s->value_lines[i].line;
+    return 0;
 }

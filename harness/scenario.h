@@ -94,7 +94,16 @@ struct tq_scenario {
     struct tq_scenario_client client;
     struct tq_scenario_expect expect;
     unsigned name_line;        /* for lint messages about the name */
+    size_t num_value_lines;    /* where each string value came from: see tq_scenario_line_of */
+    struct {
+        const char *value;
+        unsigned line;
+    } value_lines[256];
 };
+
+/* tq_scenario_line_of returns the line of the file where the string `value` (a pointer held
+ * by `s`, such as s->client.certificate) was written, or 0 when unknown. */
+unsigned tq_scenario_line_of(const struct tq_scenario *s, const char *value);
 
 /* tq_scenario_load parses the scenario file at `path` into a new scenario in `*out`. On
  * success the caller owns `*out` (release with tq_scenario_free). On failure `*out` is NULL and

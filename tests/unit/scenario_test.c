@@ -146,3 +146,13 @@ Test(outcome, vocabulary)
     cr_expect_not(tq_outcome_known("alert_received:"));
     cr_expect_not(tq_outcome_known("OK"));
 }
+
+Test(scenario, remembers_the_line_of_each_value)
+{
+    struct tq_scenario *s = parse_ok("name: n\nspec: s\nclient:\n  trust: [a, b]\n"
+                                     "  certificate: device-x\nexpect: {outcome: ok}\n");
+    cr_expect_eq(tq_scenario_line_of(s, s->client.certificate), 5);
+    cr_expect_eq(tq_scenario_line_of(s, s->client.trust.items[1]), 4);
+    cr_expect_eq(tq_scenario_line_of(s, "not held"), 0);
+    tq_scenario_free(s);
+}
