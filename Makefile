@@ -1,6 +1,8 @@
 # Thin wrapper over CMake. The README documents exactly two commands: `make run` and `make test`.
 #   make run   install missing packages, build into build/, run the default suite on every backend
 #   make test  install missing packages, build with ASan+UBSan into build/asan/, run every test
+#   make fuzz  build the libFuzzer targets with clang into build/fuzz/, run each FUZZ_SECONDS
+#              (default 60; tests/fuzz/README.md). `make test` ends with `make fuzz-smoke`: 15 s each
 # Extra arguments for `tlsqual run` go in RUN_ARGS, e.g. make run RUN_ARGS="--backend openssl".
 
 BUILD_DIR  ?= build
@@ -8,14 +10,19 @@ ASAN_DIR   ?= $(BUILD_DIR)/asan
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 RUN_ARGS   ?=
 CMAKE_GEN  := -G "Unix Makefiles"
+FUZZ_DIR   ?= $(BUILD_DIR)/fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_JOBS  ?= 1
+FUZZ_SMOKE_SECONDS ?= 15
 
-.PHONY: run test deps build build-asan clean
+.PHONY: run test deps build build-asan clean build-fuzz fuzz fuzz-smoke
 
 run: build
 	./$(BUILD_DIR)/tlsqual run $(RUN_ARGS)
 
 test: build-asan
 	cd $(ASAN_DIR) && ctest --output-on-failure -j $(JOBS)
+	$(MAKE) fuzz-smoke
 
 deps:
 	@tools/install-deps
@@ -27,6 +34,23 @@ build: deps
 build-asan: deps
 	cmake -S . -B $(ASAN_DIR) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=ASan >/dev/null
 	cmake --build $(ASAN_DIR) -j $(JOBS)
+
+# The fuzz tree: clang, every library instrumented for libFuzzer (cmake/tq_defaults.cmake).
+build-fuzz: deps
+	CC=clang cmake -S . -B $(FUZZ_DIR) $(CMAKE_GEN) -DTQ_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake --build $(FUZZ_DIR) -j $(JOBS) --target tq_fuzz_targets
+
+# Each target runs over its checked-in corpus; new inputs and crash reproducers go to
+# $(FUZZ_DIR)/fuzz-work/<target>/, never to tests/fuzz/corpus/. A crash fails the target.
+fuzz: build-fuzz
+	cd $(FUZZ_DIR) && TQ_FUZZ_SECONDS=$(FUZZ_SECONDS) ctest -L fuzz --output-on-failure \
+	    -j $(FUZZ_JOBS) --timeout $$(( $(FUZZ_SECONDS) + 300 ))
+	@cat $(FUZZ_DIR)/fuzz-work/*/summary
+
+fuzz-smoke: build-fuzz
+	cd $(FUZZ_DIR) && TQ_FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS) ctest -L fuzz --output-on-failure \
+	    -j $(JOBS) --timeout 300
+	@cat $(FUZZ_DIR)/fuzz-work/*/summary
 
 clean:
 	rm -rf $(BUILD_DIR)

@@ -26,17 +26,32 @@ enum tq_refusal_style {
     TQ_REFUSE_AFTER_CONNECT,     /* complete the handshake, close after CONNECT, no CONNACK */
 };
 
+/* What to do when a client certificate is used by two connections at once with different
+ * client IDs (aws-iot-facts.md §5: AWS does not block it; Device Defender reports it). */
+enum tq_shared_cert_mode {
+    TQ_SHARED_CERT_ALLOW,    /* accept; event shared_certificate */
+    TQ_SHARED_CERT_REFUSE,   /* event shared_certificate, then close the later connection */
+};
+
 struct tq_broker_config {
     const char *pki_dir;              /* folder with manifest.json and registry.json */
     const char *listen;               /* "HOST:PORT"; port 0 picks a free port */
     const char *events_path;          /* NULL or "-": stdout */
     int ready_fd;                     /* -1: none; else receives "HOST:PORT\n", then closed */
-    const char *endpoint;             /* "ats" */
+    const char *endpoint;             /* "ats" or "legacy" (tls.h endpoint table) */
+    enum tq_chain_variant chain;      /* which ATS chain files are sent */
+    const char *server_cert;          /* NULL, or an artifact served instead of the endpoint's */
     const char *policy;               /* a policy id or AWS name (policy.h) */
+    const char *profile;              /* "aws" or "strict": informational, the CLI applies it */
     unsigned handshake_timeout_s;     /* also bounds the wait for CONNECT after the handshake */
+    unsigned keepalive_min_s;         /* smallest effective keep-alive: 30, lower for tests */
     enum tq_qos2_mode qos2;
     enum tq_refusal_style refusal;
     enum tq_sni_mode sni;
+    enum tq_listener_mode listener;
+    enum tq_validity_mode validity;
+    enum tq_crl_mode crl;
+    enum tq_shared_cert_mode shared_cert;
     const char *refusal_alert;        /* alert name for TQ_REFUSE_ALERT */
 };
 

@@ -7,4 +7,13 @@
  * error). */
 int tq_broker_cli(int argc, char **argv);
 
+struct tq_broker_config;
+
+/* tq_broker_cli_parse reads the options of `argv` (argv[0] is "broker") into `cfg`, which holds
+ * the defaults (tq_broker_config_defaults), then fills the settings of --profile that no option
+ * set, wherever --profile appeared. It returns 0 to go on, 2 on a usage error (a message on
+ * stderr), or -1 when --help or --help-policies printed and the caller should exit 0. The
+ * strings of `cfg` point into `argv`. */
+int tq_broker_cli_parse(struct tq_broker_config *cfg, int argc, char **argv);
+
 #endif

@@ -20,7 +20,8 @@
 enum {
     TQ_BROKER_MAX_PACKET = 128 * 1024,    /* "Maximum packet size 128 KB" */
     TQ_BROKER_MAX_CLIENT_ID = 128,        /* "Max 128 bytes" */
-    TQ_BROKER_KEEPALIVE_MIN_S = 30,       /* "Values below 30 s are treated as 30" */
+    TQ_BROKER_KEEPALIVE_MIN_S = 30,       /* "Values below 30 s are treated as 30"; the
+                                           * default of --keepalive-min (lower: tests only) */
     TQ_BROKER_KEEPALIVE_MAX_S = 1200,     /* "The maximum and default is 1200 s" */
     TQ_BROKER_CLOSE_GRACE_MS = 2000,      /* how long a closing connection may flush */
     TQ_BROKER_MAX_OUTPUT = 4 << 20,       /* unsent bytes before a slow reader is dropped */
@@ -41,6 +42,7 @@ struct tq_broker {
     struct tq_events *events;
     struct tq_session *sessions;          /* doubly linked, newest first */
     unsigned long next_conn;
+    long nofile;                          /* the open-file limit after raising it; -1: none */
     char listen_addr[64];                 /* the bound address, "127.0.0.1:18883" */
 };
 

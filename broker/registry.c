@@ -4,6 +4,7 @@
 #include <jansson.h>
 #include <limits.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -89,12 +90,11 @@ static tq_status load_list(struct tq_diag *diag, struct tq_registry *reg, const 
     return TQ_SUCCESS;
 }
 
-static tq_status load_root(struct tq_diag *diag, struct tq_registry *reg)
+/* read_root checks and indexes reg->root, just loaded by jansson (NULL: `err` says why). */
+static tq_status read_root(struct tq_diag *diag, struct tq_registry *reg, const json_error_t *err)
 {
-    json_error_t err;
-    reg->root = json_load_file(reg->path, JSON_REJECT_DUPLICATES, &err);
     if (reg->root == NULL)
-        return tq_diag_fail(diag, TQ_ERR_PARSE, reg->path, (unsigned)err.line, "%s", err.text);
+        return tq_diag_fail(diag, TQ_ERR_PARSE, reg->path, (unsigned)err->line, "%s", err->text);
     const char *format = json_string_value(json_object_get(reg->root, "format"));
     if (format == NULL || strcmp(format, "tlsqual-registry/1") != 0)
         return tq_diag_fail(diag, TQ_ERR_PARSE, reg->path, 0,
@@ -108,6 +108,17 @@ static tq_status load_root(struct tq_diag *diag, struct tq_registry *reg)
     return load_list(diag, reg, "certificates", &reg->certs, &reg->num_certs);
 }
 
+/* finish hands `reg` to the caller when `st` is success, and frees it otherwise. */
+static tq_status finish(tq_status st, struct tq_registry *reg, struct tq_registry **out)
+{
+    if (!tq_ok(st)) {
+        tq_registry_free(reg);
+        return st;
+    }
+    *out = reg;
+    return TQ_SUCCESS;
+}
+
 /* see registry.h */
 tq_status tq_registry_load(struct tq_diag *diag, struct tq_registry **out, const char *dir)
 {
@@ -117,14 +128,31 @@ tq_status tq_registry_load(struct tq_diag *diag, struct tq_registry **out, const
     tq_status st = tq_fs_join(diag, reg->path, sizeof(reg->path), dir, "registry.json");
     if (tq_ok(st) && !tq_fs_exists(reg->path))
         st = tq_diag_fail(diag, TQ_ERR_NOT_FOUND, reg->path, 0, "registry file does not exist");
-    if (tq_ok(st))
-        st = load_root(diag, reg);
-    if (!tq_ok(st)) {
-        tq_registry_free(reg);
-        return st;
+    if (tq_ok(st)) {
+        json_error_t err;
+        reg->root = json_load_file(reg->path, JSON_REJECT_DUPLICATES, &err);
+        st = read_root(diag, reg, &err);
     }
-    *out = reg;
-    return TQ_SUCCESS;
+    return finish(st, reg, out);
+}
+
+/* see registry.h */
+tq_status tq_registry_parse(struct tq_diag *diag, struct tq_registry **out, const char *path,
+                            const char *text, size_t text_len)
+{
+    *out = NULL;
+    struct tq_registry *reg = calloc(1, sizeof(*reg));
+    TQ_ENSURE(reg != NULL, TQ_ERR_NOMEM);
+    tq_status st = TQ_SUCCESS;
+    if ((size_t)snprintf(reg->path, sizeof(reg->path), "%s", path) >= sizeof(reg->path) ||
+        strchr(reg->path, '/') == NULL)
+        st = tq_diag_fail(diag, TQ_ERR_USAGE, path, 0, "want a registry path with a directory");
+    if (tq_ok(st)) {
+        json_error_t err;
+        reg->root = json_loadb(text, text_len, JSON_REJECT_DUPLICATES, &err);
+        st = read_root(diag, reg, &err);
+    }
+    return finish(st, reg, out);
 }
 
 /* see registry.h */

@@ -30,6 +30,12 @@ struct tq_registry_entry {
 TQ_MUST_USE tq_status tq_registry_load(struct tq_diag *diag, struct tq_registry **out,
                                        const char *dir);
 
+/* tq_registry_parse is tq_registry_load on the text of a registry file already in memory
+ * (`text_len` bytes, no NUL needed). `path` is where that file would be: errors name it, and
+ * "cert" members are joined to its directory, so it must contain a '/' (else TQ_ERR_USAGE). */
+TQ_MUST_USE tq_status tq_registry_parse(struct tq_diag *diag, struct tq_registry **out,
+                                        const char *path, const char *text, size_t text_len);
+
 /* tq_registry_free releases `reg`; NULL is a no-op. */
 void tq_registry_free(struct tq_registry *reg);
 

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "broker_internal.h"
@@ -17,11 +18,18 @@ void tq_broker_config_defaults(struct tq_broker_config *cfg)
         .listen = TQ_BROKER_DEFAULT_LISTEN,
         .ready_fd = -1,
         .endpoint = "ats",
+        .chain = TQ_CHAIN_SHORT,
         .policy = TQ_POLICY_DEFAULT_ID,
+        .profile = "aws",
         .handshake_timeout_s = 10,
+        .keepalive_min_s = TQ_BROKER_KEEPALIVE_MIN_S,
         .qos2 = TQ_QOS2_IGNORE,
         .refusal = TQ_REFUSE_ALERT,
         .refusal_alert = "certificate_unknown",
+        .listener = TQ_LISTENER_MQTT,
+        .validity = TQ_VALIDITY_STRICT,
+        .crl = TQ_CRL_OFF,
+        .shared_cert = TQ_SHARED_CERT_ALLOW,
     };
 }
 
@@ -31,7 +39,16 @@ static tq_status check_config(struct tq_diag *diag, const struct tq_broker_confi
         return tq_diag_fail(diag, TQ_ERR_USAGE, NULL, 0, "--pki DIR is required");
     if (!tq_tls_endpoint_known(cfg->endpoint))
         return tq_diag_fail(diag, TQ_ERR_USAGE, NULL, 0,
-                            "--endpoint: want ats, got '%s'", cfg->endpoint);
+                            "--endpoint: want ats or legacy, got '%s'", cfg->endpoint);
+    if (cfg->server_cert != NULL && cfg->chain != TQ_CHAIN_SHORT)
+        return tq_diag_fail(diag, TQ_ERR_USAGE, NULL, 0,
+                            "--chain %s and --server-cert %s exclude each other: the artifact "
+                            "names its own chain", tq_tls_chain_variant_name(cfg->chain),
+                            cfg->server_cert);
+    if (cfg->keepalive_min_s == 0 || cfg->keepalive_min_s > TQ_BROKER_KEEPALIVE_MAX_S)
+        return tq_diag_fail(diag, TQ_ERR_USAGE, NULL, 0,
+                            "--keepalive-min: want 1 to %d seconds, got %u",
+                            TQ_BROKER_KEEPALIVE_MAX_S, cfg->keepalive_min_s);
     if (tq_policy_find(cfg->policy) == NULL)
         return tq_diag_fail(diag, TQ_ERR_USAGE, NULL, 0,
                             "--policy: unknown security policy '%s' (see --help)", cfg->policy);
@@ -126,13 +143,39 @@ static const char *sni_mode_name(enum tq_sni_mode mode)
     return names[mode];
 }
 
+static json_t *served_chains(const struct tq_broker *b)
+{
+    json_t *list = json_array();
+    for (size_t i = 0; i < sizeof(b->tls.served) / sizeof(b->tls.served[0]); i++)
+        if (b->tls.served[i] != NULL)
+            json_array_append_new(list, json_string(b->tls.served[i]));
+    return list;
+}
+
+/* settings_event describes every setting that changes what a client sees. */
+static json_t *settings_event(const struct tq_broker *b)
+{
+    const struct tq_broker_config *c = b->cfg;
+    return json_pack("{s:s, s:s, s:s, s:s?, s:o, s:s?, s:s, s:s, s:s, s:s, s:s, s:s, s:i, "
+                     "s:s, s:i}",
+        "listener", b->listen_addr, "listener_mode",
+        c->listener == TQ_LISTENER_ALPN ? "alpn" : "mqtt", "endpoint", c->endpoint,
+        "endpoint_host", b->tls.endpoint_host, "server_chains", served_chains(b),
+        "server_cert", c->server_cert, "chain", tq_tls_chain_variant_name(c->chain),
+        "policy", b->tls.policy->id, "sni", sni_mode_name(c->sni),
+        "validity", c->validity == TQ_VALIDITY_IGNORE ? "ignore" : "strict",
+        "crl", c->crl == TQ_CRL_ON ? "on" : "off",
+        "shared_cert", c->shared_cert == TQ_SHARED_CERT_REFUSE ? "refuse" : "allow",
+        "keepalive_min", (int)c->keepalive_min_s, "profile", c->profile, "nofile",
+        (int)b->nofile);
+}
+
 static tq_status announce(struct tq_diag *diag, struct tq_broker *b)
 {
-    tq_events_emit(b->events, "broker_started", 0, "", json_pack(
-        "{s:s, s:s, s:s?, s:s, s:s, s:s, s:i}", "listener", b->listen_addr, "endpoint",
-        b->cfg->endpoint, "endpoint_host", b->tls.endpoint_host, "policy", b->tls.policy->id,
-        "sni", sni_mode_name(b->cfg->sni), "pki", tq_manifest_dir(b->manifest), "pid",
-        (int)getpid()));
+    json_t *fields = settings_event(b);
+    json_object_set_new(fields, "pki", json_string(tq_manifest_dir(b->manifest)));
+    json_object_set_new(fields, "pid", json_integer((json_int_t)getpid()));
+    tq_events_emit(b->events, "broker_started", 0, "", fields);
     if (b->cfg->ready_fd < 0)
         return TQ_SUCCESS;
     char line[80];
@@ -143,6 +186,21 @@ static tq_status announce(struct tq_diag *diag, struct tq_broker *b)
         return tq_diag_fail(diag, TQ_ERR_IO, NULL, 0, "--ready-fd %d: write failed",
                             b->cfg->ready_fd);
     return TQ_SUCCESS;
+}
+
+/* raise_nofile lifts the soft limit on open files to the hard limit: every connection holds a
+ * socket, and the default soft limit (often 1024) would cap the broker near 1000 clients. */
+static void raise_nofile(struct tq_broker *b)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+            getrlimit(RLIMIT_NOFILE, &rl);
+    }
+    b->nofile = rl.rlim_cur == RLIM_INFINITY ? -1 : (long)rl.rlim_cur;
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
@@ -160,6 +218,11 @@ static tq_status load_pki(struct tq_diag *diag, struct tq_broker *b)
     TQ_GUARD(tq_registry_load(diag, &b->registry, tq_manifest_dir(b->manifest)));
     b->tls = (struct tq_tls_settings){
         .endpoint = b->cfg->endpoint,
+        .chain = b->cfg->chain,
+        .server_cert = b->cfg->server_cert,
+        .listener = b->cfg->listener,
+        .validity = b->cfg->validity,
+        .crl = b->cfg->crl,
         .policy = tq_policy_find(b->cfg->policy),
         .sni_mode = b->cfg->sni,
         .endpoint_host = tq_manifest_endpoint(b->manifest, b->cfg->endpoint),
@@ -174,6 +237,7 @@ static tq_status setup(struct tq_diag *diag, struct tq_broker *b)
 {
     TQ_GUARD(check_config(diag, b->cfg));
     TQ_GUARD(load_pki(diag, b));
+    raise_nofile(b);
     b->base = event_base_new();
     b->router = tq_router_new();
     TQ_ENSURE(b->base != NULL && b->router != NULL, TQ_ERR_NOMEM);

@@ -182,12 +182,28 @@ static void sni_rejected(struct tq_session *s)
         "expected", s->broker->tls.endpoint_host));
 }
 
+static void alpn_rejected(struct tq_session *s)
+{
+    json_t *hello_alpn = json_null();
+    if (s->tls.hello != NULL)
+        hello_alpn = json_deep_copy(json_object_get(s->tls.hello, "alpn"));
+    tq__session_emit(s, "alpn_rejected", json_pack(
+        "{s:s, s:o, s:s}", "reason", s->tls.alpn_refusal, "alpn",
+        hello_alpn ? hello_alpn : json_array(), "expected", "x-amzn-mqtt-ca"));
+}
+
 static void on_error(struct tq_session *s, short what)
 {
+    if (s->state == TQ_SESSION_HANDSHAKE && s->tls.alpn_refusal != NULL)
+        alpn_rejected(s);   /* before client_hello gives its summary away */
     emit_hello(s);
     char detail[256];
     bool no_cert;
     tls_failure(s, detail, sizeof(detail), &no_cert);
+    if (s->state == TQ_SESSION_HANDSHAKE && s->tls.alpn_refusal != NULL) {
+        tq__session_close(s, "alpn_refused", detail, false);
+        return;
+    }
     if (s->state == TQ_SESSION_HANDSHAKE && s->tls.sni_refusal != NULL) {
         sni_rejected(s);
         tq__session_close(s, "sni_refused", detail, false);
@@ -272,21 +288,6 @@ void tq__session_accept(struct tq_broker *b, evutil_socket_t fd, const struct so
     tq__session_arm(s, b->cfg->handshake_timeout_s * 1000UL);
 }
 
-static void shared_certificate(struct tq_session *s)
-{
-    for (struct tq_session *o = s->broker->sessions; o != NULL; o = o->next) {
-        if (o == s || o->state == TQ_SESSION_HANDSHAKE || o->state == TQ_SESSION_CLOSING ||
-            strcmp(o->tls.cert_id, s->tls.cert_id) != 0)
-            continue;
-        /* aws-iot-facts.md §5: DEVICE_CERTIFICATE_SHARED_CHECK, "Multiple, concurrent
-         * connections use the same X.509 certificate"; reported, never refused. */
-        tq__session_emit(s, "shared_certificate", json_pack("{s:s, s:I, s:s}", "client_cert_id",
-                         s->tls.cert_id, "other_conn", (json_int_t)o->conn, "other_peer",
-                         o->peer));
-        return;
-    }
-}
-
 static void emit_established(struct tq_session *s)
 {
     const unsigned char *alpn = NULL;
@@ -294,12 +295,13 @@ static void emit_established(struct tq_session *s)
     SSL_get0_alpn_selected(s->ssl, &alpn, &alpn_len);
     const char *sni = SSL_get_servername(s->ssl, TLSEXT_NAMETYPE_host_name);
     tq__session_emit(s, "tls_established", json_pack(
-        "{s:s, s:s, s:o, s:o, s:s?, s:s?}", "version", SSL_get_version(s->ssl),
+        "{s:s, s:s, s:o, s:o, s:s?, s:s?, s:s?}", "version", SSL_get_version(s->ssl),
         "suite", SSL_CIPHER_standard_name(SSL_get_current_cipher(s->ssl)),
         "sni", text_or_null(sni, sni ? strlen(sni) : 0),
         "alpn", text_or_null(alpn_len ? alpn : NULL, alpn_len),
         "client_cert_id", s->tls.cert_id[0] ? s->tls.cert_id : NULL,
-        "client_subject", s->tls.subject[0] ? s->tls.subject : NULL));
+        "client_subject", s->tls.subject[0] ? s->tls.subject : NULL,
+        "validity_ignored", s->tls.validity_ignored));
 }
 
 /* see broker_internal.h */
@@ -314,8 +316,6 @@ void tq__session_established(struct tq_session *s)
             tq__session_close(s, "certificate_refused", s->tls.refusal, false);
             return;
         }
-    } else {
-        shared_certificate(s);
     }
     tq__session_arm(s, s->broker->cfg->handshake_timeout_s * 1000UL);
 }

@@ -31,11 +31,13 @@ static void keep_alive_deadline(struct tq_session *s)
     tq__session_arm(s, s->keep_alive_s * 1500UL);
 }
 
-static unsigned effective_keep_alive(uint16_t requested)
+static unsigned effective_keep_alive(const struct tq_session *s, uint16_t requested)
 {
-    /* aws-iot-facts.md §6: below 30 s is treated as 30; the maximum is 1200 s. */
-    if (requested < TQ_BROKER_KEEPALIVE_MIN_S)
-        return TQ_BROKER_KEEPALIVE_MIN_S;
+    /* aws-iot-facts.md §6: below 30 s is treated as 30 (--keepalive-min, lower for tests); the
+     * maximum is 1200 s. */
+    unsigned min = s->broker->cfg->keepalive_min_s;
+    if (requested < min)
+        return min;
     return requested > TQ_BROKER_KEEPALIVE_MAX_S ? TQ_BROKER_KEEPALIVE_MAX_S : requested;
 }
 
@@ -45,7 +47,7 @@ static void emit_connect(struct tq_session *s, const struct tq_mqtt_connect *c)
         "{s:s%, s:i, s:i, s:i, s:b, s:b, s:b}", "client_id",
         c->client_id.p ? (const char *)c->client_id.p : "",
         c->client_id.len, "protocol_level", c->protocol_level, "keep_alive", c->keep_alive,
-        "keep_alive_effective", effective_keep_alive(c->keep_alive), "clean_session",
+        "keep_alive_effective", effective_keep_alive(s, c->keep_alive), "clean_session",
         c->clean_session, "has_will", c->has_will, "has_username", c->has_username));
 }
 
@@ -63,6 +65,49 @@ static void take_over_client_id(struct tq_session *s)
     }
 }
 
+/* At most this many other connections are listed in one shared_certificate event, so that N
+ * clients sharing one certificate write O(N) bytes each, not O(N^2) in all. */
+enum { SHARED_CERT_MAX_LISTED = 8 };
+
+static json_t *shared_with(const struct tq_session *o)
+{
+    return json_pack("{s:I, s:s, s:s}", "conn", (json_int_t)o->conn, "peer", o->peer,
+                     "client_id", o->client_id);
+}
+
+/* shared_certificate reports the connections that use `s`'s certificate under another client
+ * ID (aws-iot-facts.md §5: DEVICE_CERTIFICATE_SHARED_CHECK, "Multiple, concurrent connections
+ * use the same X.509 certificate"; its findings list the client IDs). The same certificate
+ * under the same client ID is a takeover (duplicate_clientid), not a shared certificate. True
+ * when there is one. */
+static bool shared_certificate(struct tq_session *s)
+{
+    json_t *ids = json_array(), *others = json_array();
+    json_array_append_new(ids, json_string(s->client_id));
+    const struct tq_session *first = NULL;
+    size_t num = 0;
+    for (const struct tq_session *o = s->broker->sessions; o != NULL; o = o->next) {
+        if (o == s || o->state != TQ_SESSION_CONNECTED ||
+            strcmp(o->tls.cert_id, s->tls.cert_id) != 0 || strcmp(o->client_id, s->client_id) == 0)
+            continue;
+        first = first ? first : o;
+        if (num++ >= SHARED_CERT_MAX_LISTED)
+            continue;
+        json_array_append_new(ids, json_string(o->client_id));
+        json_array_append_new(others, shared_with(o));
+    }
+    if (num == 0) {
+        json_decref(ids);
+        json_decref(others);
+        return false;
+    }
+    tq__session_emit(s, "shared_certificate", json_pack(
+        "{s:s, s:s, s:o, s:o, s:I, s:I, s:s}", "client_cert_id", s->tls.cert_id,
+        "client_id", s->client_id, "client_ids", ids, "others", others, "num_others",
+        (json_int_t)num, "other_conn", (json_int_t)first->conn, "other_peer", first->peer));
+    return true;
+}
+
 static tq_status refuse_connect(struct tq_session *s, uint8_t rc, const char *reason)
 {
     TQ_GUARD(send_connack(s, rc));
@@ -74,7 +119,13 @@ static tq_status accept_connect(struct tq_session *s, const struct tq_mqtt_conne
 {
     memcpy(s->client_id, c->client_id.p, c->client_id.len);
     s->client_id[c->client_id.len] = '\0';
-    s->keep_alive_s = effective_keep_alive(c->keep_alive);
+    s->keep_alive_s = effective_keep_alive(s, c->keep_alive);
+    if (shared_certificate(s) && s->broker->cfg->shared_cert == TQ_SHARED_CERT_REFUSE) {
+        /* No CONNACK: how AWS IoT drops an MQTT 3.1.1 CONNECT it does not authorize (§6). */
+        tq__session_close(s, "shared_certificate", "the certificate is in use by another "
+                          "client ID (--shared-cert refuse)", false);
+        return TQ_SUCCESS;
+    }
     if (s->client_id[0] != '\0')
         take_over_client_id(s);
     TQ_GUARD(send_connack(s, TQ_MQTT_ACCEPTED));

@@ -45,16 +45,27 @@ static const struct {
     {"handshake_failure", 40, X509_V_ERR_APPLICATION_VERIFICATION},
 };
 
-/* Server chains per endpoint type, by artifact name (docs/pki.md). The first is required;
- * the others are loaded when the PKI has them (aws-iot-facts.md §3.1: "The chain that is
- * presented depends on ... the cipher suite"). */
+/* Server leaves per endpoint type, by artifact name (docs/pki.md). The first is required; the
+ * second is loaded when the PKI has it (aws-iot-facts.md §3.1: "The chain that is presented
+ * depends on ... the cipher suite"). The legacy endpoint has one RSA chain for every suite
+ * (§3.3) and no chain variants. */
 static const struct {
     const char *endpoint;
-    const char *required;
-    const char *optional[3];
+    const char *leaves[2];
+    bool has_variants;
 } endpoint_chains[] = {
-    {.endpoint = "ats", .required = "ats-server-rsa",
-     .optional = {"ats-server-ecdsa", "ats-server-ec", NULL}},
+    {.endpoint = "ats", .leaves = {"ats-server-rsa", "ats-server-ecdsa"}, .has_variants = true},
+    {.endpoint = "legacy", .leaves = {"legacy-server-rsa", NULL}, .has_variants = false},
+};
+
+/* The artifact-name suffix of each chain variant (docs/pki.md: ats-server-rsa-cross, ...). */
+static const struct {
+    const char *name;
+    const char *suffix;
+} chain_variants[] = {
+    [TQ_CHAIN_SHORT] = {"short", ""},
+    [TQ_CHAIN_CROSS] = {"cross", "-cross"},
+    [TQ_CHAIN_CROSS_G2] = {"cross-g2", "-cross-g2"},
 };
 
 /* see tls.h */
@@ -90,6 +101,12 @@ bool tq_tls_endpoint_known(const char *endpoint)
         if (strcmp(endpoint_chains[i].endpoint, endpoint) == 0)
             return true;
     return false;
+}
+
+/* see tls.h */
+const char *tq_tls_chain_variant_name(enum tq_chain_variant chain)
+{
+    return chain_variants[chain].name;
 }
 
 /* see tls.h */
@@ -130,9 +147,45 @@ static const char *chain_refusal(int x509_error)
         return "expired";
     case X509_V_ERR_CERT_NOT_YET_VALID:
         return "not_yet_valid";
+    case X509_V_ERR_CERT_REVOKED:
+        return "crl_revoked";
     default:
         return "invalid";
     }
+}
+
+static bool is_validity_error(int x509_error)
+{
+    return x509_error == X509_V_ERR_CERT_HAS_EXPIRED || x509_error == X509_V_ERR_CERT_NOT_YET_VALID;
+}
+
+/* chain_error decides about one chain error; it returns what the verify callback returns. */
+static int chain_error(X509_STORE_CTX *store, struct tq_tls_peer *peer,
+                       const struct tq_tls_settings *settings)
+{
+    int err = X509_STORE_CTX_get_error(store);
+    /* --validity ignore: aws-iot-facts.md §4.5, AWS may accept it (undocumented). */
+    if (is_validity_error(err) && settings->validity == TQ_VALIDITY_IGNORE) {
+        peer->validity_ignored = chain_refusal(err);
+        return 1;
+    }
+    /* --crl on: a CA that publishes no CRL has nothing to check (soft fail). */
+    if (err == X509_V_ERR_UNABLE_TO_GET_CRL)
+        return 1;
+    if (peer->refusal == NULL) {
+        peer->verify_error = err;
+        peer->refusal = chain_refusal(err);
+    }
+    if (!is_validity_error(err))
+        return 0;
+    /* A validity refusal follows --refusal, like a registry one. In the handshake its alert is
+     * certificate_expired for both cases: RFC 8446 section 6.2, "certificate_expired: A
+     * certificate has expired or is not currently valid" (OpenSSL alone would send
+     * bad_certificate for a certificate not yet valid). */
+    if (!settings->refuse_in_handshake)
+        return 1;
+    X509_STORE_CTX_set_error(store, X509_V_ERR_CERT_HAS_EXPIRED);
+    return 0;
 }
 
 static int verify_cb(int preverify_ok, X509_STORE_CTX *store)
@@ -141,14 +194,9 @@ static int verify_cb(int preverify_ok, X509_STORE_CTX *store)
     struct tq_tls_peer *peer = SSL_get_app_data(ssl);
     const struct tq_tls_settings *settings = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
     describe_leaf(peer, X509_STORE_CTX_get0_cert(store));
-    if (!preverify_ok) {
-        if (peer->refusal == NULL) {
-            peer->verify_error = X509_STORE_CTX_get_error(store);
-            peer->refusal = chain_refusal(peer->verify_error);
-        }
-        return 0;
-    }
-    if (X509_STORE_CTX_get_error_depth(store) != 0)
+    if (!preverify_ok)
+        return chain_error(store, peer, settings);
+    if (X509_STORE_CTX_get_error_depth(store) != 0 || peer->refusal != NULL)
         return 1;
     const struct tq_registry_entry *entry = tq_registry_find(settings->registry, peer->cert_id);
     peer->refusal = tq_registry_refusal(entry);
@@ -189,18 +237,46 @@ static void msg_cb(int write_p, int version, int content_type, const void *buf, 
 }
 
 /* aws-iot-facts.md §2.1: "x-amzn-mqtt-ca" selects MQTT with X.509 client certificates. The
- * other protocols of that table are not served here, so they are not acknowledged. */
+ * other protocols of that table are not served here, so they are not acknowledged on an mqtt
+ * listener. On an alpn (443-style) listener a client offering none of ours is refused: RFC 7301
+ * section 3.2, "In the event that the server supports no protocols that the client advertises,
+ * then the server SHALL respond with a fatal 'no_application_protocol' alert" (OpenSSL sends it
+ * for SSL_TLSEXT_ERR_ALERT_FATAL). */
 static int alpn_cb(SSL *ssl, const unsigned char **out, unsigned char *out_len,
                    const unsigned char *in, unsigned in_len, void *arg)
 {
-    (void)ssl, (void)arg;
+    const struct tq_tls_settings *settings = arg;
     static const unsigned char mqtt_ca[] = "\x0ex-amzn-mqtt-ca";
     unsigned char *selected = NULL;
-    if (SSL_select_next_proto(&selected, out_len, mqtt_ca, sizeof(mqtt_ca) - 1, in, in_len) !=
-        OPENSSL_NPN_NEGOTIATED)
+    if (SSL_select_next_proto(&selected, out_len, mqtt_ca, sizeof(mqtt_ca) - 1, in, in_len) ==
+        OPENSSL_NPN_NEGOTIATED) {
+        *out = selected;
+        return SSL_TLSEXT_ERR_OK;
+    }
+    if (settings->listener != TQ_LISTENER_ALPN)
         return SSL_TLSEXT_ERR_NOACK;
-    *out = selected;
-    return SSL_TLSEXT_ERR_OK;
+    struct tq_tls_peer *peer = SSL_get_app_data(ssl);
+    peer->alpn_refusal = "mismatch";
+    return SSL_TLSEXT_ERR_ALERT_FATAL;
+}
+
+/* The ALPN callback only runs when the client sent ALPN. On an alpn listener, a ClientHello
+ * without it is a client that wants HTTPS or WebSockets with SigV4 or custom authentication on
+ * 443 (aws-iot-facts.md §2.1), none of which this mock serves: it is refused with the same
+ * no_application_protocol alert (a documented choice; AWS's own answer is not documented). */
+static int client_hello_cb(SSL *ssl, int *alert, void *arg)
+{
+    const struct tq_tls_settings *settings = arg;
+    const unsigned char *ext = NULL;
+    size_t ext_len = 0;
+    if (settings->listener != TQ_LISTENER_ALPN ||
+        SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_application_layer_protocol_negotiation, &ext,
+                                  &ext_len) == 1)
+        return SSL_CLIENT_HELLO_SUCCESS;
+    struct tq_tls_peer *peer = SSL_get_app_data(ssl);
+    peer->alpn_refusal = "missing";
+    *alert = SSL_AD_NO_APPLICATION_PROTOCOL;
+    return SSL_CLIENT_HELLO_ERROR;
 }
 
 /* Which alert a bad SNI gets is not documented (aws-iot-facts.md §2.2). A missing one gets
@@ -250,24 +326,51 @@ static tq_status load_chain(struct tq_diag *diag, SSL_CTX *ctx, const struct tq_
     return TQ_SUCCESS;
 }
 
-static tq_status load_chains(struct tq_diag *diag, SSL_CTX *ctx, const struct tq_manifest *m,
-                             const char *endpoint)
+/* serve loads artifact `name`'s chain and key and records it in settings->served. A missing
+ * optional artifact is skipped. */
+static tq_status serve(struct tq_diag *diag, SSL_CTX *ctx, const struct tq_manifest *m,
+                       struct tq_tls_settings *settings, const char *name, bool required)
 {
+    const struct tq_artifact *a = tq_manifest_find(m, name);
+    if (a == NULL && !required)
+        return TQ_SUCCESS;
+    if (a == NULL && settings->server_cert != NULL)
+        return tq_diag_fail(diag, TQ_ERR_NOT_FOUND, tq_manifest_dir(m), 0,
+                            "--server-cert %s: manifest.json has no such artifact", name);
+    if (a == NULL)
+        return tq_diag_fail(diag, TQ_ERR_NOT_FOUND, tq_manifest_dir(m), 0,
+                            "manifest.json has no artifact %s (the %s server chain)", name,
+                            settings->endpoint);
+    TQ_GUARD(load_chain(diag, ctx, a));
+    settings->served[settings->served[0] != NULL] = a->name;
+    return TQ_SUCCESS;
+}
+
+static tq_status load_chains(struct tq_diag *diag, SSL_CTX *ctx, const struct tq_manifest *m,
+                             struct tq_tls_settings *settings)
+{
+    settings->served[0] = settings->served[1] = NULL;
+    if (settings->server_cert != NULL)
+        return serve(diag, ctx, m, settings, settings->server_cert, true);
     for (size_t i = 0; i < ARRAY_LEN(endpoint_chains); i++) {
-        if (strcmp(endpoint_chains[i].endpoint, endpoint) != 0)
+        if (strcmp(endpoint_chains[i].endpoint, settings->endpoint) != 0)
             continue;
-        const struct tq_artifact *a = tq_manifest_find(m, endpoint_chains[i].required);
-        if (a == NULL)
-            return tq_diag_fail(diag, TQ_ERR_NOT_FOUND, tq_manifest_dir(m), 0,
-                                "manifest.json has no artifact %s (the %s server chain)",
-                                endpoint_chains[i].required, endpoint);
-        TQ_GUARD(load_chain(diag, ctx, a));
-        for (size_t k = 0; endpoint_chains[i].optional[k] != NULL; k++)
-            if ((a = tq_manifest_find(m, endpoint_chains[i].optional[k])) != NULL)
-                TQ_GUARD(load_chain(diag, ctx, a));
+        if (settings->chain != TQ_CHAIN_SHORT && !endpoint_chains[i].has_variants)
+            return tq_diag_fail(diag, TQ_ERR_USAGE, NULL, 0, "--chain %s: the %s endpoint has "
+                                "one chain only (want --chain short)",
+                                chain_variants[settings->chain].name, settings->endpoint);
+        for (size_t k = 0; k < ARRAY_LEN(endpoint_chains[i].leaves); k++) {
+            char name[128];
+            if (endpoint_chains[i].leaves[k] == NULL)
+                continue;
+            snprintf(name, sizeof(name), "%s%s", endpoint_chains[i].leaves[k],
+                     chain_variants[settings->chain].suffix);
+            TQ_GUARD(serve(diag, ctx, m, settings, name, k == 0));
+        }
         return TQ_SUCCESS;
     }
-    return tq_diag_fail(diag, TQ_ERR_UNSUPPORTED, NULL, 0, "unknown endpoint type %s", endpoint);
+    return tq_diag_fail(diag, TQ_ERR_UNSUPPORTED, NULL, 0, "unknown endpoint type %s",
+                        settings->endpoint);
 }
 
 /* The device CAs go into the trust store only: AWS IoT cannot list every customer's CAs, so
@@ -300,6 +403,29 @@ static tq_status load_sni_only(struct tq_diag *diag, SSL_CTX *ctx, const struct 
     return TQ_SUCCESS;
 }
 
+/* load_device_crls adds the CRL of every registry CA whose artifact has one (docs/pki.md:
+ * device-ca.crl.pem lists device-revoked) and checks the leaf against it. AWS IoT itself does not
+ * (aws-iot-facts.md §4.6): this is --crl on only. */
+static tq_status load_device_crls(struct tq_diag *diag, SSL_CTX *ctx, const struct tq_manifest *m,
+                                  const struct tq_registry *r)
+{
+    X509_STORE *store = SSL_CTX_get_cert_store(ctx);
+    size_t num_crls = 0;
+    for (size_t i = 0; i < tq_registry_num_cas(r); i++) {
+        const struct tq_artifact *a = tq_manifest_find(m, tq_registry_ca(r, i)->name);
+        if (a == NULL || a->crl == NULL)
+            continue;
+        if (X509_STORE_load_file(store, a->crl) != 1)
+            return openssl_fail(diag, a->crl, "cannot load the device CA's CRL");
+        num_crls++;
+    }
+    if (num_crls == 0)
+        return tq_diag_fail(diag, TQ_ERR_NOT_FOUND, tq_manifest_dir(m), 0,
+                            "--crl on: no registered device CA has a CRL in manifest.json");
+    X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK);
+    return TQ_SUCCESS;
+}
+
 static tq_status apply_policy(struct tq_diag *diag, SSL_CTX *ctx, const struct tq_policy *p)
 {
     char tls12[1024], tls13[256];
@@ -328,11 +454,14 @@ static tq_status configure(struct tq_diag *diag, SSL_CTX *ctx, const struct tq_m
     SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, verify_cb);
     SSL_CTX_set_info_callback(ctx, info_cb);
     SSL_CTX_set_msg_callback(ctx, msg_cb);
-    SSL_CTX_set_alpn_select_cb(ctx, alpn_cb, NULL);
+    SSL_CTX_set_alpn_select_cb(ctx, alpn_cb, settings);
+    SSL_CTX_set_client_hello_cb(ctx, client_hello_cb, settings);
     SSL_CTX_set_tlsext_servername_callback(ctx, servername_cb);
     SSL_CTX_set_app_data(ctx, settings);
-    TQ_GUARD(load_chains(diag, ctx, m, settings->endpoint));
+    TQ_GUARD(load_chains(diag, ctx, m, settings));
     TQ_GUARD(load_device_cas(diag, ctx, settings->registry));
+    if (settings->crl == TQ_CRL_ON)
+        TQ_GUARD(load_device_crls(diag, ctx, m, settings->registry));
     return load_sni_only(diag, ctx, settings->registry);
 }
 

@@ -25,10 +25,42 @@ enum tq_sni_mode {
                          * host_name ... will fail" */
 };
 
+/* Which chain files the ATS endpoint sends (aws-iot-facts.md §3.2, §7 "Chain variant"). */
+enum tq_chain_variant {
+    TQ_CHAIN_SHORT,      /* leaf + intermediate: ats-server-rsa.chain.pem */
+    TQ_CHAIN_CROSS,      /* + the cross-signed Amazon root: ats-server-*-cross.chain.pem */
+    TQ_CHAIN_CROSS_G2,   /* + the cross-signed Starfield G2, 4 deep: *-cross-g2.chain.pem */
+};
+
+/* What the listener is (aws-iot-facts.md §2.1). */
+enum tq_listener_mode {
+    TQ_LISTENER_MQTT,    /* port 8883: MQTT with client certificates, ALPN optional */
+    TQ_LISTENER_ALPN,    /* port 443: MQTT with client certificates only with ALPN
+                          * x-amzn-mqtt-ca; anything else gets no_application_protocol */
+};
+
+/* Whether the device certificate's validity period is checked at connect (aws-iot-facts.md
+ * §4.5: undocumented). */
+enum tq_validity_mode {
+    TQ_VALIDITY_STRICT,  /* expired or not yet valid: refused (reason expired, not_yet_valid) */
+    TQ_VALIDITY_IGNORE,  /* accepted, as AWS may do */
+};
+
+/* Whether the device CAs' CRLs are checked (aws-iot-facts.md §4.6: AWS does not). */
+enum tq_crl_mode {
+    TQ_CRL_OFF,
+    TQ_CRL_ON,
+};
+
 /* struct tq_tls_settings configures tq_tls_server_new. The SSL_CTX keeps a pointer to it: it
  * must outlive the SSL_CTX and every SSL made from it. */
 struct tq_tls_settings {
-    const char *endpoint;              /* "ats": selects the server chains */
+    const char *endpoint;              /* "ats" or "legacy": selects the server chains */
+    enum tq_chain_variant chain;       /* ATS only: the legacy endpoint has one chain */
+    const char *server_cert;           /* NULL, or the artifact served for every suite instead */
+    enum tq_listener_mode listener;
+    enum tq_validity_mode validity;
+    enum tq_crl_mode crl;
     const struct tq_policy *policy;    /* TLS versions and suites (policy.h) */
     enum tq_sni_mode sni_mode;
     const char *endpoint_host;         /* the name TQ_SNI_ENDPOINT wants; NULL: none known */
@@ -38,6 +70,9 @@ struct tq_tls_settings {
      * completes and the connection decides (tq_tls_peer.refusal is set either way). */
     bool refuse_in_handshake;
     int refusal_alert;                 /* a TQ_TLS_REFUSAL_ALERTS code, e.g. 46 */
+    /* Filled by tq_tls_server_new: the artifact names whose chains are served, in load order
+     * (the first one is the default chain); unused slots are NULL. */
+    const char *served[2];
 };
 
 /* The alerts a registry refusal can send: certificate_unknown (46, what AWS staff saw for a
@@ -52,9 +87,12 @@ struct tq_tls_peer {
     char subject[256];       /* RFC 2253 subject of the leaf; "" when none seen */
     const char *refusal;     /* NULL, or why the certificate may not connect: a registry reason
                               * (tq_registry_refusal) or a chain one ("unknown_ca", "expired",
-                              * "not_yet_valid", "invalid") */
+                              * "not_yet_valid", "crl_revoked", "invalid") */
     int verify_error;        /* X509_V_ERR_* of a chain failure, 0 otherwise */
     const char *sni_refusal; /* NULL, "missing" or "mismatch": the SNI mode refused the hello */
+    const char *alpn_refusal;     /* NULL, "missing" or "mismatch": TQ_LISTENER_ALPN refused */
+    const char *validity_ignored; /* NULL, or "expired" / "not_yet_valid": a validity error
+                                   * that TQ_VALIDITY_IGNORE let pass */
     int alert_sent;
     int alert_received;
     json_t *hello;           /* the first ClientHello's summary (hello.h), owned; NULL once
@@ -63,11 +101,14 @@ struct tq_tls_peer {
 
 /* tq_tls_server_new builds the server SSL_CTX in `*out`: the versions and suites of the security
  * policy (every policy refuses TLS 1.0/1.1: OpenSSL answers with the protocol_version alert),
- * no session tickets (aws-iot-facts.md §1.4), the endpoint's server chains from the manifest
- * (RSA always; ECDSA too when the PKI has it, so ECDSA suites get the EC chain), a required client
- * certificate verified against the registry's device CAs (and, as their own trust anchors, the
- * certificates registered without a CA: mode SNI_ONLY, which must then send SNI), the SNI mode,
- * and ALPN x-amzn-mqtt-ca when offered.
+ * no session tickets (aws-iot-facts.md §1.4), the server chains from the manifest (`server_cert`
+ * alone when set; otherwise the endpoint's: for ats the RSA chain always and the ECDSA one when
+ * the PKI has it, so ECDSA suites get the EC chain, in the `chain` variant; for legacy the
+ * VeriSign-like RSA chain), a required client certificate verified against the registry's
+ * device CAs (and, as their own trust anchors, the certificates registered without a CA: mode
+ * SNI_ONLY, which must then send SNI) with the `validity` and `crl` modes, the SNI mode, and
+ * ALPN x-amzn-mqtt-ca (acknowledged when offered; required on a TQ_LISTENER_ALPN listener).
+ * It fills settings->served.
  * On failure `*out` is NULL and `diag` names the artifact or file. The caller frees `*out` with
  * SSL_CTX_free. */
 TQ_MUST_USE tq_status tq_tls_server_new(struct tq_diag *diag, SSL_CTX **out,
@@ -91,5 +132,8 @@ int tq_tls_refusal_alert_code(const char *name);
 
 /* tq_tls_endpoint_known is true when `endpoint` names an entry of the endpoint chain table. */
 bool tq_tls_endpoint_known(const char *endpoint);
+
+/* tq_tls_chain_variant_name returns "short", "cross" or "cross-g2". */
+const char *tq_tls_chain_variant_name(enum tq_chain_variant chain);
 
 #endif

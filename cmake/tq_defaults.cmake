@@ -1,6 +1,20 @@
 # tq_defaults: the one place where compiler flags and build types are decided.
 
 option(TQ_WERROR "Treat compiler warnings as errors" ON)
+option(TQ_FUZZ "Build the libFuzzer targets of tests/fuzz (clang only; instruments every target)"
+       OFF)
+
+# TQ_FUZZ: libFuzzer only learns from code built with its coverage instrumentation, and the
+# parsers live in the project's libraries, so every target gets it (plus ASan+UBSan, every
+# finding fatal). The fuzz targets add -fsanitize=fuzzer themselves (tests/fuzz/CMakeLists.txt).
+if(TQ_FUZZ)
+    if(NOT CMAKE_C_COMPILER_ID STREQUAL "Clang")
+        message(FATAL_ERROR "TQ_FUZZ needs clang (libFuzzer): configure with CC=clang")
+    endif()
+    add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
+                        -fno-omit-frame-pointer)
+    add_link_options(-fsanitize=address,undefined)
+endif()
 
 # ASan: AddressSanitizer + UndefinedBehaviorSanitizer, every finding fatal. CI builds this type.
 set(CMAKE_C_FLAGS_ASAN

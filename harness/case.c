@@ -83,16 +83,17 @@ static json_t *steps(const struct tq_mqtt_step *list, size_t num, bool with_payl
 }
 
 /* client_id derives a stable MQTT client ID from the scenario name when none is given: the
- * name's letters and digits, at most 64 bytes (AWS IoT allows 128). */
-static void client_id(char *out, size_t out_len, const struct tq_scenario *s)
+ * backend and the name's letters and digits, at most 120 bytes (AWS IoT allows 128). */
+static void client_id(char *out, size_t out_len, const struct tq_scenario *s,
+                      const char *backend)
 {
     if (s->client.mqtt.client_id) {
         snprintf(out, out_len, "%s", s->client.mqtt.client_id);
         return;
     }
-    size_t n = 0;
-    n += (size_t)snprintf(out, out_len, "tq-");
-    for (const char *p = s->name; *p && n + 1 < out_len && n < 64; p++) {
+    int written = snprintf(out, out_len, "tq-%.16s-", backend ? backend : "x");
+    size_t n = written > 0 && (size_t)written < out_len ? (size_t)written : 0;
+    for (const char *p = s->name; *p && n + 1 < out_len && n < 120; p++) {
         char ch = *p >= 'A' && *p <= 'Z' ? (char)(*p - 'A' + 'a') : *p;
         bool keep = (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9');
         if (keep || (n > 0 && out[n - 1] != '-'))
@@ -101,11 +102,11 @@ static void client_id(char *out, size_t out_len, const struct tq_scenario *s)
     out[n] = '\0';
 }
 
-static json_t *mqtt_object(const struct tq_scenario *s)
+static json_t *mqtt_object(const struct tq_scenario *s, const char *backend)
 {
     const struct tq_scenario_mqtt *m = &s->client.mqtt;
-    char id[80];
-    client_id(id, sizeof(id), s);
+    char id[128];
+    client_id(id, sizeof(id), s, backend);
     json_t *obj = json_pack("{s:s, s:o, s:o, s:I}", "client_id", id, "subscribe",
                             steps(m->subscribe, m->num_subscribe, false), "publish",
                             steps(m->publish, m->num_publish, true), "expect_messages",
@@ -124,8 +125,9 @@ static const char *server_name(const struct tq_scenario *s, const struct tq_mani
 }
 
 static void add_client_options(json_t *c, const struct tq_scenario *s,
-                               const struct tq_manifest *pki)
+                               const struct tq_case_context *ctx)
 {
+    const struct tq_manifest *pki = ctx->pki;
     const struct tq_scenario_client *cl = &s->client;
     if (cl->certificate) {
         const struct tq_artifact *a = tq_manifest_find(pki, cl->certificate);
@@ -145,7 +147,7 @@ static void add_client_options(json_t *c, const struct tq_scenario *s,
     if (cl->alpn.num)
         json_object_set_new(c, "alpn", string_list(&cl->alpn));
     if (cl->mqtt.enabled)
-        json_object_set_new(c, "mqtt", mqtt_object(s));
+        json_object_set_new(c, "mqtt", mqtt_object(s, ctx->backend));
 }
 
 /* see case.h */
@@ -161,7 +163,7 @@ tq_status tq_case_build(struct tq_diag *diag, char **out_line, const struct tq_s
                           s->client.send_sni, "trust", trust_paths(s, ctx->pki), "timeout_ms",
                           ctx->timeout_ms);
     TQ_ENSURE(c != NULL, TQ_ERR_NOMEM);
-    add_client_options(c, s, ctx->pki);
+    add_client_options(c, s, ctx);
     char *text = json_dumps(c, JSON_COMPACT);
     json_decref(c);
     TQ_ENSURE(text != NULL, TQ_ERR_NOMEM);

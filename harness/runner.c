@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "case.h"
+#include "event_match.h"
 #include "fs.h"
 #include "proc.h"
 #include "verdict.h"
@@ -18,6 +19,7 @@ enum {
     MAX_BACKEND_OUTPUT = 1 << 20,
     MAX_EVENTS_BYTES = 64 << 20,
     READY_FD = 3,
+    EVENTS_WAIT_MS = 1000,
 };
 
 static volatile sig_atomic_t interrupted;
@@ -132,7 +134,8 @@ static bool peer_has_port(json_t *event, const char *suffix)
     return n > k && strcmp(peer + n - k, suffix) == 0;
 }
 
-/* events_for_port appends to `out` every broker event whose peer is the client's local port. */
+/* events_for_port appends to `out` every broker event line whose peer is the client's local
+ * port, each ending in a newline. */
 static void events_for_port(struct tq_buf *out, const char *events_path, long port)
 {
     char *text = NULL;
@@ -146,13 +149,38 @@ static void events_for_port(struct tq_buf *out, const char *events_path, long po
     for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         json_t *event = json_loads(line, 0, NULL);
         if (peer_has_port(event, suffix)) {
-            append_text(out, "  ");
             append_text(out, line);
             append_text(out, "\n");
         }
         json_decref(event);
     }
     free(text);
+}
+
+/* missing_event returns the first pattern of `want` with no matching event in `events`. */
+static const char *missing_event(const struct tq_strlist *want, const struct tq_buf *events)
+{
+    for (size_t i = 0; i < want->num; i++)
+        if (!tq_events_find(want->items[i], (const char *)events->data, events->len))
+            return want->items[i];
+    return NULL;
+}
+
+/* connection_events collects the connection's events into `out`. When the scenario expects
+ * events, it re-reads for up to EVENTS_WAIT_MS: the broker may log a close just after the
+ * client has exited. Returns the first expected pattern still missing, or NULL. */
+static const char *connection_events(struct tq_buf *out, const char *events_path, long port,
+                                     const struct tq_strlist *want)
+{
+    double deadline = tq_now_ms() + EVENTS_WAIT_MS;
+    for (;;) {
+        out->len = 0;
+        events_for_port(out, events_path, port);
+        const char *missing = missing_event(want, out);
+        if (missing == NULL || tq_now_ms() > deadline)
+            return missing;
+        usleep(20 * 1000);
+    }
 }
 
 /* struct run_case is everything known about one case while it runs. */
@@ -235,8 +263,17 @@ static void judge_output(struct run_case *rc, const struct tq_proc_output *run)
     append_text(&rc->details, "result: ");
     if (!tq_ok(tq_buf_append(&rc->details, run->out.data, run->out.len)))
         return;
+    struct tq_buf events;
+    tq_buf_init(&events, 1 << 20);
+    const char *missing = connection_events(&events, rc->broker->events_path, result.local_port,
+                                            &rc->scenario->expect.broker_events);
+    if (missing && (v == TQ_VERDICT_PASS || v == TQ_VERDICT_WARN))
+        set_verdict(rc, TQ_VERDICT_FAIL, "want broker event '%s' for this connection, got none",
+                    missing);
     append_text(&rc->details, "broker events for this connection:\n");
-    events_for_port(&rc->details, rc->broker->events_path, result.local_port);
+    if (events.len && tq_ok(tq_buf_u8(&events, '\0')))
+        append_text(&rc->details, (const char *)events.data);
+    tq_buf_cleanup(&events);
 }
 
 static void run_backend(struct run_case *rc, const char *case_line)
@@ -269,8 +306,9 @@ static void run_one(struct run_case *rc)
     if (tq_backend_missing(rc->backend, rc->scenario, client ? client->key_type : NULL, reason,
                            sizeof(reason)))
         return set_verdict(rc, TQ_VERDICT_SKIP, "%s", reason);
-    struct tq_case_context ctx = {rc->cfg->pki, rc->broker->host, rc->broker->port,
-                                  rc->cfg->timeout_ms};
+    struct tq_case_context ctx = {.pki = rc->cfg->pki, .host = rc->broker->host,
+                                  .port = rc->broker->port, .timeout_ms = rc->cfg->timeout_ms,
+                                  .backend = tq_backend_name(rc->backend)};
     struct tq_diag diag = {0};
     char *line = NULL;
     if (!tq_ok(tq_case_build(&diag, &line, rc->scenario, &ctx)))

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "event_match.h"
 #include "fs.h"
 
 enum field_kind {
@@ -81,6 +82,13 @@ static const char *check_connack(const char *v)
                                                         : "a CONNACK return code from 0 to 5";
 }
 
+static const char *check_event_pattern(const char *v)
+{
+    return tq_event_pattern_valid(v) ? NULL
+                                     : "an event name then field=value words, e.g. "
+                                       "'client_certificate_rejected reason=inactive'";
+}
+
 static const char *check_expand(const char *v)
 {
     return strcmp(v, "policy_suites") == 0 ? NULL : "policy_suites";
@@ -136,7 +144,8 @@ TABLE(expect_table, "expect",
       F(struct tq_scenario_expect, connack, FIELD_LONG, .check = check_connack),
       F(struct tq_scenario_expect, version, FIELD_STRING, .check = check_tls_name),
       F(struct tq_scenario_expect, suite, FIELD_STRING),
-      F(struct tq_scenario_expect, server_certificate, FIELD_STRING));
+      F(struct tq_scenario_expect, server_certificate, FIELD_STRING),
+      F(struct tq_scenario_expect, broker_events, FIELD_LIST, .check = check_event_pattern));
 
 TABLE(scenario_table, "top level", F(struct tq_scenario, name, FIELD_STRING, .required = true),
       F(struct tq_scenario, spec, FIELD_STRING, .required = true),

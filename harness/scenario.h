@@ -81,6 +81,8 @@ struct tq_scenario_expect {
     char *version;             /* NULL: not checked; else "TLSv1.2" ... */
     char *suite;               /* NULL: not checked; else an IANA name */
     char *server_certificate;  /* NULL: not checked; else the artifact the leaf must be */
+    struct tq_strlist broker_events; /* "event field=value ..." that must appear among the
+                                        broker's events for the client's connection */
 };
 
 struct tq_scenario {

@@ -1,8 +1,12 @@
 /* gnutls_backend.c: the GnuTLS 3.7 ops table (backends/driver/backend_ops.h) and its main. */
+#include <errno.h>
 #include <gnutls/crypto.h>
 #include <gnutls/x509.h>
+#include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "bytes.h"
 #include "gnutls_internal.h"
@@ -45,16 +49,63 @@ static void send_alert(struct gtls_client *c, int err)
         c->alert_sent = desc + 1;
 }
 
+/* The transport is the driver's blocking socket with SO_RCVTIMEO/SO_SNDTIMEO, through our own
+ * pull/push so that a real timeout can be told from the GNUTLS_E_AGAIN that gnutls_record_recv
+ * also returns after it processed a TLS 1.3 post-handshake message (NewSessionTicket). */
+static ssize_t pull(gnutls_transport_ptr_t ptr, void *buf, size_t len)
+{
+    struct gtls_client *c = ptr;
+    ssize_t n = recv(c->fd, buf, len, 0);
+    if (n < 0) {
+        c->timed_out = errno == EAGAIN || errno == EWOULDBLOCK;
+        gnutls_transport_set_errno(c->session, errno);
+    }
+    return n;
+}
+
+static ssize_t push(gnutls_transport_ptr_t ptr, const void *buf, size_t len)
+{
+    struct gtls_client *c = ptr;
+    ssize_t n = send(c->fd, buf, len, MSG_NOSIGNAL);
+    if (n < 0) {
+        c->timed_out = errno == EAGAIN || errno == EWOULDBLOCK;
+        gnutls_transport_set_errno(c->session, errno);
+    }
+    return n;
+}
+
+/* pull_timeout answers "is data ready?" without waiting; longer waits are left to recv and its
+ * SO_RCVTIMEO (the handshake timeout of GnuTLS is off, see gtls_handshake). */
+static int pull_timeout(gnutls_transport_ptr_t ptr, unsigned ms)
+{
+    struct gtls_client *c = ptr;
+    if (ms != 0)
+        return 1;
+    struct pollfd p = {.fd = c->fd, .events = POLLIN};
+    return poll(&p, 1, 0);
+}
+
+static bool retry(struct gtls_client *c, int ret)
+{
+    return ret == GNUTLS_E_INTERRUPTED || ret == GNUTLS_E_WARNING_ALERT_RECEIVED ||
+           (ret == GNUTLS_E_AGAIN && !c->timed_out);
+}
+
 static tq_status gtls_handshake(void *ctx, struct tq_outcome *out, int fd)
 {
     struct gtls_client *c = ctx;
-    int sock = fd;   /* gnutls_transport_set_int evaluates its argument twice */
-    gnutls_transport_set_int(c->session, sock);
+    c->fd = fd;
+    gnutls_transport_set_ptr(c->session, c);
+    gnutls_transport_set_pull_function(c->session, pull);
+    gnutls_transport_set_push_function(c->session, push);
+    gnutls_transport_set_pull_timeout_function(c->session, pull_timeout);
+    gnutls_handshake_set_timeout(c->session, 0);   /* the driver owns the deadline */
     int ret = GNUTLS_E_INTERRUPTED;
     for (int i = 0; i < MAX_RETRIES && ret < 0; i++) {
+        c->timed_out = false;
         ret = gnutls_handshake(c->session);
         record_received_alert(c, ret);
-        if (ret < 0 && ret != GNUTLS_E_INTERRUPTED && ret != GNUTLS_E_WARNING_ALERT_RECEIVED)
+        if (ret < 0 && !retry(c, ret))
             break;
     }
     if (ret < 0) {
@@ -72,9 +123,10 @@ static tq_status gtls_read(void *ctx, struct tq_outcome *out, uint8_t *buf, size
     *out_len = 0;
     ssize_t ret = GNUTLS_E_INTERRUPTED;
     for (int i = 0; i < MAX_RETRIES && ret < 0; i++) {
+        c->timed_out = false;
         ret = gnutls_record_recv(c->session, buf, buf_len);
         record_received_alert(c, (int)ret);
-        if (ret < 0 && ret != GNUTLS_E_INTERRUPTED && ret != GNUTLS_E_WARNING_ALERT_RECEIVED)
+        if (ret < 0 && !retry(c, (int)ret))
             break;
     }
     if (ret >= 0) {
@@ -91,8 +143,9 @@ static tq_status gtls_write(void *ctx, struct tq_outcome *out, const uint8_t *bu
     struct gtls_client *c = ctx;
     size_t done = 0;
     for (int i = 0; i < MAX_RETRIES && done < len; i++) {
+        c->timed_out = false;
         ssize_t ret = gnutls_record_send(c->session, buf + done, len - done);
-        if (ret == GNUTLS_E_INTERRUPTED)
+        if (retry(c, (int)ret))
             continue;
         if (ret < 0)
             return gtls_fail(c, out, (int)ret);
@@ -166,9 +219,11 @@ static void describe_negotiated(struct gtls_client *c, struct tq_session_info *i
     gnutls_protocol_t v = gnutls_protocol_get_version(c->session);
     if (v == GNUTLS_TLS1_3 || name == NULL)
         snprintf(info->suite, sizeof(info->suite), "%s", gnutls_ciphersuite_get(c->session));
-    else   /* the TLS 1.2 table name, spelled as capabilities spell it */
-        gtls_suite_iana(info->suite, sizeof(info->suite), name, kx,
-                        GNUTLS_TLS1_2);
+    else {   /* gnutls_cipher_suite_get_name drops the table's "TLS_": put it back */
+        char table_name[128];
+        snprintf(table_name, sizeof(table_name), "TLS_%s", name);
+        gtls_suite_iana(info->suite, sizeof(info->suite), table_name, kx, GNUTLS_TLS1_2);
+    }
     gnutls_datum_t alpn = {0};
     if (gnutls_alpn_get_selected_protocol(c->session, &alpn) == 0)
         snprintf(info->alpn, sizeof(info->alpn), "%.*s", (int)alpn.size,
@@ -207,7 +262,9 @@ static void gtls_cleanup(void *ctx)
         gnutls_priority_deinit(c->priority);
     if (c->cred != NULL)
         gnutls_certificate_free_credentials(c->cred);
+    free(c->server_name);
     c->session = NULL;
+    c->server_name = NULL;
     c->priority = NULL;
     c->cred = NULL;
 }
@@ -216,6 +273,7 @@ static const struct tq_tls_client_ops tq_gnutls_ops = {
     .name = "gnutls",
     .versions = TQ_VERSION_BIT(TQ_TLS_1_0) | TQ_VERSION_BIT(TQ_TLS_1_1) |
                 TQ_VERSION_BIT(TQ_TLS_1_2) | TQ_VERSION_BIT(TQ_TLS_1_3),
+    .client_key_types = TQ_KEY_RSA | TQ_KEY_EC,
     .features = TQ_FEAT_SNI | TQ_FEAT_NO_SNI | TQ_FEAT_ALPN | TQ_FEAT_CRL | TQ_FEAT_CLIENT_CERT |
                 TQ_FEAT_VERIFY_TIME | TQ_FEAT_MFL | TQ_FEAT_GROUPS | TQ_FEAT_SIGALGS |
                 TQ_FEAT_SUITES | TQ_FEAT_NO_VERIFY,

@@ -22,9 +22,10 @@ static time_t pinned_clock(time_t *t)
  * name (DNS name or IP literal) as of the case's time, and keeps the verdict for describe. */
 static int verify_peer(gnutls_session_t session)
 {
+    static char server_auth[] = GNUTLS_KP_TLS_WWW_SERVER;
     struct gtls_client *c = gnutls_session_get_ptr(session);
     gnutls_typed_vdata_st data[2] = {
-        {.type = GNUTLS_DT_KEY_PURPOSE_OID, .data = (unsigned char *)GNUTLS_KP_TLS_WWW_SERVER},
+        {.type = GNUTLS_DT_KEY_PURPOSE_OID, .data = (unsigned char *)server_auth},
         {.type = GNUTLS_DT_DNS_HOSTNAME, .data = (unsigned char *)c->server_name},
     };
     unsigned num = c->server_name != NULL ? 2 : 1;
@@ -166,7 +167,8 @@ static tq_status set_priority(struct gtls_client *c, struct tq_outcome *out,
 tq_status gtls_configure(void *ctx, struct tq_outcome *out, const struct tq_client_config *cfg)
 {
     struct gtls_client *c = ctx;
-    c->server_name = cfg->server_name;
+    if (cfg->server_name != NULL && (c->server_name = strdup(cfg->server_name)) == NULL)
+        return gtls_config_fail(out, TQ_OUT_UNMAPPED, GNUTLS_E_MEMORY_ERROR, "server_name");
     c->verify_peer = cfg->verify_peer;
     c->has_verify_time = cfg->has_verify_time;
     c->verify_time = (time_t)cfg->verify_time;

@@ -13,7 +13,7 @@ struct gtls_client {
     gnutls_certificate_credentials_t cred;
     gnutls_priority_t priority;
     gnutls_session_t session;
-    const char *server_name;   /* the case's (it outlives the context); NULL: no name check */
+    char *server_name;         /* owned copy (GnuTLS's typed data is not const); NULL: no check */
     bool verify_peer;
     bool has_verify_time;
     time_t verify_time;
@@ -21,6 +21,8 @@ struct gtls_client {
     unsigned verify_status;    /* gnutls_certificate_status_t bits */
     int verify_error;          /* gnutls_certificate_verify_peers's own return, if < 0 */
     bool handshake_done;
+    int fd;                    /* the driver's socket (gtls_handshake sets it) */
+    bool timed_out;            /* the last recv/send failed with EAGAIN: SO_*TIMEO fired */
     int alert_sent;            /* description + 1; 0: none */
     int alert_received;        /* description + 1; 0: none */
 };

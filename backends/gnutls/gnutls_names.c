@@ -79,13 +79,18 @@ void gtls_suite_iana(char *buf, size_t buf_len, const char *name, gnutls_kx_algo
     if (strncmp(name + 4, kx_name, kx_len) != 0 || name[4 + kx_len] != '_')
         return;
     const char *rest = name + 4 + kx_len + 1;
+    const char *head = "";
+    if (strncmp(rest, "ARCFOUR_", 8) == 0) {
+        head = "RC4_";   /* IANA: TLS_RSA_WITH_RC4_128_SHA */
+        rest += 8;
+    }
     size_t rest_len = strlen(rest);
     const char *tail = "";
     if (rest_len > 5 && strcmp(rest + rest_len - 5, "_SHA1") == 0)
         rest_len -= 1;   /* IANA's MAC name is "SHA" */
     else if (rest_len >= 17 && strcmp(rest + rest_len - 17, "CHACHA20_POLY1305") == 0)
         tail = "_SHA256";   /* RFC 7905 names carry the PRF hash */
-    snprintf(buf, buf_len, "TLS_%s_WITH_%.*s%s", kx_name, (int)rest_len, rest, tail);
+    snprintf(buf, buf_len, "TLS_%s_WITH_%s%.*s%s", kx_name, head, (int)rest_len, rest, tail);
 }
 
 /* suite_at fills `s` with entry `idx` of GnuTLS's suite table; false past the end. */

@@ -1,18 +1,32 @@
 #!/usr/bin/env bash
 # backend_openssl_test.sh: every built backend (build/backends/tlsqual-backend-*) against
-# `openssl s_server` and a small MQTT-over-TLS stub, with a throwaway PKI made here.
+# `openssl s_server`, `gnutls-serv` and a small MQTT-over-TLS stub, with a throwaway PKI made here.
 #
-# Checks, per backend: --capabilities is one valid JSON line; good chain -> ok (handshake
-# completed, peer chain SHA-256 right); expired -> cert_expired; wrong name -> hostname_mismatch;
-# unknown root -> cert_untrusted; CRL -> cert_revoked (good chain + CRL -> ok); verify_time;
-# an unknown suite -> unsupported; MQTT CONNECT/SUBSCRIBE/PUBLISH against the stub; a bad case
-# line and an over-long case line -> exit 2. A check the backend lacks a capability for is
+# Checks, per backend and per server (s_server and gnutls-serv, both requiring a client
+# certificate): good chain -> ok (handshake completed, peer chain SHA-256 right);
+# expired -> cert_expired; wrong name -> hostname_mismatch; unknown root -> cert_untrusted;
+# CRL -> cert_revoked (good chain + CRL -> ok). Against s_server only: --capabilities is one
+# valid JSON line; the negotiated suite is one the capabilities list; verify_time; an unknown
+# suite -> unsupported; TLS 1.2 pinned; MQTT CONNECT/SUBSCRIBE/PUBLISH against the stub; a bad
+# case line and an over-long case line -> exit 2. A check the backend lacks a capability for is
 # skipped with a reason, never failed.
+#
+# gnutls-serv has no option to bind one address (it listens on every interface), so the whole
+# test runs in a private network namespace (`unshare -n`) that holds only the loopback: no
+# server started here is reachable from outside. Without unshare the gnutls-serv checks are
+# skipped with that reason.
 #
 # Env: TQ_BUILD_DIR (required), TQ_BACKENDS (optional: space-separated names, default all built).
 set -euo pipefail
 
 : "${TQ_BUILD_DIR:?set TQ_BUILD_DIR to the build directory}"
+if [ -z "${TQ_IN_NETNS:-}" ] && timeout 10 unshare -n true 2>/dev/null; then
+    export TQ_IN_NETNS=1
+    exec timeout 500 unshare -n bash "$0" "$@"
+fi
+if [ -n "${TQ_IN_NETNS:-}" ]; then
+    ip link set lo up
+fi
 PY=/usr/bin/python3
 TMP=$(mktemp -d /tmp/tq-backend-e2e.XXXXXX)
 PIDS=()
@@ -117,6 +131,20 @@ start_server() {
     PIDS+=($!)
     PORT[$name]=$port
     wait_port "$port" || { echo "s_server $name did not start"; exit 1; }
+}
+
+# start_gnutls_serv NAME CERT: a gnutls-serv that requires a client certificate. Only inside
+# the private network namespace (it binds every interface).
+start_gnutls_serv() {
+    local name=$1 cert=$2 port
+    port=$(free_port)
+    timeout 600 gnutls-serv --port "$port" --x509certfile "$TMP/pki/$cert.pem" \
+        --x509keyfile "$TMP/pki/$cert.key" --x509cafile "$TMP/pki/root.pem" \
+        --require-client-cert --echo --quiet \
+        </dev/null >"$TMP/gnutls-serv-$name.log" 2>&1 &
+    PIDS+=($!)
+    PORT[gs-$name]=$port
+    wait_port "$port" || { echo "gnutls-serv $name did not start"; cat "$TMP/gnutls-serv-$name.log"; exit 1; }
 }
 
 # start_mqtt_stub: TLS (Python ssl) + just enough MQTT 3.1.1 to ack CONNECT/SUBSCRIBE/PUBLISH
@@ -236,6 +264,16 @@ test_backend() {
             case_line good-tomorrow "${PORT[good]}" ",\"verify_time\":$soon"
             case_line good-in-2-years "${PORT[good]}" ",\"verify_time\":$later"
         fi
+        if [ -n "$GNUTLS_SERV" ]; then
+            case_line gs-good "${PORT[gs-good]}" ''
+            case_line gs-expired "${PORT[gs-expired]}" ''
+            case_line gs-wrong-name "${PORT[gs-good]}" ',"server_name":"wrong.example"' | sed 's/"server_name":"localhost",//'
+            case_line gs-unknown-root "${PORT[gs-stranger]}" ''
+            if caps_has "$caps" features crl; then
+                case_line gs-revoked "${PORT[gs-revoked]}" ",\"crl\":[\"$p/root.crl.pem\"]"
+                case_line gs-good-with-crl "${PORT[gs-good]}" ",\"crl\":[\"$p/root.crl.pem\"]"
+            fi
+        fi
         case_line mqtt "${PORT[mqtt]}" ',"mqtt":{"client_id":"device-001","subscribe":[{"topic":"t/#","qos":1}],"publish":[{"topic":"t/a","qos":1,"payload":"hi"}],"expect_messages":1}'
     } >"$cases"
     local rc=0
@@ -264,6 +302,21 @@ test_backend() {
         expect "$name" "$results" good-tomorrow 'r["outcome"]' ok
         expect "$name" "$results" good-in-2-years 'r["outcome"]' cert_expired
     else skip "$name verify_time checks: backend lacks feature verify_time"; fi
+    local suites
+    suites=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["suites"])' "$caps")
+    expect "$name" "$results" good "r[\"suite\"] in $suites" True
+    expect "$name" "$results" tls12 "r[\"suite\"] in $suites" True
+    if [ -n "$GNUTLS_SERV" ]; then
+        expect "$name" "$results" gs-good 'r["outcome"]' ok
+        expect "$name" "$results" gs-good 'r["peer_chain"][0]["sha256"]' "$fp"
+        expect "$name" "$results" gs-expired 'r["outcome"]' cert_expired
+        expect "$name" "$results" gs-wrong-name 'r["outcome"]' hostname_mismatch
+        expect "$name" "$results" gs-unknown-root 'r["outcome"]' cert_untrusted
+        if caps_has "$caps" features crl; then
+            expect "$name" "$results" gs-revoked 'r["outcome"]' cert_revoked
+            expect "$name" "$results" gs-good-with-crl 'r["outcome"]' ok
+        else skip "$name gnutls-serv CRL checks: backend lacks feature crl"; fi
+    else skip "$name gnutls-serv checks: $GNUTLS_SERV_WHY"; fi
     expect "$name" "$results" mqtt 'r["outcome"]' ok
     expect "$name" "$results" mqtt '(r["mqtt"]["connack"], r["mqtt"]["suback"], r["mqtt"]["puback"], r["mqtt"]["received"])' '(0, [1], 1, 1)'
 
@@ -281,6 +334,16 @@ start_server expired expired
 start_server revoked revoked
 start_server stranger stranger
 start_mqtt_stub
+GNUTLS_SERV=
+GNUTLS_SERV_WHY="no private network namespace (unshare -n) to keep gnutls-serv, which binds every interface, on loopback"
+if [ -n "${TQ_IN_NETNS:-}" ] && command -v gnutls-serv >/dev/null; then
+    for spec in good:server expired:expired revoked:revoked stranger:stranger; do
+        start_gnutls_serv "${spec%%:*}" "${spec#*:}"
+    done
+    GNUTLS_SERV=1
+elif [ -n "${TQ_IN_NETNS:-}" ]; then
+    GNUTLS_SERV_WHY="gnutls-serv not installed (gnutls-bin)"
+fi
 
 if [ -n "${TQ_BACKENDS:-}" ]; then
     names=($TQ_BACKENDS)

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "broker.h"
 #include "broker_cli.h"
 
 #define DATA TQ_TEST_DATA_DIR "/broker/"
@@ -32,6 +33,14 @@ static const struct {
     {"bad qos2 mode", {"broker", "--pki", DATA, "--qos2", "downgrade", NULL}},
     {"bad ready fd", {"broker", "--pki", DATA, "--ready-fd", "-3", NULL}},
     {"stray argument", {"broker", "--pki", DATA, "extra", NULL}},
+    {"bad chain variant", {"broker", "--pki", DATA, "--chain", "long", NULL}},
+    {"bad listener", {"broker", "--pki", DATA, "--listener", "443", NULL}},
+    {"bad validity", {"broker", "--pki", DATA, "--validity", "lenient", NULL}},
+    {"bad crl", {"broker", "--pki", DATA, "--crl", "yes", NULL}},
+    {"bad shared-cert", {"broker", "--pki", DATA, "--shared-cert", "deny", NULL}},
+    {"bad profile", {"broker", "--pki", DATA, "--profile", "lax", NULL}},
+    {"keepalive-min 0", {"broker", "--pki", DATA, "--keepalive-min", "0", NULL}},
+    {"keepalive-min not a number", {"broker", "--pki", DATA, "--keepalive-min", "5s", NULL}},
 };
 
 Test(broker_cli, configuration_errors_exit_2, .init = cr_redirect_stderr)
@@ -48,4 +57,120 @@ Test(broker_cli, help_exits_0, .init = cr_redirect_stdout)
 {
     const char *const argv[] = {"broker", "--help", NULL};
     cr_expect_eq(run(2, argv), 0);
+}
+
+/* parse runs tq_broker_cli_parse on copies of `argv` (NULL-terminated) into `cfg`, which starts
+ * from the defaults; the copies are leaked into `keep` so cfg's strings stay valid. */
+static int parse(struct tq_broker_config *cfg, const char *const *argv, char **keep)
+{
+    int argc = 0;
+    while (argv[argc] != NULL) {
+        keep[argc] = strdup(argv[argc]);
+        argc++;
+    }
+    tq_broker_config_defaults(cfg);
+    return tq_broker_cli_parse(cfg, argc, keep);
+}
+
+static void free_all(char **keep)
+{
+    for (size_t i = 0; keep[i] != NULL; i++)
+        free(keep[i]);
+}
+
+Test(broker_cli, defaults_are_the_aws_profile)
+{
+    struct tq_broker_config cfg;
+    char *keep[8] = {0};
+    const char *const argv[] = {"broker", "--pki", "x", NULL};
+    cr_assert_eq(parse(&cfg, argv, keep), 0);
+    cr_expect_str_eq(cfg.profile, "aws");
+    cr_expect_str_eq(cfg.endpoint, "ats");
+    cr_expect_eq(cfg.chain, TQ_CHAIN_SHORT);
+    cr_expect_null(cfg.server_cert);
+    cr_expect_eq(cfg.listener, TQ_LISTENER_MQTT);
+    cr_expect_eq(cfg.validity, TQ_VALIDITY_STRICT);
+    cr_expect_eq(cfg.crl, TQ_CRL_OFF);
+    cr_expect_eq(cfg.shared_cert, TQ_SHARED_CERT_ALLOW);
+    cr_expect_eq(cfg.sni, TQ_SNI_OPTIONAL);
+    cr_expect_eq(cfg.keepalive_min_s, 30);
+    free_all(keep);
+}
+
+Test(broker_cli, every_new_option_is_read)
+{
+    struct tq_broker_config cfg;
+    char *keep[24] = {0};
+    const char *const argv[] = {"broker", "--endpoint", "legacy", "--chain", "cross-g2",
+                                "--server-cert", "server-expired", "--listener", "alpn",
+                                "--validity", "ignore", "--crl", "on", "--shared-cert", "refuse",
+                                "--keepalive-min", "2", NULL};
+    cr_assert_eq(parse(&cfg, argv, keep), 0);
+    cr_expect_str_eq(cfg.endpoint, "legacy");
+    cr_expect_eq(cfg.chain, TQ_CHAIN_CROSS_G2);
+    cr_expect_str_eq(cfg.server_cert, "server-expired");
+    cr_expect_eq(cfg.listener, TQ_LISTENER_ALPN);
+    cr_expect_eq(cfg.validity, TQ_VALIDITY_IGNORE);
+    cr_expect_eq(cfg.crl, TQ_CRL_ON);
+    cr_expect_eq(cfg.shared_cert, TQ_SHARED_CERT_REFUSE);
+    cr_expect_eq(cfg.keepalive_min_s, 2);
+    free_all(keep);
+}
+
+/* The strict profile, and explicit options winning over it on either side of --profile. */
+static const struct {
+    const char *name;
+    const char *argv[8];
+    enum tq_validity_mode validity;
+    enum tq_crl_mode crl;
+    enum tq_shared_cert_mode shared_cert;
+    enum tq_sni_mode sni;
+} profile_cases[] = {
+    {"strict alone", {"broker", "--profile", "strict", NULL},
+     TQ_VALIDITY_STRICT, TQ_CRL_ON, TQ_SHARED_CERT_REFUSE, TQ_SNI_REQUIRED},
+    {"option after the profile wins", {"broker", "--profile", "strict", "--crl", "off", NULL},
+     TQ_VALIDITY_STRICT, TQ_CRL_OFF, TQ_SHARED_CERT_REFUSE, TQ_SNI_REQUIRED},
+    {"option before the profile wins", {"broker", "--crl", "off", "--profile", "strict", NULL},
+     TQ_VALIDITY_STRICT, TQ_CRL_OFF, TQ_SHARED_CERT_REFUSE, TQ_SNI_REQUIRED},
+    {"two options around it", {"broker", "--sni", "endpoint", "--profile", "strict",
+                               "--validity", "ignore", NULL},
+     TQ_VALIDITY_IGNORE, TQ_CRL_ON, TQ_SHARED_CERT_REFUSE, TQ_SNI_ENDPOINT},
+    {"the last profile counts", {"broker", "--profile", "strict", "--profile", "aws", NULL},
+     TQ_VALIDITY_STRICT, TQ_CRL_OFF, TQ_SHARED_CERT_ALLOW, TQ_SNI_OPTIONAL},
+    {"aws profile keeps an explicit refuse", {"broker", "--shared-cert", "refuse", "--profile",
+                                              "aws", NULL},
+     TQ_VALIDITY_STRICT, TQ_CRL_OFF, TQ_SHARED_CERT_REFUSE, TQ_SNI_OPTIONAL},
+};
+
+Test(broker_cli, profiles_fill_only_unset_options)
+{
+    for (size_t i = 0; i < sizeof(profile_cases) / sizeof(profile_cases[0]); i++) {
+        struct tq_broker_config cfg;
+        char *keep[9] = {0};
+        cr_assert_eq(parse(&cfg, profile_cases[i].argv, keep), 0, "%s", profile_cases[i].name);
+        cr_expect_eq(cfg.validity, profile_cases[i].validity, "%s", profile_cases[i].name);
+        cr_expect_eq(cfg.crl, profile_cases[i].crl, "%s", profile_cases[i].name);
+        cr_expect_eq(cfg.shared_cert, profile_cases[i].shared_cert, "%s", profile_cases[i].name);
+        cr_expect_eq(cfg.sni, profile_cases[i].sni, "%s", profile_cases[i].name);
+        free_all(keep);
+    }
+}
+
+/* Checked before the PKI is read (an unknown --server-cert: tests/e2e/broker_settings_test.sh). */
+Test(broker_cli, configuration_checks_of_new_settings_exit_2, .init = cr_redirect_stderr)
+{
+    static const struct {
+        const char *name;
+        const char *argv[8];
+    } cases[] = {
+        {"chain with server-cert", {"broker", "--pki", DATA, "--chain", "cross",
+                                    "--server-cert", "server-expired", NULL}},
+        {"unknown endpoint", {"broker", "--pki", DATA, "--endpoint", "iot", NULL}},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int argc = 0;
+        while (cases[i].argv[argc] != NULL)
+            argc++;
+        cr_expect_eq(run(argc, cases[i].argv), 2, "%s", cases[i].name);
+    }
 }

@@ -1,0 +1,249 @@
+/* mbedtls_config.c: a `struct tq_client_config` turned into an mbedtls_ssl_config and an
+ * mbedtls_ssl_context, and the capability lists. */
+#include <arpa/inet.h>
+#include <mbedtls/ssl_ciphersuites.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "mbedtls_internal.h"
+
+#define NUM(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Key exchanges a case can use: PSK and EC J-PAKE need credentials a case cannot give. */
+static bool usable(const mbedtls_ssl_ciphersuite_t *info)
+{
+    static const mbedtls_key_exchange_type_t kx[] = {
+        MBEDTLS_KEY_EXCHANGE_RSA,       MBEDTLS_KEY_EXCHANGE_DHE_RSA,
+        MBEDTLS_KEY_EXCHANGE_ECDHE_RSA, MBEDTLS_KEY_EXCHANGE_ECDHE_ECDSA,
+        MBEDTLS_KEY_EXCHANGE_ECDH_RSA,  MBEDTLS_KEY_EXCHANGE_ECDH_ECDSA,
+    };
+    for (size_t i = 0; info != NULL && i < NUM(kx); i++) {
+        if (info->key_exchange == kx[i])
+            return true;
+    }
+    return false;
+}
+
+static void iana_of(char *buf, size_t buf_len, const char *mbedtls_name)
+{
+    snprintf(buf, buf_len, "%s", mbedtls_name);
+    for (char *p = buf; *p; p++)
+        *p = *p == '-' ? '_' : *p;
+}
+
+/* see mbedtls_internal.h */
+int mtls_suite_id(const char *iana)
+{
+    const int *ids = mbedtls_ssl_list_ciphersuites();
+    for (size_t i = 0; ids[i] != 0 && i < 4096; i++) {
+        const mbedtls_ssl_ciphersuite_t *info = mbedtls_ssl_ciphersuite_from_id(ids[i]);
+        char name[128];
+        iana_of(name, sizeof(name), mbedtls_ssl_get_ciphersuite_name(ids[i]));
+        if (strcmp(name, iana) == 0 && usable(info))
+            return ids[i];
+    }
+    return 0;
+}
+
+/* see mbedtls_internal.h */
+void mtls_list_names(enum tq_name_kind kind, struct tq_name_sink *sink)
+{
+    if (kind == TQ_NAMES_SUITES) {
+        const int *ids = mbedtls_ssl_list_ciphersuites();
+        for (size_t i = 0; ids[i] != 0 && i < 4096; i++) {
+            char name[128];
+            iana_of(name, sizeof(name), mbedtls_ssl_get_ciphersuite_name(ids[i]));
+            if (usable(mbedtls_ssl_ciphersuite_from_id(ids[i])))
+                tq_name_sink_add(sink, name);
+        }
+    } else if (kind == TQ_NAMES_GROUPS) {
+        const mbedtls_ecp_curve_info *curve = mbedtls_ecp_curve_list();
+        for (size_t i = 0; curve[i].grp_id != MBEDTLS_ECP_DP_NONE && i < 64; i++)
+            tq_name_sink_add(sink, curve[i].name);   /* RFC 8422 / RFC 7027 spellings */
+    }
+    /* TQ_NAMES_SIGALGS: Mbed TLS 2.28 restricts only hashes (mbedtls_ssl_conf_sig_hashes),
+     * never one signature scheme, so the backend does not declare the sigalgs feature. */
+}
+
+static tq_status set_suites(struct mtls_client *c, struct tq_outcome *out,
+                            const struct tq_str_list *suites)
+{
+    if (suites->num > MTLS_MAX_SUITES)
+        return tq_outcome_fail(out, TQ_OUT_UNSUPPORTED, "more than %d suites", MTLS_MAX_SUITES);
+    for (size_t i = 0; i < suites->num; i++) {
+        c->suites[i] = mtls_suite_id(suites->items[i]);
+        if (c->suites[i] == 0)
+            return tq_outcome_fail(out, TQ_OUT_UNSUPPORTED, "suites %s", suites->items[i]);
+    }
+    c->suites[suites->num] = 0;
+    mbedtls_ssl_conf_ciphersuites(&c->conf, c->suites);
+    return TQ_SUCCESS;
+}
+
+static tq_status set_groups(struct mtls_client *c, struct tq_outcome *out,
+                            const struct tq_str_list *groups)
+{
+    if (groups->num > MTLS_MAX_GROUPS)
+        return tq_outcome_fail(out, TQ_OUT_UNSUPPORTED, "more than %d groups", MTLS_MAX_GROUPS);
+    for (size_t i = 0; i < groups->num; i++) {
+        const mbedtls_ecp_curve_info *info = mbedtls_ecp_curve_info_from_name(groups->items[i]);
+        if (info == NULL)
+            return tq_outcome_fail(out, TQ_OUT_UNSUPPORTED, "groups %s", groups->items[i]);
+        c->groups[i] = info->grp_id;
+    }
+    c->groups[groups->num] = MBEDTLS_ECP_DP_NONE;
+    mbedtls_ssl_conf_curves(&c->conf, c->groups);
+    return TQ_SUCCESS;
+}
+
+static void set_versions(struct mtls_client *c, const struct tq_client_config *cfg)
+{
+    static const int minor[] = {
+        [TQ_TLS_1_0] = MBEDTLS_SSL_MINOR_VERSION_1, [TQ_TLS_1_1] = MBEDTLS_SSL_MINOR_VERSION_2,
+        [TQ_TLS_1_2] = MBEDTLS_SSL_MINOR_VERSION_3,
+    };
+    /* The driver has already refused TLS 1.3 (not in ops.versions). */
+    if (cfg->min_version != TQ_TLS_ANY)
+        mbedtls_ssl_conf_min_version(&c->conf, MBEDTLS_SSL_MAJOR_VERSION_3,
+                                     minor[cfg->min_version]);
+    if (cfg->max_version != TQ_TLS_ANY)
+        mbedtls_ssl_conf_max_version(&c->conf, MBEDTLS_SSL_MAJOR_VERSION_3,
+                                     minor[cfg->max_version]);
+}
+
+static tq_status set_trust(struct mtls_client *c, struct tq_outcome *out,
+                           const struct tq_client_config *cfg)
+{
+    for (size_t i = 0; i < cfg->trust.num; i++) {
+        int ret = mbedtls_x509_crt_parse_file(&c->ca, cfg->trust.items[i]);
+        if (ret != 0)   /* > 0: that many certificates in the file failed to parse */
+            return mtls_config_fail(out, TQ_OUT_CONFIG_ERROR, ret < 0 ? ret : 0,
+                                    cfg->trust.items[i]);
+    }
+    for (size_t i = 0; i < cfg->crl.num; i++) {
+        int ret = mbedtls_x509_crl_parse_file(&c->crl, cfg->crl.items[i]);
+        if (ret != 0)
+            return mtls_config_fail(out, TQ_OUT_CONFIG_ERROR, ret, cfg->crl.items[i]);
+    }
+    /* An empty `ca` (no trust) still verifies, and finds no trusted root. */
+    mbedtls_ssl_conf_ca_chain(&c->conf, &c->ca, cfg->crl.present ? &c->crl : NULL);
+    /* verify_peer false: verify, report the verdict, but do not fail the handshake. */
+    mbedtls_ssl_conf_authmode(&c->conf, cfg->verify_peer ? MBEDTLS_SSL_VERIFY_REQUIRED
+                                                         : MBEDTLS_SSL_VERIFY_OPTIONAL);
+    mbedtls_ssl_conf_verify(&c->conf, mtls_verify, c);
+    return TQ_SUCCESS;
+}
+
+static tq_status set_client_cert(struct mtls_client *c, struct tq_outcome *out,
+                                 const struct tq_client_config *cfg)
+{
+    if (cfg->cert == NULL)
+        return TQ_SUCCESS;
+    int ret = mbedtls_x509_crt_parse_file(&c->own, cfg->cert);
+    /* A certificate that parses but uses an algorithm Mbed TLS lacks (DSA) is unsupported. */
+    if (ret < 0 && ((-ret) & 0xff80) == -MBEDTLS_ERR_X509_UNKNOWN_SIG_ALG)
+        return mtls_config_fail(out, TQ_OUT_UNSUPPORTED, ret, cfg->cert);
+    if (ret != 0)
+        return mtls_config_fail(out, TQ_OUT_CONFIG_ERROR, ret < 0 ? ret : 0, cfg->cert);
+    if (cfg->chain != NULL && (ret = mbedtls_x509_crt_parse_file(&c->own, cfg->chain)) != 0)
+        return mtls_config_fail(out, TQ_OUT_CONFIG_ERROR, ret < 0 ? ret : 0, cfg->chain);
+    if ((ret = mbedtls_pk_parse_keyfile(&c->key, cfg->key, NULL)) != 0)
+        return mtls_config_fail(out, TQ_OUT_CONFIG_ERROR, ret, cfg->key);
+    if ((ret = mbedtls_pk_check_pair(&c->own.pk, &c->key)) != 0)
+        return mtls_config_fail(out, TQ_OUT_CONFIG_ERROR, ret, "key does not match cert");
+    if ((ret = mbedtls_ssl_conf_own_cert(&c->conf, &c->own, &c->key)) != 0)
+        return mtls_config_fail(out, TQ_OUT_CONFIG_ERROR, ret, cfg->cert);
+    return TQ_SUCCESS;
+}
+
+static tq_status set_extensions(struct mtls_client *c, struct tq_outcome *out,
+                                const struct tq_client_config *cfg)
+{
+    if (cfg->alpn.present) {
+        if (cfg->alpn.num > MTLS_MAX_ALPN)
+            return tq_outcome_fail(out, TQ_OUT_UNSUPPORTED, "alpn: more than %d names",
+                                   MTLS_MAX_ALPN);
+        for (size_t i = 0; i < cfg->alpn.num; i++)
+            c->alpn[i] = cfg->alpn.items[i];   /* the case outlives the context */
+        c->alpn[cfg->alpn.num] = NULL;
+        int ret = mbedtls_ssl_conf_alpn_protocols(&c->conf, c->alpn);
+        if (ret != 0)
+            return mtls_config_fail(out, TQ_OUT_UNSUPPORTED, ret, "alpn");
+    }
+    if (cfg->max_fragment_length != 0) {
+        unsigned char code = cfg->max_fragment_length == 512    ? MBEDTLS_SSL_MAX_FRAG_LEN_512
+                             : cfg->max_fragment_length == 1024 ? MBEDTLS_SSL_MAX_FRAG_LEN_1024
+                             : cfg->max_fragment_length == 2048 ? MBEDTLS_SSL_MAX_FRAG_LEN_2048
+                                                                : MBEDTLS_SSL_MAX_FRAG_LEN_4096;
+        int ret = mbedtls_ssl_conf_max_frag_len(&c->conf, code);
+        if (ret != 0)
+            return mtls_config_fail(out, TQ_OUT_UNSUPPORTED, ret, "max_fragment_length");
+    }
+    return TQ_SUCCESS;
+}
+
+/* set_peer_name: a DNS name is sent as SNI and checked by Mbed TLS (one call does both); an IP
+ * literal is never sent (RFC 6066 section 3) and is checked by mtls_verify. */
+static tq_status set_peer_name(struct mtls_client *c, struct tq_outcome *out,
+                               const struct tq_client_config *cfg)
+{
+    const char *name = cfg->server_name;
+    if (name == NULL)
+        return TQ_SUCCESS;
+    if (tq_is_ip_literal(name)) {
+        c->check_ip = true;
+        bool v4 = inet_pton(AF_INET, name, c->ip) == 1;
+        c->ip_len = v4 ? 4 : 16;
+        if (!v4 && inet_pton(AF_INET6, name, c->ip) != 1)
+            return tq_outcome_fail(out, TQ_OUT_UNSUPPORTED, "server_name %s", name);
+        return TQ_SUCCESS;
+    }
+    int ret = mbedtls_ssl_set_hostname(&c->ssl, name);
+    if (ret != 0)
+        return mtls_config_fail(out, TQ_OUT_UNSUPPORTED, ret, "server_name");
+    return TQ_SUCCESS;
+}
+
+static void init_all(struct mtls_client *c)
+{
+    mbedtls_entropy_init(&c->entropy);
+    mbedtls_ctr_drbg_init(&c->drbg);
+    mbedtls_ssl_config_init(&c->conf);
+    mbedtls_ssl_init(&c->ssl);
+    mbedtls_x509_crt_init(&c->ca);
+    mbedtls_x509_crl_init(&c->crl);
+    mbedtls_x509_crt_init(&c->own);
+    mbedtls_pk_init(&c->key);
+    c->initialized = true;
+}
+
+/* see mbedtls_internal.h */
+tq_status mtls_configure(void *ctx, struct tq_outcome *out, const struct tq_client_config *cfg)
+{
+    struct mtls_client *c = ctx;
+    init_all(c);
+    c->verify_peer = cfg->verify_peer;
+    c->has_verify_time = cfg->has_verify_time;
+    c->verify_time = cfg->verify_time;
+    static const unsigned char pers[] = "tlsqual-backend-mbedtls";
+    int ret = mbedtls_ctr_drbg_seed(&c->drbg, mbedtls_entropy_func, &c->entropy, pers,
+                                    sizeof(pers) - 1);
+    if (ret != 0)
+        return mtls_config_fail(out, TQ_OUT_UNMAPPED, ret, "mbedtls_ctr_drbg_seed");
+    ret = mbedtls_ssl_config_defaults(&c->conf, MBEDTLS_SSL_IS_CLIENT, MBEDTLS_SSL_TRANSPORT_STREAM,
+                                      MBEDTLS_SSL_PRESET_DEFAULT);
+    if (ret != 0)
+        return mtls_config_fail(out, TQ_OUT_UNMAPPED, ret, "mbedtls_ssl_config_defaults");
+    mbedtls_ssl_conf_rng(&c->conf, mbedtls_ctr_drbg_random, &c->drbg);
+    set_versions(c, cfg);
+    if (cfg->suites.present)
+        TQ_GUARD(set_suites(c, out, &cfg->suites));
+    if (cfg->groups.present)
+        TQ_GUARD(set_groups(c, out, &cfg->groups));
+    TQ_GUARD(set_trust(c, out, cfg));
+    TQ_GUARD(set_client_cert(c, out, cfg));
+    TQ_GUARD(set_extensions(c, out, cfg));
+    if ((ret = mbedtls_ssl_setup(&c->ssl, &c->conf)) != 0)
+        return mtls_config_fail(out, TQ_OUT_UNMAPPED, ret, "mbedtls_ssl_setup");
+    return set_peer_name(c, out, cfg);
+}

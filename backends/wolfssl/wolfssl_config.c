@@ -1,0 +1,325 @@
+/* wolfssl_config.c: a `struct tq_client_config` turned into a WOLFSSL_CTX and a WOLFSSL.
+ * wolfSSL silently drops unknown names from a cipher list that holds one known name, so every
+ * requested suite is checked against wolfSSL's own IANA list first. */
+#include <stdio.h>
+#include <string.h>
+
+#include "wolfssl_internal.h"
+
+#define NUM(a) (sizeof(a) / sizeof((a)[0]))
+
+/* IANA group name -> TLS NamedGroup id, which wolfSSL takes as is. */
+static const struct {
+    const char *iana;
+    word16 id;
+} group_ids[] = {
+    {"secp256r1", WOLFSSL_ECC_SECP256R1},   {"secp384r1", WOLFSSL_ECC_SECP384R1},
+    {"secp521r1", WOLFSSL_ECC_SECP521R1},   {"secp224r1", WOLFSSL_ECC_SECP224R1},
+    {"secp192r1", WOLFSSL_ECC_SECP192R1},   {"secp256k1", WOLFSSL_ECC_SECP256K1},
+    {"brainpoolP256r1", WOLFSSL_ECC_BRAINPOOLP256R1},
+    {"brainpoolP384r1", WOLFSSL_ECC_BRAINPOOLP384R1},
+    {"brainpoolP512r1", WOLFSSL_ECC_BRAINPOOLP512R1},
+    {"x25519", WOLFSSL_ECC_X25519},         {"x448", WOLFSSL_ECC_X448},
+    {"ffdhe2048", WOLFSSL_FFDHE_2048},      {"ffdhe3072", WOLFSSL_FFDHE_3072},
+    {"ffdhe4096", WOLFSSL_FFDHE_4096},      {"ffdhe6144", WOLFSSL_FFDHE_6144},
+    {"ffdhe8192", WOLFSSL_FFDHE_8192},
+};
+
+/* usable_suite is false for names a case cannot use (PSK and anonymous suites) and for names
+ * that are not IANA's (wolfSSL's pre-RFC "CHACHA20_OLD" suites, "WDM_WITH_NULL_SHA256"). */
+static bool usable_suite(const char *name)
+{
+    return strncmp(name, "TLS_", 4) == 0 && strstr(name, "PSK") == NULL &&
+           strstr(name, "_anon_") == NULL && strstr(name, "_OLD_") == NULL;
+}
+
+/* for_each_suite calls `fn` on every usable IANA suite name wolfSSL offers; it stops early
+ * when `fn` returns true, and returns that. */
+static bool for_each_suite(bool (*fn)(const char *name, void *arg), void *arg)
+{
+    static char list[16384];
+    if (wolfSSL_get_ciphers_iana(list, (int)sizeof(list)) != WOLFSSL_SUCCESS)
+        return false;
+    char *name = list;
+    for (int i = 0; i < 1000 && name != NULL; i++) {
+        char *colon = strchr(name, ':');
+        if (colon != NULL)
+            *colon = '\0';
+        if (usable_suite(name) && fn(name, arg))
+            return true;
+        name = colon != NULL ? colon + 1 : NULL;
+    }
+    return false;
+}
+
+static bool add_to_sink(const char *name, void *sink)
+{
+    tq_name_sink_add(sink, name);
+    return false;
+}
+
+static bool same_name(const char *name, void *wanted)
+{
+    return strcmp(name, wanted) == 0;
+}
+
+static int group_id(const char *iana)
+{
+    for (size_t i = 0; i < NUM(group_ids); i++) {
+        if (strcmp(group_ids[i].iana, iana) == 0)
+            return group_ids[i].id;
+    }
+    return -1;
+}
+
+/* see wolfssl_internal.h */
+void wolf_list_names(enum tq_name_kind kind, struct tq_name_sink *sink)
+{
+    if (kind == TQ_NAMES_SUITES) {
+        (void)for_each_suite(add_to_sink, sink);
+    } else if (kind == TQ_NAMES_GROUPS) {
+        WOLFSSL_CTX *ctx = wolfSSL_CTX_new(wolfSSLv23_client_method());
+        WOLFSSL *ssl = ctx != NULL ? wolfSSL_new(ctx) : NULL;
+        for (size_t i = 0; ssl != NULL && i < NUM(group_ids); i++) {
+            if (wolfSSL_UseSupportedCurve(ssl, group_ids[i].id) == WOLFSSL_SUCCESS)
+                tq_name_sink_add(sink, group_ids[i].iana);
+        }
+        wolfSSL_free(ssl);
+        wolfSSL_CTX_free(ctx);
+    }
+    /* TQ_NAMES_SIGALGS: wolfSSL_set1_sigalgs_list takes "RSA-PSS+SHA256" for both RSA-PSS
+     * schemes, so one IANA scheme cannot be offered alone; the feature is not declared. */
+}
+
+static tq_status set_suites(struct wolf_client *c, struct tq_outcome *out,
+                            const struct tq_str_list *suites)
+{
+    char list[8192] = "";
+    size_t used = 0;
+    for (size_t i = 0; i < suites->num; i++) {
+        if (!for_each_suite(same_name, suites->items[i]))
+            return tq_outcome_fail(out, TQ_OUT_UNSUPPORTED, "suites %s", suites->items[i]);
+        int n = snprintf(list + used, sizeof(list) - used, "%s%s", used ? ":" : "",
+                         suites->items[i]);
+        if (n < 0 || (size_t)n >= sizeof(list) - used)
+            return tq_outcome_fail(out, TQ_OUT_UNSUPPORTED, "too many suites");
+        used += (size_t)n;
+    }
+    if (wolfSSL_CTX_set_cipher_list(c->ctx, list) != WOLFSSL_SUCCESS)
+        return wolf_config_fail(out, TQ_OUT_UNSUPPORTED, 0, "suites");
+    return TQ_SUCCESS;
+}
+
+static tq_status set_groups(struct wolf_client *c, struct tq_outcome *out,
+                            const struct tq_str_list *groups)
+{
+    int ids[64];
+    if (groups->num > NUM(ids))
+        return tq_outcome_fail(out, TQ_OUT_UNSUPPORTED, "more than 64 groups");
+    for (size_t i = 0; i < groups->num; i++) {
+        ids[i] = group_id(groups->items[i]);
+        /* UseSupportedCurve writes supported_groups (TLS 1.2 and 1.3); set_groups below
+         * orders the TLS 1.3 key shares. */
+        if (ids[i] < 0 || wolfSSL_UseSupportedCurve(c->ssl, (word16)ids[i]) != WOLFSSL_SUCCESS)
+            return tq_outcome_fail(out, TQ_OUT_UNSUPPORTED, "groups %s", groups->items[i]);
+    }
+    if (groups->num > 0 && wolfSSL_set_groups(c->ssl, ids, (int)groups->num) != WOLFSSL_SUCCESS)
+        return wolf_config_fail(out, TQ_OUT_UNSUPPORTED, 0, "groups");
+    return TQ_SUCCESS;
+}
+
+static tq_status set_versions(struct wolf_client *c, struct tq_outcome *out,
+                              const struct tq_client_config *cfg)
+{
+    static const int protos[] = {
+        [TQ_TLS_ANY] = 0, [TQ_TLS_1_0] = TLS1_VERSION, [TQ_TLS_1_1] = TLS1_1_VERSION,
+        [TQ_TLS_1_2] = TLS1_2_VERSION, [TQ_TLS_1_3] = TLS1_3_VERSION,
+    };
+    if (cfg->min_version != TQ_TLS_ANY &&
+        wolfSSL_CTX_set_min_proto_version(c->ctx, protos[cfg->min_version]) != WOLFSSL_SUCCESS)
+        return wolf_config_fail(out, TQ_OUT_UNSUPPORTED, 0, "versions");
+    if (cfg->max_version != TQ_TLS_ANY &&
+        wolfSSL_CTX_set_max_proto_version(c->ctx, protos[cfg->max_version]) != WOLFSSL_SUCCESS)
+        return wolf_config_fail(out, TQ_OUT_UNSUPPORTED, 0, "versions");
+    return TQ_SUCCESS;
+}
+
+/* validity_at is <0, 0, >0 as `when` is before, within, after the validity of `x`. */
+static int validity_at(WOLFSSL_X509 *x, int64_t when)
+{
+    time_t t = (time_t)when;
+    if (wolfSSL_X509_cmp_time(wolfSSL_X509_get_notBefore(x), &t) > 0)
+        return -1;   /* not yet valid */
+    if (wolfSSL_X509_cmp_time(wolfSSL_X509_get_notAfter(x), &t) < 0)
+        return 1;    /* expired */
+    return 0;
+}
+
+static int reject(struct wolf_client *c, enum tq_outcome_code code, const char *text)
+{
+    c->verdict = code;
+    snprintf(c->verdict_text, sizeof(c->verdict_text), "%s", text);
+    return c->verify_peer ? 0 : 1;
+}
+
+/* verify_cb sees every certificate (WOLFSSL_ALWAYS_VERIFY_CB is set in Debian's build). It
+ * judges validity dates as of verify_time itself (wolfSSL compares with the real clock), and
+ * an IP-literal server_name against the leaf's iPAddress names. */
+static int verify_cb(int preverify_ok, WOLFSSL_X509_STORE_CTX *store)
+{
+    struct wolf_client *c = store->userCtx;
+    c->verify_ran = true;
+    int err = store->error;
+    bool date_err = err == ASN_AFTER_DATE_E || err == ASN_BEFORE_DATE_E;
+    if (c->has_verify_time && store->current_cert != NULL) {
+        int when = validity_at(store->current_cert, c->verify_time);
+        if (when > 0)
+            return reject(c, TQ_OUT_CERT_EXPIRED, "certificate expired at verify_time");
+        if (when < 0)
+            return reject(c, TQ_OUT_CERT_NOT_YET_VALID, "certificate not yet valid at verify_time");
+        if (date_err) {
+            preverify_ok = 1;   /* valid as of verify_time: only the real clock objected */
+            err = 0;
+        }
+    }
+    if (!preverify_ok && c->verify_error == 0)
+        c->verify_error = err;
+    if (preverify_ok && c->check_ip != NULL && store->error_depth == 0 &&
+        wolfSSL_X509_check_ip_asc(store->current_cert, c->check_ip, 0) != 1)
+        return reject(c, TQ_OUT_HOSTNAME_MISMATCH, "IP address mismatch");
+    return c->verify_peer ? preverify_ok : 1;
+}
+
+static tq_status set_trust(struct wolf_client *c, struct tq_outcome *out,
+                           const struct tq_client_config *cfg)
+{
+    for (size_t i = 0; i < cfg->trust.num; i++) {
+        int ret = wolfSSL_CTX_load_verify_locations(c->ctx, cfg->trust.items[i], NULL);
+        if (ret != WOLFSSL_SUCCESS)
+            return wolf_config_fail(out, TQ_OUT_CONFIG_ERROR, ret, cfg->trust.items[i]);
+    }
+    if (cfg->crl.present) {
+        int ret = wolfSSL_CTX_EnableCRL(c->ctx, WOLFSSL_CRL_CHECKALL);
+        if (ret != WOLFSSL_SUCCESS)
+            return wolf_config_fail(out, TQ_OUT_UNSUPPORTED, ret, "crl");
+    }
+    for (size_t i = 0; i < cfg->crl.num; i++) {
+        int ret = wolfSSL_CTX_LoadCRLFile(c->ctx, cfg->crl.items[i], WOLFSSL_FILETYPE_PEM);
+        if (ret != WOLFSSL_SUCCESS)
+            return wolf_config_fail(out, TQ_OUT_CONFIG_ERROR, ret, cfg->crl.items[i]);
+    }
+    wolfSSL_CTX_set_verify(c->ctx, WOLFSSL_VERIFY_PEER, verify_cb);
+    return TQ_SUCCESS;
+}
+
+static tq_status set_client_cert(struct wolf_client *c, struct tq_outcome *out,
+                                 const struct tq_client_config *cfg)
+{
+    if (cfg->cert == NULL)
+        return TQ_SUCCESS;
+    int ret = wolfSSL_CTX_use_certificate_chain_file(c->ctx, cfg->cert);
+    if (ret != WOLFSSL_SUCCESS)
+        return wolf_config_fail(out, TQ_OUT_CONFIG_ERROR, ret, cfg->cert);
+    ret = wolfSSL_CTX_use_PrivateKey_file(c->ctx, cfg->key, WOLFSSL_FILETYPE_PEM);
+    if (ret != WOLFSSL_SUCCESS)
+        return wolf_config_fail(out, TQ_OUT_CONFIG_ERROR, ret, cfg->key);
+    if ((ret = wolfSSL_CTX_check_private_key(c->ctx)) != WOLFSSL_SUCCESS)
+        return wolf_config_fail(out, TQ_OUT_CONFIG_ERROR, ret, "key does not match cert");
+    if (cfg->chain == NULL)
+        return TQ_SUCCESS;
+    WOLFSSL_BIO *bio = wolfSSL_BIO_new_file(cfg->chain, "r");
+    if (bio == NULL)
+        return wolf_config_fail(out, TQ_OUT_CONFIG_ERROR, 0, cfg->chain);
+    tq_status st = TQ_SUCCESS;
+    for (int i = 0; i < 100 && tq_ok(st); i++) {
+        WOLFSSL_X509 *x = wolfSSL_PEM_read_bio_X509(bio, NULL, NULL, NULL);
+        if (x == NULL)
+            break;
+        if (wolfSSL_CTX_add1_chain_cert(c->ctx, x) != WOLFSSL_SUCCESS)
+            st = wolf_config_fail(out, TQ_OUT_CONFIG_ERROR, 0, cfg->chain);
+        wolfSSL_X509_free(x);
+    }
+    wolfSSL_BIO_free(bio);
+    return st;
+}
+
+static tq_status set_alpn(struct wolf_client *c, struct tq_outcome *out,
+                          const struct tq_str_list *alpn)
+{
+    char list[8192] = "";   /* wolfSSL takes the names comma-separated */
+    size_t used = 0;
+    for (size_t i = 0; i < alpn->num; i++) {
+        if (strchr(alpn->items[i], ',') != NULL)
+            return tq_outcome_fail(out, TQ_OUT_UNSUPPORTED, "alpn name with a comma");
+        int n = snprintf(list + used, sizeof(list) - used, "%s%s", i ? "," : "", alpn->items[i]);
+        if (n < 0 || (size_t)n >= sizeof(list) - used)
+            return tq_outcome_fail(out, TQ_OUT_UNSUPPORTED, "alpn list too long");
+        used += (size_t)n;
+    }
+    int ret = wolfSSL_UseALPN(c->ssl, list, (unsigned)used, WOLFSSL_ALPN_CONTINUE_ON_MISMATCH);
+    if (ret != WOLFSSL_SUCCESS)
+        return wolf_config_fail(out, TQ_OUT_UNSUPPORTED, ret, "alpn");
+    return TQ_SUCCESS;
+}
+
+static tq_status set_extensions(struct wolf_client *c, struct tq_outcome *out,
+                                const struct tq_client_config *cfg)
+{
+    if (cfg->alpn.present)
+        TQ_GUARD(set_alpn(c, out, &cfg->alpn));
+    if (cfg->max_fragment_length != 0) {
+        unsigned char mfl = cfg->max_fragment_length == 512    ? WOLFSSL_MFL_2_9
+                            : cfg->max_fragment_length == 1024 ? WOLFSSL_MFL_2_10
+                            : cfg->max_fragment_length == 2048 ? WOLFSSL_MFL_2_11
+                                                               : WOLFSSL_MFL_2_12;
+        int ret = wolfSSL_UseMaxFragment(c->ssl, mfl);
+        if (ret != WOLFSSL_SUCCESS)
+            return wolf_config_fail(out, TQ_OUT_UNSUPPORTED, ret, "max_fragment_length");
+    }
+    if (cfg->groups.present)
+        TQ_GUARD(set_groups(c, out, &cfg->groups));
+    return TQ_SUCCESS;
+}
+
+static tq_status set_peer_name(struct wolf_client *c, struct tq_outcome *out,
+                               const struct tq_client_config *cfg)
+{
+    const char *name = cfg->server_name;
+    if (name == NULL)
+        return TQ_SUCCESS;
+    if (tq_is_ip_literal(name)) {   /* RFC 6066 section 3: never sent as SNI */
+        c->check_ip = name;
+        return TQ_SUCCESS;
+    }
+    if (cfg->send_sni &&
+        wolfSSL_UseSNI(c->ssl, WOLFSSL_SNI_HOST_NAME, name, (word16)strlen(name)) !=
+            WOLFSSL_SUCCESS)
+        return wolf_config_fail(out, TQ_OUT_UNSUPPORTED, 0, "server_name as SNI");
+    if (wolfSSL_check_domain_name(c->ssl, name) != WOLFSSL_SUCCESS)
+        return wolf_config_fail(out, TQ_OUT_UNSUPPORTED, 0, "server_name verification");
+    return TQ_SUCCESS;
+}
+
+/* see wolfssl_internal.h */
+tq_status wolf_configure(void *ctx, struct tq_outcome *out, const struct tq_client_config *cfg)
+{
+    struct wolf_client *c = ctx;
+    c->verify_peer = cfg->verify_peer;
+    c->has_verify_time = cfg->has_verify_time;
+    c->verify_time = cfg->verify_time;
+    c->verdict = TQ_OUT_NOT_RUN;
+    c->ctx = wolfSSL_CTX_new(wolfSSLv23_client_method());
+    if (c->ctx == NULL)
+        return wolf_config_fail(out, TQ_OUT_UNMAPPED, 0, "wolfSSL_CTX_new");
+    TQ_GUARD(set_versions(c, out, cfg));
+    if (cfg->suites.present)
+        TQ_GUARD(set_suites(c, out, &cfg->suites));
+    TQ_GUARD(set_trust(c, out, cfg));
+    TQ_GUARD(set_client_cert(c, out, cfg));
+    c->ssl = wolfSSL_new(c->ctx);
+    if (c->ssl == NULL)
+        return wolf_config_fail(out, TQ_OUT_UNMAPPED, 0, "wolfSSL_new");
+    wolfSSL_SetCertCbCtx(c->ssl, c);
+    TQ_GUARD(set_extensions(c, out, cfg));
+    return set_peer_name(c, out, cfg);
+}

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# backend_crash_test.sh: a backend that dies mid-run is one errored case, and nothing else.
+#
+# `tlsqual run` gets two backends over the shipped scenarios: the real OpenSSL backend, and
+# `exec:` a wrapper that answers --capabilities by delegating to the OpenSSL backend (renamed
+# "crashy", so the two suites are told apart) and, in --run, starts the real backend on the
+# case and kills it and then itself with SIGKILL after about 50 ms. Checks in junit.xml: every
+# crashy case is an <error> whose message starts with "backend_crashed", and every openssl case
+# still passes (the crash does not leak into the next case or backend); the run exits 1.
+#
+# Env: TQ_BUILD_DIR, TQ_SOURCE_DIR (set by ctest).
+set -euo pipefail
+: "${TQ_BUILD_DIR:?set TQ_BUILD_DIR to the build directory}"
+: "${TQ_SOURCE_DIR:?set TQ_SOURCE_DIR to the source directory}"
+PY=/usr/bin/python3
+tmp=$(mktemp -d /tmp/tq-crash-e2e.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+real="$TQ_BUILD_DIR/backends/tlsqual-backend-openssl"
+[ -x "$real" ] || fail "no $real"
+wrapper="$tmp/crashy-backend"
+# The wrapper gets the real backend's path as a literal (quoted with printf %q), so it needs no
+# environment and evaluates nothing.
+{
+    echo '#!/usr/bin/env bash'
+    echo 'set -uo pipefail'
+    printf 'real=%q\n' "$real"
+    printf 'py=%q\n' "$PY"
+    cat <<'WRAPPER'
+rename='import json, sys; c = json.load(sys.stdin); c["name"] = "crashy"; print(json.dumps(c))'
+case "${1:-}" in
+--capabilities)
+    "$real" --capabilities | "$py" -c "$rename"
+    exit "${PIPESTATUS[0]}"
+    ;;
+--run)
+    cmd=("$real" --run)
+    "${cmd[@]}" <&0 &
+    child=$!
+    sleep 0.05
+    kill -9 "$child" 2>/dev/null
+    kill -9 $$
+    ;;
+*)
+    exec "$real" "$@"
+    ;;
+esac
+WRAPPER
+} >"$wrapper"
+chmod +x "$wrapper"
+
+"$wrapper" --capabilities | "$PY" -c 'import json,sys; assert json.load(sys.stdin)["name"] == "crashy"' ||
+    fail "wrapper --capabilities"
+
+set +e
+timeout 300 "$TQ_BUILD_DIR/tlsqual" run --scenarios "$TQ_SOURCE_DIR/scenarios" \
+    --backend "exec:$wrapper" --backend openssl --out "$tmp/out" >"$tmp/run.out" 2>"$tmp/run.err"
+rc=$?
+set -e
+tail -3 "$tmp/run.out"
+[ "$rc" -eq 1 ] || { tail -20 "$tmp/run.err" >&2; fail "tlsqual run exited $rc, want 1"; }
+[ -s "$tmp/out/junit.xml" ] || fail "no junit.xml"
+
+"$PY" - "$tmp/out/junit.xml" <<'PY'
+import sys, xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+suites = {s.get("name"): s for s in root.findall("testsuite")}
+assert set(suites) == {"crashy", "openssl"}, f"suites: {sorted(suites)}"
+crashy = suites["crashy"].findall("testcase")
+ossl = suites["openssl"].findall("testcase")
+want = len(ossl)   # one case per scenario (after expansion) and backend
+assert want > 0 and len(crashy) == want, f"crashy: want {want} cases, got {len(crashy)}"
+for c in crashy:
+    err = c.find("error")
+    assert err is not None, f"crashy {c.get('name')}: not an <error>"
+    msg = err.get("message") or ""
+    assert msg.startswith("backend_crashed"), f"crashy {c.get('name')}: message {msg!r}"
+for c in ossl:
+    assert c.find("failure") is None and c.find("error") is None, f"openssl {c.get('name')} failed"
+print(f"junit ok: {want} crashy case(s) errored with backend_crashed, {want} openssl case(s) passed")
+PY
+echo PASS

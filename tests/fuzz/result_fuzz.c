@@ -1,0 +1,37 @@
+/* result_fuzz: tq_result_parse (harness/result.h) over arbitrary bytes.
+ *
+ * A result line is written by a backend, which may be a third-party program or a crashing one,
+ * so the harness must survive anything on its stdout. On success every copied string is
+ * NUL-terminated inside its field and the outcome is canonical; on failure the status is one of
+ * the three result.h allows and the diagnostic says why. */
+#include <string.h>
+
+#include "fuzz_check.h"
+#include "result.h"
+#include "scenario.h"
+
+#define TERMINATED(field) (memchr((field), '\0', sizeof(field)) != NULL)
+
+static void check_result(const struct tq_result *r)
+{
+    TQ_FUZZ_CHECK(TERMINATED(r->id) && TERMINATED(r->outcome) && TERMINATED(r->reason));
+    TQ_FUZZ_CHECK(TERMINATED(r->handshake) && TERMINATED(r->version) && TERMINATED(r->suite));
+    TQ_FUZZ_CHECK(TERMINATED(r->error) && TERMINATED(r->leaf_sha256));
+    TQ_FUZZ_CHECK(tq_outcome_known(r->outcome));
+}
+
+/* see fuzz_check.h */
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    struct tq_diag diag = {.code = TQ_OK};
+    struct tq_result r;
+    tq_status st = tq_result_parse(&diag, &r, (const char *)data, size);
+    if (tq_ok(st)) {
+        check_result(&r);
+    } else {
+        TQ_FUZZ_CHECK(st.code == TQ_ERR_PROTOCOL || st.code == TQ_ERR_LIMIT ||
+                      st.code == TQ_ERR_NOMEM);
+        TQ_FUZZ_CHECK(diag.code == st.code && diag.msg[0] != '\0');
+    }
+    return 0;
+}

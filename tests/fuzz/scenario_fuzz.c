@@ -1,0 +1,66 @@
+/* scenario_fuzz: tq_scenario_parse (harness/scenario.h) over arbitrary text.
+ *
+ * Scenario files come from the repository and from users' own suites, so a malformed one must
+ * fail with a located message, never crash. On success the target checks what the runner relies
+ * on: the bounds of scenario.h (name length, list and step counts), a known outcome for every
+ * alternative, and broker arguments in option/value pairs. On failure `*out` is NULL and the
+ * diagnostic names the input. */
+#include <string.h>
+
+#include "fuzz_check.h"
+#include "scenario.h"
+
+static const char path[] = "fuzz/scenario.yaml";
+
+static void check_list(const struct tq_strlist *l)
+{
+    TQ_FUZZ_CHECK(l->num <= TQ_SCENARIO_LIST_MAX);
+    for (size_t i = 0; i < l->num; i++)
+        TQ_FUZZ_CHECK(l->items[i] != NULL);
+}
+
+static void check_steps(const struct tq_mqtt_step *steps, size_t num)
+{
+    TQ_FUZZ_CHECK(num <= TQ_SCENARIO_MQTT_MAX);
+    for (size_t i = 0; i < num; i++)
+        TQ_FUZZ_CHECK(steps[i].topic != NULL);
+}
+
+static void check_scenario(const struct tq_scenario *s)
+{
+    TQ_FUZZ_CHECK(strcmp(s->path, path) == 0 && s->name != NULL && s->spec != NULL);
+    size_t name_len = strlen(s->name);
+    TQ_FUZZ_CHECK(name_len >= 1 && (s->expand != NULL || name_len <= TQ_SCENARIO_NAME_MAX));
+    TQ_FUZZ_CHECK(s->expect.outcome.num >= 1);
+    check_list(&s->expect.outcome);
+    for (size_t i = 0; i < s->expect.outcome.num; i++)
+        TQ_FUZZ_CHECK(tq_outcome_known(s->expect.outcome.items[i]));
+    check_list(&s->tags);
+    check_list(&s->client.trust);
+    check_list(&s->client.suites);
+    check_list(&s->client.alpn);
+    check_steps(s->client.mqtt.subscribe, s->client.mqtt.num_subscribe);
+    check_steps(s->client.mqtt.publish, s->client.mqtt.num_publish);
+    const char *argv[16];
+    size_t n = tq_scenario_broker_args(&s->broker, argv, sizeof(argv) / sizeof(argv[0]));
+    TQ_FUZZ_CHECK(n % 2 == 0 && n <= sizeof(argv) / sizeof(argv[0]));
+    for (size_t i = 0; i < n; i += 2)
+        TQ_FUZZ_CHECK(strncmp(argv[i], "--", 2) == 0 && argv[i + 1] != NULL);
+}
+
+/* see fuzz_check.h */
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    struct tq_diag diag = {.code = TQ_OK};
+    struct tq_scenario *s = (struct tq_scenario *)1;   /* must be overwritten either way */
+    tq_status st = tq_scenario_parse(&diag, &s, path, (const char *)data, size);
+    if (tq_ok(st)) {
+        check_scenario(s);
+    } else {
+        TQ_FUZZ_CHECK(s == NULL && diag.code == st.code);
+        TQ_FUZZ_CHECK(st.code == TQ_ERR_NOMEM || (diag.msg[0] != '\0' &&
+                                                  strcmp(diag.path, path) == 0));
+    }
+    tq_scenario_free(s);
+    return 0;
+}
