@@ -248,8 +248,11 @@ static int apply_profile(struct tq_broker_config *cfg, const bool *set)
         for (size_t k = 0; k < ARRAY_LEN(profiles[i].settings); k++) {
             size_t index = 0;
             const struct option_spec *o = find_spec(profiles[i].settings[k].option, &index);
-            int rc = o == NULL ? EXIT_RUNTIME
-                   : set[index] ? EXIT_OK : apply(o, cfg, profiles[i].settings[k].value);
+            if (o == NULL)
+                return EXIT_RUNTIME;   /* the profile table names an option that is gone */
+            if (set[index])
+                continue;
+            int rc = apply(o, cfg, profiles[i].settings[k].value);
             if (rc != EXIT_OK)
                 return rc;
         }

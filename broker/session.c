@@ -182,25 +182,30 @@ static void sni_rejected(struct tq_session *s)
         "expected", s->broker->tls.endpoint_host));
 }
 
-static void alpn_rejected(struct tq_session *s)
+/* alpn_offer returns the ALPN names of the pending client_hello summary (a new list). */
+static json_t *alpn_offer(const struct tq_session *s)
 {
-    json_t *hello_alpn = json_null();
-    if (s->tls.hello != NULL)
-        hello_alpn = json_deep_copy(json_object_get(s->tls.hello, "alpn"));
+    json_t *offer = s->tls.hello ? json_object_get(s->tls.hello, "alpn") : NULL;
+    return json_is_array(offer) ? json_deep_copy(offer) : json_array();
+}
+
+static void alpn_rejected(struct tq_session *s, json_t *offer)
+{
     tq__session_emit(s, "alpn_rejected", json_pack(
-        "{s:s, s:o, s:s}", "reason", s->tls.alpn_refusal, "alpn",
-        hello_alpn ? hello_alpn : json_array(), "expected", "x-amzn-mqtt-ca"));
+        "{s:s, s:o, s:s}", "reason", s->tls.alpn_refusal, "alpn", offer ? offer : json_array(),
+        "expected", "x-amzn-mqtt-ca"));
 }
 
 static void on_error(struct tq_session *s, short what)
 {
-    if (s->state == TQ_SESSION_HANDSHAKE && s->tls.alpn_refusal != NULL)
-        alpn_rejected(s);   /* before client_hello gives its summary away */
+    bool alpn_refused = s->state == TQ_SESSION_HANDSHAKE && s->tls.alpn_refusal != NULL;
+    json_t *offer = alpn_refused ? alpn_offer(s) : NULL;   /* before emit_hello takes it */
     emit_hello(s);
     char detail[256];
     bool no_cert;
     tls_failure(s, detail, sizeof(detail), &no_cert);
-    if (s->state == TQ_SESSION_HANDSHAKE && s->tls.alpn_refusal != NULL) {
+    if (alpn_refused) {
+        alpn_rejected(s, offer);
         tq__session_close(s, "alpn_refused", detail, false);
         return;
     }

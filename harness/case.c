@@ -46,6 +46,8 @@ tq_status tq_case_check_names(struct tq_diag *diag, const struct tq_scenario *s,
         TQ_GUARD(need(diag, s, known, ctx, source, *root));
     if (s->expect.server_certificate)
         TQ_GUARD(need(diag, s, known, ctx, source, s->expect.server_certificate));
+    if (s->companion.certificate)
+        TQ_GUARD(need(diag, s, known, ctx, source, s->companion.certificate));
     return TQ_SUCCESS;
 }
 
@@ -84,11 +86,23 @@ static json_t *steps(const struct tq_mqtt_step *list, size_t num, bool with_payl
 
 /* client_id derives a stable MQTT client ID from the scenario name when none is given: the
  * backend and the name's letters and digits, at most 120 bytes (AWS IoT allows 128). */
+/* expand_backend writes `id` with "{backend}" replaced by the backend's name: a scenario that
+ * fixes a client ID still gets one per backend, since backends run at once. */
+static void expand_backend(char *out, size_t out_len, const char *id, const char *backend)
+{
+    const char *at = strstr(id, "{backend}");
+    if (at == NULL)
+        snprintf(out, out_len, "%s", id);
+    else
+        snprintf(out, out_len, "%.*s%s%s", (int)(at - id), id, backend ? backend : "",
+                 at + strlen("{backend}"));
+}
+
 static void client_id(char *out, size_t out_len, const struct tq_scenario *s,
                       const char *backend)
 {
     if (s->client.mqtt.client_id) {
-        snprintf(out, out_len, "%s", s->client.mqtt.client_id);
+        expand_backend(out, out_len, s->client.mqtt.client_id, backend);
         return;
     }
     int written = snprintf(out, out_len, "tq-%.16s-", backend ? backend : "x");
@@ -102,15 +116,30 @@ static void client_id(char *out, size_t out_len, const struct tq_scenario *s,
     out[n] = '\0';
 }
 
-static json_t *mqtt_object(const struct tq_scenario *s, const char *backend)
+/* see case.h */
+void tq_case_companion_topic(char *out, size_t out_len, const struct tq_scenario *s,
+                             const struct tq_case_context *ctx)
+{
+    char id[128];
+    client_id(id, sizeof(id), s, ctx->backend);
+    snprintf(out, out_len, "tlsqual/companion/%s", id);
+}
+
+static json_t *mqtt_object(const struct tq_scenario *s, const struct tq_case_context *ctx)
 {
     const struct tq_scenario_mqtt *m = &s->client.mqtt;
     char id[128];
-    client_id(id, sizeof(id), s, backend);
+    client_id(id, sizeof(id), s, ctx->backend);
+    json_t *publish = steps(m->publish, m->num_publish, true);
+    if (s->companion.enabled) {
+        char topic[200];
+        tq_case_companion_topic(topic, sizeof(topic), s, ctx);
+        json_array_append_new(publish, json_pack("{s:s, s:i, s:s}", "topic", topic, "qos", 0,
+                                                 "payload", "release"));
+    }
     json_t *obj = json_pack("{s:s, s:o, s:o, s:I}", "client_id", id, "subscribe",
-                            steps(m->subscribe, m->num_subscribe, false), "publish",
-                            steps(m->publish, m->num_publish, true), "expect_messages",
-                            (json_int_t)m->expect_messages);
+                            steps(m->subscribe, m->num_subscribe, false), "publish", publish,
+                            "expect_messages", (json_int_t)m->expect_messages);
     if (m->keep_alive > 0)
         json_object_set_new(obj, "keep_alive", json_integer(m->keep_alive));
     return obj;
@@ -124,7 +153,9 @@ static const char *server_name(const struct tq_scenario *s, const struct tq_mani
     return s->client.server_name;
 }
 
-static void add_client_options(json_t *c, const struct tq_scenario *s,
+/* add_client_options adds the client's settings to case `c`; false when a member could not
+ * be built (out of memory, or a bug in a json_pack format: never dropped silently). */
+static bool add_client_options(json_t *c, const struct tq_scenario *s,
                                const struct tq_case_context *ctx)
 {
     const struct tq_manifest *pki = ctx->pki;
@@ -146,25 +177,17 @@ static void add_client_options(json_t *c, const struct tq_scenario *s,
         json_object_set_new(c, "suites", string_list(&cl->suites));
     if (cl->alpn.num)
         json_object_set_new(c, "alpn", string_list(&cl->alpn));
-    if (cl->mqtt.enabled)
-        json_object_set_new(c, "mqtt", mqtt_object(s, ctx->backend));
+    json_t *mqtt = cl->mqtt.enabled ? mqtt_object(s, ctx) : NULL;
+    if (cl->mqtt.enabled && mqtt == NULL)
+        return false;
+    if (mqtt != NULL)
+        json_object_set_new(c, "mqtt", mqtt);
+    return true;
 }
 
-/* see case.h */
-tq_status tq_case_build(struct tq_diag *diag, char **out_line, const struct tq_scenario *s,
-                        const struct tq_case_context *ctx)
+static tq_status to_line(char **out_line, json_t *c)
 {
-    *out_line = NULL;
-    TQ_GUARD(tq_case_check_names(diag, s, tq_case_known_in_manifest, ctx->pki,
-                                 tq_manifest_dir(ctx->pki)));
-    const char *name = server_name(s, ctx->pki);
-    json_t *c = json_pack("{s:s, s:s, s:i, s:s?, s:b, s:o, s:i}", "id", s->name, "host",
-                          ctx->host, "port", ctx->port, "server_name", name, "send_sni",
-                          s->client.send_sni, "trust", trust_paths(s, ctx->pki), "timeout_ms",
-                          ctx->timeout_ms);
-    TQ_ENSURE(c != NULL, TQ_ERR_NOMEM);
-    add_client_options(c, s, ctx);
-    char *text = json_dumps(c, JSON_COMPACT);
+    char *text = c ? json_dumps(c, JSON_COMPACT) : NULL;
     json_decref(c);
     TQ_ENSURE(text != NULL, TQ_ERR_NOMEM);
     size_t len = strlen(text);
@@ -175,4 +198,57 @@ tq_status tq_case_build(struct tq_diag *diag, char **out_line, const struct tq_s
     }
     memcpy(*out_line + len, "\n", 2);
     return TQ_SUCCESS;
+}
+
+static json_t *case_object(const struct tq_scenario *s, const struct tq_case_context *ctx)
+{
+    json_t *c = json_pack("{s:s, s:s, s:i, s:s?, s:b, s:o, s:i}", "id", s->name, "host",
+                          ctx->host, "port", ctx->port, "server_name", server_name(s, ctx->pki),
+                          "send_sni", s->client.send_sni, "trust", trust_paths(s, ctx->pki),
+                          "timeout_ms", ctx->timeout_ms);
+    if (c != NULL && !add_client_options(c, s, ctx)) {
+        json_decref(c);
+        return NULL;
+    }
+    return c;
+}
+
+/* see case.h */
+tq_status tq_case_build(struct tq_diag *diag, char **out_line, const struct tq_scenario *s,
+                        const struct tq_case_context *ctx)
+{
+    *out_line = NULL;
+    TQ_GUARD(tq_case_check_names(diag, s, tq_case_known_in_manifest, ctx->pki,
+                                 tq_manifest_dir(ctx->pki)));
+    return to_line(out_line, case_object(s, ctx));
+}
+
+/* see case.h */
+tq_status tq_case_build_companion(struct tq_diag *diag, char **out_line, char *client_id_out,
+                                  size_t client_id_len, const struct tq_scenario *s,
+                                  const struct tq_case_context *ctx)
+{
+    *out_line = NULL;
+    TQ_GUARD(tq_case_check_names(diag, s, tq_case_known_in_manifest, ctx->pki,
+                                 tq_manifest_dir(ctx->pki)));
+    char topic[200];
+    tq_case_companion_topic(topic, sizeof(topic), s, ctx);
+    if (s->companion.client_id)
+        expand_backend(client_id_out, client_id_len, s->companion.client_id, ctx->backend);
+    else
+        snprintf(client_id_out, client_id_len, "tq-%.16s-companion-%.80s", ctx->backend,
+                 topic + strlen("tlsqual/companion/"));
+    json_t *c = case_object(s, ctx);
+    TQ_ENSURE(c != NULL, TQ_ERR_NOMEM);
+    const struct tq_artifact *a = tq_manifest_find(
+        ctx->pki, s->companion.certificate ? s->companion.certificate : s->client.certificate);
+    if (a != NULL) {
+        json_object_set_new(c, "cert", json_string(a->cert));
+        json_object_set_new(c, "key", json_string(a->key));
+    }
+    json_object_set_new(c, "id", json_sprintf("%s (companion)", s->name));
+    json_object_set_new(c, "mqtt", json_pack("{s:s, s:[{s:s, s:i}], s:i}", "client_id",
+                                             client_id_out, "subscribe", "topic", topic, "qos",
+                                             0, "expect_messages", 1));
+    return to_line(out_line, c);
 }

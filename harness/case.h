@@ -24,6 +24,19 @@ TQ_MUST_USE tq_status tq_case_build(struct tq_diag *diag, char **out_line,
                                     const struct tq_scenario *s,
                                     const struct tq_case_context *ctx);
 
+/* tq_case_companion_topic writes the topic the companion of `s` subscribes to, and the client
+ * publishes to at the end of its exchange to release it. */
+void tq_case_companion_topic(char *out, size_t out_len, const struct tq_scenario *s,
+                             const struct tq_case_context *ctx);
+
+/* tq_case_build_companion writes the companion's case line for `s` (which has a companion):
+ * the client's TLS settings with the companion's certificate, an MQTT client that subscribes
+ * to its topic and waits for one message. Its client ID is stored in `client_id`. */
+TQ_MUST_USE tq_status tq_case_build_companion(struct tq_diag *diag, char **out_line,
+                                              char *client_id, size_t client_id_len,
+                                              const struct tq_scenario *s,
+                                              const struct tq_case_context *ctx);
+
 /* tq_artifact_known_fn tells whether an artifact called `name` exists (in a PKI manifest, or in
  * certs-gen's table when no PKI is at hand). */
 typedef bool (*tq_artifact_known_fn)(const void *ctx, const char *name);

@@ -20,6 +20,7 @@ enum {
     MAX_EVENTS_BYTES = 64 << 20,
     READY_FD = 3,
     EVENTS_WAIT_MS = 1000,
+    COMPANION_READY_MS = 5000,
 };
 
 static volatile sig_atomic_t interrupted;
@@ -169,13 +170,15 @@ static const char *missing_event(const struct tq_strlist *want, const struct tq_
 /* connection_events collects the connection's events into `out`. When the scenario expects
  * events, it re-reads for up to EVENTS_WAIT_MS: the broker may log a close just after the
  * client has exited. Returns the first expected pattern still missing, or NULL. */
-static const char *connection_events(struct tq_buf *out, const char *events_path, long port,
+static const char *connection_events(struct tq_buf *out, const char *events_path,
+                                     const long *ports, size_t num_ports,
                                      const struct tq_strlist *want)
 {
     double deadline = tq_now_ms() + EVENTS_WAIT_MS;
     for (;;) {
         out->len = 0;
-        events_for_port(out, events_path, port);
+        for (size_t i = 0; i < num_ports; i++)
+            events_for_port(out, events_path, ports[i]);
         const char *missing = missing_event(want, out);
         if (missing == NULL || tq_now_ms() > deadline)
             return missing;
@@ -194,6 +197,7 @@ struct run_case {
     struct tq_buf details;
     char *stderr_text;         /* owned; the record points at it */
     char *result_line;         /* owned; likewise */
+    long companion_port;       /* the companion's local port, when it reported one */
 };
 
 static void set_verdict(struct run_case *rc, enum tq_verdict v, const char *fmt, ...)
@@ -265,7 +269,9 @@ static void judge_output(struct run_case *rc, const struct tq_proc_output *run)
         return;
     struct tq_buf events;
     tq_buf_init(&events, 1 << 20);
-    const char *missing = connection_events(&events, rc->broker->events_path, result.local_port,
+    long ports[2] = {result.local_port, rc->companion_port};
+    const char *missing = connection_events(&events, rc->broker->events_path, ports,
+                                            rc->companion_port > 0 ? 2 : 1,
                                             &rc->scenario->expect.broker_events);
     if (missing && (v == TQ_VERDICT_PASS || v == TQ_VERDICT_WARN))
         set_verdict(rc, TQ_VERDICT_FAIL, "want broker event '%s' for this connection, got none",
@@ -276,24 +282,145 @@ static void judge_output(struct run_case *rc, const struct tq_proc_output *run)
     tq_buf_cleanup(&events);
 }
 
-static void run_backend(struct run_case *rc, const char *case_line)
+/* run_process runs the backend on `case_line` and collects its output in `run`. False when it
+ * could not start (the verdict is then set). */
+static bool run_process(struct run_case *rc, const char *case_line, struct tq_proc_output *run)
 {
     char exe[4096], flag[] = "--run";
     snprintf(exe, sizeof(exe), "%s", tq_backend_path(rc->backend));
     char *argv[] = {exe, flag, NULL};
-    struct tq_proc_output run;
     struct tq_diag diag = {0};
     append_text(&rc->details, "case: ");
     append_text(&rc->details, case_line);
-    if (!tq_ok(tq_proc_run(&diag, &run, argv, case_line, strlen(case_line),
-                           rc->cfg->timeout_ms + GRACE_MS, MAX_BACKEND_OUTPUT)))
-        return set_verdict(rc, TQ_VERDICT_ERROR, "cannot start backend: %s", diag.msg);
-    rc->record.seconds = run.elapsed_ms / 1000.0;
-    judge_output(rc, &run);
-    if (run.err.len > 0 && tq_ok(tq_buf_u8(&run.err, '\0')) &&
+    if (!tq_ok(tq_proc_run(&diag, run, argv, case_line, strlen(case_line),
+                           rc->cfg->timeout_ms + GRACE_MS, MAX_BACKEND_OUTPUT))) {
+        set_verdict(rc, TQ_VERDICT_ERROR, "cannot start backend: %s", diag.msg);
+        return false;
+    }
+    rc->record.seconds = run->elapsed_ms / 1000.0;
+    return true;
+}
+
+/* finish_case judges the backend's output, keeps its stderr when it matters, and frees `run`. */
+static void finish_case(struct run_case *rc, struct tq_proc_output *run)
+{
+    judge_output(rc, run);
+    if (run->err.len > 0 && tq_ok(tq_buf_u8(&run->err, '\0')) &&
         rc->record.verdict != TQ_VERDICT_PASS)
-        rc->record.stderr_text = rc->stderr_text = strdup((const char *)run.err.data);
-    tq_proc_output_cleanup(&run);
+        rc->record.stderr_text = rc->stderr_text = strdup((const char *)run->err.data);
+    tq_proc_output_cleanup(run);
+}
+
+static void run_backend(struct run_case *rc, const char *case_line)
+{
+    struct tq_proc_output run;
+    if (run_process(rc, case_line, &run))
+        finish_case(rc, &run);
+}
+
+/* struct companion is the second device of a scenario, run in a thread of its own. */
+struct companion {
+    pthread_t thread;
+    char exe[4096];
+    char *line;
+    int timeout_ms;
+    struct tq_proc_output out;
+    tq_status st;
+    char client_id[128];
+};
+
+static void *companion_main(void *arg)
+{
+    struct companion *c = arg;
+    char flag[] = "--run";
+    char *argv[] = {c->exe, flag, NULL};
+    struct tq_diag ignored;
+    c->st = tq_proc_run(&ignored, &c->out, argv, c->line, strlen(c->line), c->timeout_ms,
+                        MAX_BACKEND_OUTPUT);
+    return NULL;
+}
+
+/* companion_ready waits until the broker's events show the companion subscribed. */
+static bool companion_ready(const char *events_path, const char *client_id)
+{
+    char pattern[256];
+    snprintf(pattern, sizeof(pattern), "mqtt_connect client_id=%s", client_id);
+    for (double deadline = tq_now_ms() + COMPANION_READY_MS; tq_now_ms() < deadline;
+         usleep(20 * 1000)) {
+        char *text = NULL;
+        size_t len = 0;
+        struct tq_diag ignored;
+        if (!tq_ok(tq_fs_read_all(&ignored, &text, &len, events_path, MAX_EVENTS_BYTES)))
+            continue;
+        const char *connect = tq_events_find(pattern, text, len);
+        json_t *event = connect ? json_loadb(connect, strcspn(connect, "\n"), 0, NULL) : NULL;
+        char subscribed[64];
+        snprintf(subscribed, sizeof(subscribed), "mqtt_subscribe conn=%lld",
+                 (long long)json_integer_value(json_object_get(event, "conn")));
+        bool ready = event && tq_events_find(subscribed, text, len);
+        json_decref(event);
+        free(text);
+        if (ready)
+            return true;
+    }
+    return false;
+}
+
+static bool companion_start(struct run_case *rc, struct companion *c,
+                            const struct tq_case_context *ctx)
+{
+    struct tq_diag diag = {0};
+    snprintf(c->exe, sizeof(c->exe), "%s", tq_backend_path(rc->backend));
+    c->timeout_ms = rc->cfg->timeout_ms + GRACE_MS;
+    if (!tq_ok(tq_case_build_companion(&diag, &c->line, c->client_id, sizeof(c->client_id),
+                                       rc->scenario, ctx))) {
+        set_verdict(rc, TQ_VERDICT_ERROR, "cannot build the companion: %s", diag.msg);
+        return false;
+    }
+    if (pthread_create(&c->thread, NULL, companion_main, c) != 0) {
+        set_verdict(rc, TQ_VERDICT_ERROR, "cannot start the companion thread");
+        free(c->line);
+        return false;
+    }
+    return true;
+}
+
+/* companion_finish joins the companion and keeps its port and its evidence. */
+static void companion_finish(struct run_case *rc, struct companion *c)
+{
+    pthread_join(c->thread, NULL);
+    struct tq_diag ignored;
+    struct tq_result result;
+    struct tq_buf *out = &c->out.out;
+    if (tq_ok(c->st) && tq_ok(tq_result_parse(&ignored, &result, (const char *)out->data,
+                                               out->len)))
+        rc->companion_port = result.local_port;
+    append_text(&rc->details, "companion result: ");
+    if (out->len && tq_ok(tq_buf_u8(out, '\0')))
+        append_text(&rc->details, (const char *)out->data);
+    if (tq_ok(c->st))
+        tq_proc_output_cleanup(&c->out);
+    free(c->line);
+}
+
+/* run_with_companion connects the companion, runs the client, joins the companion, and only
+ * then judges the client: the broker events it expects may be on the companion's connection. */
+static void run_with_companion(struct run_case *rc, const struct tq_case_context *ctx,
+                               const char *line)
+{
+    struct companion c = {.st = TQ_STATUS(TQ_ERR_INTERNAL)};
+    if (!companion_start(rc, &c, ctx))
+        return;
+    struct tq_proc_output run;
+    bool ran = false;
+    if (companion_ready(rc->broker->events_path, c.client_id))
+        ran = run_process(rc, line, &run);
+    else
+        set_verdict(rc, TQ_VERDICT_ERROR, "companion '%s' did not connect and subscribe within "
+                    "%d ms", c.client_id, COMPANION_READY_MS);
+    companion_finish(rc, &c);
+    if (ran)
+        finish_case(rc, &run);
 }
 
 static void run_one(struct run_case *rc)
@@ -313,7 +440,10 @@ static void run_one(struct run_case *rc)
     char *line = NULL;
     if (!tq_ok(tq_case_build(&diag, &line, rc->scenario, &ctx)))
         return set_verdict(rc, TQ_VERDICT_ERROR, "cannot build the case: %s", diag.msg);
-    run_backend(rc, line);
+    if (rc->scenario->companion.enabled)
+        run_with_companion(rc, &ctx, line);
+    else
+        run_backend(rc, line);
     free(line);
     if (rc->record.verdict != TQ_VERDICT_PASS && rc->record.verdict != TQ_VERDICT_SKIP)
         add_rerun_command(rc);

@@ -147,6 +147,10 @@ TABLE(expect_table, "expect",
       F(struct tq_scenario_expect, server_certificate, FIELD_STRING),
       F(struct tq_scenario_expect, broker_events, FIELD_LIST, .check = check_event_pattern));
 
+TABLE(companion_table, "companion",
+      F(struct tq_scenario_companion, certificate, FIELD_STRING),
+      F(struct tq_scenario_companion, client_id, FIELD_STRING));
+
 TABLE(scenario_table, "top level", F(struct tq_scenario, name, FIELD_STRING, .required = true),
       F(struct tq_scenario, spec, FIELD_STRING, .required = true),
       F(struct tq_scenario, description, FIELD_STRING),
@@ -154,6 +158,7 @@ TABLE(scenario_table, "top level", F(struct tq_scenario, name, FIELD_STRING, .re
       F(struct tq_scenario, tags, FIELD_LIST),
       F(struct tq_scenario, broker, FIELD_MAP, .sub = &broker_table),
       F(struct tq_scenario, client, FIELD_MAP, .sub = &client_table),
+      F(struct tq_scenario, companion, FIELD_MAP, .sub = &companion_table),
       F(struct tq_scenario, expect, FIELD_MAP, .sub = &expect_table, .required = true));
 
 /* The parse context: the YAML document and where errors point. */
@@ -384,6 +389,8 @@ static tq_status parse_map(struct ctx *c, const yaml_node_t *node, const struct 
         seen[index] = true;
         if (f->kind == FIELD_MAP && f->sub == &mqtt_table)
             ((struct tq_scenario_mqtt *)((char *)base + f->offset))->enabled = true;
+        if (f->kind == FIELD_MAP && f->sub == &companion_table)
+            ((struct tq_scenario_companion *)((char *)base + f->offset))->enabled = true;
         TQ_GUARD(parse_value(c, value, f, base));
     }
     return check_required(c, node, t, seen);
@@ -454,6 +461,9 @@ static tq_status check_whole(struct ctx *c, const yaml_node_t *root, struct tq_s
     if (s->name[0] == '\0' || (!s->expand && strlen(s->name) > TQ_SCENARIO_NAME_MAX))
         return fail_at(c, root, "'name' must be 1 to %d characters, got %zu",
                        TQ_SCENARIO_NAME_MAX, strlen(s->name));
+    if (s->companion.enabled && !s->client.mqtt.enabled)
+        return fail_at(c, root, "a scenario with a companion needs client.mqtt: the client "
+                                "releases the companion with a PUBLISH");
     if (s->expect.outcome.num == 0)
         return fail_at(c, root, "'expect.outcome' must name at least one outcome");
     return TQ_SUCCESS;

@@ -85,6 +85,14 @@ struct tq_scenario_expect {
                                         broker's events for the client's connection */
 };
 
+/* struct tq_scenario_companion: a second device, connected before the client and kept
+ * connected while it runs (shared certificates, client IDs used twice). */
+struct tq_scenario_companion {
+    bool enabled;              /* the scenario has a `companion` section */
+    char *certificate;         /* artifact name; NULL: the client's certificate */
+    char *client_id;           /* NULL: derived */
+};
+
 struct tq_scenario {
     char *path;
     char *name;
@@ -94,6 +102,7 @@ struct tq_scenario {
     struct tq_strlist tags;
     struct tq_scenario_broker broker;
     struct tq_scenario_client client;
+    struct tq_scenario_companion companion;
     struct tq_scenario_expect expect;
     unsigned name_line;        /* for lint messages about the name */
     size_t num_value_lines;    /* where each string value came from: see tq_scenario_line_of */

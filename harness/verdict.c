@@ -44,8 +44,11 @@ enum tq_verdict tq_verdict_judge(const struct tq_scenario_expect *e, const struc
         return TQ_VERDICT_FAIL;
     }
     if (e->connack >= 0 && r->connack != e->connack) {
-        snprintf(why, why_len, "want CONNACK return code %ld, got %s%ld", e->connack,
-                 r->connack < 0 ? "none " : "", r->connack < 0 ? 0 : r->connack);
+        if (r->connack < 0)
+            snprintf(why, why_len, "want CONNACK return code %ld, got no CONNACK", e->connack);
+        else
+            snprintf(why, why_len, "want CONNACK return code %ld, got %ld", e->connack,
+                     r->connack);
         return TQ_VERDICT_FAIL;
     }
     if (e->version && strcmp(e->version, r->version) != 0) {
