@@ -2,7 +2,7 @@
 #   make run   install missing packages, build into build/, run the default suite on every backend
 #   make test  install missing packages, build with ASan+UBSan into build/asan/, run every test
 #   make fuzz  build the libFuzzer targets with clang into build/fuzz/, run each FUZZ_SECONDS
-#              (default 60; tests/fuzz/README.md). `make test` ends with `make fuzz-smoke`: 15 s each
+#              (default 60; tests/fuzz/README.md); `make test` ends with `make fuzz-smoke`
 # Extra arguments for `tlsqual run` go in RUN_ARGS, e.g. make run RUN_ARGS="--backend openssl".
 
 BUILD_DIR  ?= build
@@ -37,7 +37,8 @@ build-asan: deps
 
 # The fuzz tree: clang, every library instrumented for libFuzzer (cmake/tq_defaults.cmake).
 build-fuzz: deps
-	CC=clang cmake -S . -B $(FUZZ_DIR) $(CMAKE_GEN) -DTQ_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	CC=clang cmake -S . -B $(FUZZ_DIR) $(CMAKE_GEN) -DTQ_FUZZ=ON \
+	    -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	cmake --build $(FUZZ_DIR) -j $(JOBS) --target tq_fuzz_targets
 
 # Each target runs over its checked-in corpus; new inputs and crash reproducers go to

@@ -3,8 +3,12 @@
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -346,10 +350,99 @@ static tq_status serve(struct tq_diag *diag, SSL_CTX *ctx, const struct tq_manif
     return TQ_SUCCESS;
 }
 
+/* struct ec_chain is the ECDSA chain held apart, for TLS 1.3 connections (see choose_chain_cb). */
+struct ec_chain {
+    X509 *leaf;
+    STACK_OF(X509) *extra;
+    EVP_PKEY *key;
+};
+
+static void ec_chain_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl,
+                          void *argp)
+{
+    (void)parent, (void)ad, (void)idx, (void)argl, (void)argp;
+    struct ec_chain *ec = ptr;
+    if (ec == NULL)
+        return;
+    X509_free(ec->leaf);
+    sk_X509_pop_free(ec->extra, X509_free);
+    EVP_PKEY_free(ec->key);
+    free(ec);
+}
+
+/* The SSL_CTX ex-data slot that owns the struct ec_chain (freed with the SSL_CTX). */
+static int ec_chain_slot = -1;
+static pthread_once_t ec_chain_slot_once = PTHREAD_ONCE_INIT;
+
+static void ec_chain_slot_init(void)
+{
+    ec_chain_slot = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, ec_chain_free);
+}
+
+static bool client_offers_ecdsa(SSL *ssl)
+{
+    int num = SSL_get_sigalgs(ssl, -1, NULL, NULL, NULL, NULL, NULL);
+    for (int i = 0; i < num; i++) {
+        int sign = NID_undef;
+        SSL_get_sigalgs(ssl, i, &sign, NULL, NULL, NULL, NULL);
+        if (sign == EVP_PKEY_EC)
+            return true;
+    }
+    return false;
+}
+
+/* choose_chain_cb applies the facts' chain rule to TLS 1.3 (aws-iot-facts.md section 3.1: "an
+ * ECDHE-ECDSA suite (or TLS 1.3 with ECDSA in signature_algorithms) gets a P-256 leaf chaining
+ * to Root CA 3"). In TLS 1.2 the suite decides and OpenSSL picks the matching chain itself; in
+ * TLS 1.3 OpenSSL would follow the client's signature-algorithm order, so a client listing
+ * RSA-PSS first would get the RSA chain although it offers ECDSA. */
+static int choose_chain_cb(SSL *ssl, void *arg)
+{
+    const struct ec_chain *ec = arg;
+    if (SSL_version(ssl) != TLS1_3_VERSION || !client_offers_ecdsa(ssl))
+        return 1;
+    SSL_certs_clear(ssl);
+    return SSL_use_cert_and_key(ssl, ec->leaf, ec->key, ec->extra, 1) == 1 ? 1 : 0;
+}
+
+/* hold_ec_chain reads artifact `a`'s chain and key into a struct ec_chain owned by `ctx` and
+ * installs choose_chain_cb. */
+static tq_status hold_ec_chain(struct tq_diag *diag, SSL_CTX *ctx, const struct tq_artifact *a)
+{
+    const char *path = a->chain ? a->chain : a->cert;
+    struct ec_chain *ec = calloc(1, sizeof(*ec));
+    TQ_ENSURE(ec != NULL, TQ_ERR_NOMEM);
+    pthread_once(&ec_chain_slot_once, ec_chain_slot_init);
+    if (ec_chain_slot < 0 || !SSL_CTX_set_ex_data(ctx, ec_chain_slot, ec)) {
+        free(ec);
+        return openssl_fail(diag, path, "cannot keep the ECDSA chain");
+    }
+    FILE *f = fopen(path, "r");
+    ec->extra = sk_X509_new_null();
+    ec->leaf = f ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
+    for (X509 *x; f && ec->extra && (x = PEM_read_X509(f, NULL, NULL, NULL)) != NULL;)
+        sk_X509_push(ec->extra, x);
+    if (f)
+        fclose(f);
+    ERR_clear_error(); /* the loop ends on the PEM reader's "no start line" */
+    f = fopen(a->key, "r");
+    ec->key = f ? PEM_read_PrivateKey(f, NULL, NULL, NULL) : NULL;
+    if (f)
+        fclose(f);
+    if (ec->leaf == NULL || ec->extra == NULL || ec->key == NULL)
+        return openssl_fail(diag, path, "cannot read the ECDSA chain and key");
+    SSL_CTX_set_cert_cb(ctx, choose_chain_cb, ec);
+    return TQ_SUCCESS;
+}
+
 static tq_status load_chains(struct tq_diag *diag, SSL_CTX *ctx, const struct tq_manifest *m,
                              struct tq_tls_settings *settings)
 {
     settings->served[0] = settings->served[1] = NULL;
+    /* --server-cert serves deliberately bad chains (SHA-1 intermediate, weak keys) so that
+     * clients can be seen rejecting them: OpenSSL must not refuse to load them first. */
+    if (settings->server_cert != NULL)
+        SSL_CTX_set_security_level(ctx, 0);
     if (settings->server_cert != NULL)
         return serve(diag, ctx, m, settings, settings->server_cert, true);
     for (size_t i = 0; i < ARRAY_LEN(endpoint_chains); i++) {
@@ -367,7 +460,10 @@ static tq_status load_chains(struct tq_diag *diag, SSL_CTX *ctx, const struct tq
                      chain_variants[settings->chain].suffix);
             TQ_GUARD(serve(diag, ctx, m, settings, name, k == 0));
         }
-        return TQ_SUCCESS;
+        const struct tq_artifact *ec = settings->served[1]
+                                           ? tq_manifest_find(m, settings->served[1])
+                                           : NULL;
+        return ec ? hold_ec_chain(diag, ctx, ec) : TQ_SUCCESS;
     }
     return tq_diag_fail(diag, TQ_ERR_UNSUPPORTED, NULL, 0, "unknown endpoint type %s",
                         settings->endpoint);

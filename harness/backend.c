@@ -176,6 +176,7 @@ const char *tq_backend_missing(const struct tq_backend *b, const struct tq_scena
     } const needs[] = {
         {s->client.alpn.num > 0, "alpn"},
         {!s->client.send_sni, "no_sni"},
+        {s->client.crl.num > 0, "crl"},
         {s->client.certificate != NULL, "client_cert"},
         {s->client.mqtt.enabled, "mqtt"},
     };

@@ -48,6 +48,13 @@ tq_status tq_case_check_names(struct tq_diag *diag, const struct tq_scenario *s,
         TQ_GUARD(need(diag, s, known, ctx, source, s->expect.server_certificate));
     if (s->companion.certificate)
         TQ_GUARD(need(diag, s, known, ctx, source, s->companion.certificate));
+    const struct tq_strlist *lists[] = {&s->client.crl, &s->expect.chain_includes,
+                                        &s->expect.chain_excludes};
+    for (size_t l = 0; l < sizeof(lists) / sizeof(lists[0]); l++)
+        for (size_t i = 0; i < lists[l]->num; i++)
+            TQ_GUARD(need(diag, s, known, ctx, source, lists[l]->items[i]));
+    if (s->broker.server_cert)
+        TQ_GUARD(need(diag, s, known, ctx, source, s->broker.server_cert));
     return TQ_SUCCESS;
 }
 
@@ -177,12 +184,31 @@ static bool add_client_options(json_t *c, const struct tq_scenario *s,
         json_object_set_new(c, "suites", string_list(&cl->suites));
     if (cl->alpn.num)
         json_object_set_new(c, "alpn", string_list(&cl->alpn));
+    if (cl->crl.num) {
+        json_t *crls = json_array();
+        for (size_t i = 0; i < cl->crl.num; i++)
+            json_array_append_new(crls, json_string(tq_manifest_find(pki, cl->crl.items[i])->crl));
+        json_object_set_new(c, "crl", crls);
+    }
     json_t *mqtt = cl->mqtt.enabled ? mqtt_object(s, ctx) : NULL;
     if (cl->mqtt.enabled && mqtt == NULL)
         return false;
     if (mqtt != NULL)
         json_object_set_new(c, "mqtt", mqtt);
     return true;
+}
+
+/* check_crls makes sure every artifact named in client.crl has a CRL. */
+static tq_status check_crls(struct tq_diag *diag, const struct tq_scenario *s,
+                            const struct tq_manifest *pki)
+{
+    for (size_t i = 0; i < s->client.crl.num; i++)
+        if (tq_manifest_find(pki, s->client.crl.items[i])->crl == NULL)
+            return tq_diag_fail(diag, TQ_ERR_PARSE, s->path,
+                                tq_scenario_line_of(s, s->client.crl.items[i]),
+                                "'%s' signs no CRL; client.crl wants CA artifacts with one",
+                                s->client.crl.items[i]);
+    return TQ_SUCCESS;
 }
 
 static tq_status to_line(char **out_line, json_t *c)
@@ -220,6 +246,7 @@ tq_status tq_case_build(struct tq_diag *diag, char **out_line, const struct tq_s
     *out_line = NULL;
     TQ_GUARD(tq_case_check_names(diag, s, tq_case_known_in_manifest, ctx->pki,
                                  tq_manifest_dir(ctx->pki)));
+    TQ_GUARD(check_crls(diag, s, ctx->pki));
     return to_line(out_line, case_object(s, ctx));
 }
 

@@ -4,6 +4,7 @@
 
 #include "broker_cli.h"
 #include "certs.h"
+#include "device.h"
 #include "run_cli.h"
 
 struct subcommand {
@@ -18,6 +19,7 @@ static const struct subcommand subcommands[] = {
     {"merge", tq_merge_cli, "combine the reports of several shards into one"},
     {"certs", tq_certs_cli, "generate the mock PKI (AWS-IoT-like chains, device certificates)"},
     {"broker", tq_broker_cli, "serve the mock AWS-IoT-like MQTT broker"},
+    {"device", tq_device_cli, "qualify a real device: play a test plan, one case per connection"},
 };
 
 static void usage(FILE *out)

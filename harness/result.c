@@ -42,8 +42,13 @@ static tq_status read_object(struct tq_diag *diag, struct tq_result *out, json_t
         return tq_diag_fail(diag, TQ_ERR_PROTOCOL, NULL, 0,
                             "result outcome '%s' is not in the canonical vocabulary",
                             out->outcome);
-    json_t *leaf = json_array_get(json_object_get(obj, "peer_chain"), 0);
-    TQ_GUARD(copy_string(diag, out->leaf_sha256, sizeof(out->leaf_sha256), leaf, "sha256", false));
+    json_t *chain = json_object_get(obj, "peer_chain");
+    for (size_t i = 0; i < json_array_size(chain) && i < TQ_RESULT_CHAIN_MAX; i++) {
+        char *slot = out->chain_sha256[out->num_chain++];
+        TQ_GUARD(copy_string(diag, slot, 65, json_array_get(chain, i), "sha256", false));
+    }
+    snprintf(out->leaf_sha256, sizeof(out->leaf_sha256), "%s",
+             out->num_chain ? out->chain_sha256[0] : "");
     out->connack = opt_integer(json_object_get(obj, "mqtt"), "connack");
     out->local_port = opt_integer(obj, "local_port");
     return TQ_SUCCESS;
@@ -54,6 +59,8 @@ tq_status tq_result_parse(struct tq_diag *diag, struct tq_result *out, const cha
                           size_t len)
 {
     *out = (struct tq_result){.connack = -1, .local_port = -1};
+    if (text == NULL || len == 0)
+        return tq_diag_fail(diag, TQ_ERR_PROTOCOL, NULL, 0, "the backend wrote no result line");
     const char *nl = memchr(text, '\n', len);
     size_t line_len = nl ? (size_t)(nl - text) : len;
     if (line_len == 0)

@@ -15,19 +15,19 @@
 #include "catalog.h"
 #include "certs.h"
 #include "fs.h"
-#include "html.h"
-#include "junit.h"
 #include "proc.h"
+#include "reports.h"
 #include "results_json.h"
 #include "runner.h"
 
-enum { MAX_BACKENDS = 32, DEFAULT_TIMEOUT_MS = 10000 };
+enum { MAX_BACKENDS = 32, MAX_FILTERS = 32, DEFAULT_TIMEOUT_MS = 10000 };
 
 struct run_options {
     const char *scenarios_dir;
     const char *out_dir;
     const char *pki_dir;
-    const char *filter;
+    const char *filters[MAX_FILTERS];      /* a case runs when it matches any */
+    size_t num_filters;
     const char *baseline;                 /* NULL: SCENARIOS/known-deviations.txt if present */
     const char *backends[MAX_BACKENDS];   /* names or exec:PATH; none: every one found */
     size_t num_backends;
@@ -47,7 +47,8 @@ static const char run_usage[] =
     "  --scenarios DIR     scenario folder (default: ./scenarios)\n"
     "  --out DIR           report folder (default: ./results)\n"
     "  --pki DIR           mock PKI, generated when absent (default: OUT/pki)\n"
-    "  --filter TEXT       run only cases whose group/name contains TEXT\n"
+    "  --filter TEXT       run only cases whose group/name contains TEXT (repeatable:\n"
+    "                      a case runs when it contains any of them)\n"
     "  --baseline FILE     known deviations per backend (default:\n"
     "                      SCENARIOS/known-deviations.txt when it exists)\n"
     "  --timeout MS        each backend's deadline per case (default 10000)\n"
@@ -92,6 +93,16 @@ static int parse_timeout(struct run_options *o, const char *arg)
         return TQ_EXIT_USAGE;
     }
     o->timeout_ms = (int)v;
+    return TQ_EXIT_OK;
+}
+
+static int add_filter(struct run_options *o, const char *arg)
+{
+    if (o->num_filters == MAX_FILTERS) {
+        fprintf(stderr, "tlsqual run: at most %d --filter options\n", MAX_FILTERS);
+        return TQ_EXIT_USAGE;
+    }
+    o->filters[o->num_filters++] = arg;
     return TQ_EXIT_OK;
 }
 
@@ -141,7 +152,7 @@ static int parse_run_options(struct run_options *o, int argc, char **argv)
         case 's': o->scenarios_dir = optarg; break;
         case 'o': o->out_dir = optarg; break;
         case 'p': o->pki_dir = optarg; break;
-        case 'f': o->filter = optarg; break;
+        case 'f': rc = add_filter(o, optarg); break;
         case 'B': o->baseline = optarg; break;
         case 't': rc = parse_timeout(o, optarg); break;
         case 'j': rc = parse_jobs(o, optarg); break;
@@ -225,24 +236,17 @@ static void print_diag(const char *prefix, const struct tq_diag *diag)
 }
 
 static int list_cases(const struct tq_catalog *cat, const struct backend_set *set,
-                      const char *filter)
+                      const struct run_options *o)
 {
     for (size_t b = 0; b < set->num; b++)
         for (size_t i = 0; i < cat->num; i++) {
             char full[512];
             snprintf(full, sizeof(full), "%s/%s", cat->groups[i], cat->items[i]->name);
-            if (filter == NULL || strstr(full, filter))
+            if (tq_runner_selects(o->filters, o->num_filters, cat->groups[i],
+                                  cat->items[i]->name))
                 printf("%s %s\n", tq_backend_name(set->items[b]), full);
         }
     return TQ_EXIT_OK;
-}
-
-static void iso8601_now(char *out, size_t out_len)
-{
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(out, out_len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
 static tq_status set_properties(struct tq_report *report, const struct backend_set *set,
@@ -287,54 +291,15 @@ static tq_status prepare_pki(struct tq_diag *diag, struct tq_manifest **out,
     return tq_manifest_load(diag, out, pki_dir);
 }
 
-/* make_run_dir creates OUT/<run-id> for this run's reports and logs. The id is the start time
- * (UTC) and the process id, so shards started together never collide. */
+/* make_run_dir creates OUT/<run-id> for this run's reports and logs (reports.h); a shard's id
+ * says which shard it is. */
 static tq_status make_run_dir(struct tq_diag *diag, char *out, size_t out_len, char *run_id,
                               size_t run_id_len, const struct run_options *o)
 {
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    char stamp[32];
-    strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+    char suffix[64] = "";
     if (o->shard_count > 1)
-        snprintf(run_id, run_id_len, "%s-%ld-shard%uof%u", stamp, (long)getpid(),
-                 o->shard_index + 1, o->shard_count);
-    else
-        snprintf(run_id, run_id_len, "%s-%ld", stamp, (long)getpid());
-    TQ_GUARD(tq_fs_join(diag, out, out_len, o->out_dir, run_id));
-    return tq_fs_mkdirs(diag, out, 0755);
-}
-
-/* point_latest makes OUT/latest a symbolic link to `run_id`, replacing it atomically. */
-static void point_latest(const char *out_dir, const char *run_id)
-{
-    char link_path[PATH_MAX], tmp[PATH_MAX];
-    snprintf(link_path, sizeof(link_path), "%s/latest", out_dir);
-    snprintf(tmp, sizeof(tmp), "%s/.latest.%ld", out_dir, (long)getpid());
-    unlink(tmp);
-    if (symlink(run_id, tmp) != 0 || rename(tmp, link_path) != 0)
-        unlink(tmp);
-}
-
-/* write_reports writes every report of `report` into `dir` (and junit.xml also into `copy_dir`
- * when not NULL: the stable path CI configurations point at). */
-static tq_status write_reports(struct tq_diag *diag, const struct tq_report *report,
-                               const char *dir, const char *copy_dir)
-{
-    char path[PATH_MAX], stamp[32], host[256] = "localhost";
-    iso8601_now(stamp, sizeof(stamp));
-    gethostname(host, sizeof(host) - 1);
-    TQ_GUARD(tq_fs_join(diag, path, sizeof(path), dir, "results.json"));
-    TQ_GUARD(tq_results_json_write(diag, path, report));
-    TQ_GUARD(tq_fs_join(diag, path, sizeof(path), dir, "report.html"));
-    TQ_GUARD(tq_html_write(diag, path, report));
-    TQ_GUARD(tq_fs_join(diag, path, sizeof(path), dir, "junit.xml"));
-    TQ_GUARD(tq_junit_write(diag, path, report, stamp, host));
-    if (copy_dir == NULL)
-        return TQ_SUCCESS;
-    TQ_GUARD(tq_fs_join(diag, path, sizeof(path), copy_dir, "junit.xml"));
-    return tq_junit_write(diag, path, report, stamp, host);
+        snprintf(suffix, sizeof(suffix), "-shard%uof%u", o->shard_index + 1, o->shard_count);
+    return tq_reports_make_run_dir(diag, out, out_len, run_id, run_id_len, o->out_dir, suffix);
 }
 
 static tq_status load_baseline(struct tq_diag *diag, struct tq_baseline **out,
@@ -373,15 +338,15 @@ static int run_and_report(const struct run_options *o, const struct tq_catalog *
     }
     struct tq_runner_config cfg = {
         .catalog = cat, .backends = set->items, .num_backends = set->num, .pki = pki,
-        .pki_dir = pki_dir, .out_dir = run_dir, .filter = o->filter, .baseline = baseline,
+        .pki_dir = pki_dir, .out_dir = run_dir, .filters = o->filters, .num_filters = o->num_filters, .baseline = baseline,
         .timeout_ms = o->timeout_ms, .jobs = o->jobs, .shard_index = o->shard_index,
         .shard_count = o->shard_count, .console = stdout};
     double start = tq_now_ms();
     if (tq_ok(tq_report_new(&report)) && tq_ok(set_properties(report, set, pki, o)) &&
         tq_ok(tq_report_set_property(report, "run.id", run_id)) &&
         tq_ok(tq_runner_run(&diag, report, &cfg)) &&
-        tq_ok(write_reports(&diag, report, run_dir, o->out_dir))) {
-        point_latest(o->out_dir, run_id);
+        tq_ok(tq_reports_write(&diag, report, run_dir, o->out_dir))) {
+        tq_reports_point_latest(o->out_dir, run_id);
         rc = summarize(report, run_dir, tq_now_ms() - start);
     }
     else
@@ -414,7 +379,7 @@ int tq_run_cli(int argc, char **argv)
         print_diag("tlsqual run", &diag);
         rc = TQ_EXIT_USAGE;
     } else {
-        rc = o.list ? list_cases(&cat, &set, o.filter) : run_and_report(&o, &cat, &set);
+        rc = o.list ? list_cases(&cat, &set, &o) : run_and_report(&o, &cat, &set);
     }
     backend_set_cleanup(&set);
     tq_catalog_cleanup(&cat);
@@ -519,7 +484,7 @@ int tq_merge_cli(int argc, char **argv)
     if (tq_ok(st)) {
         tq_report_sort_by_seq(report);
         if (report_duplicates(report) == 0 && tq_ok(st = tq_fs_mkdirs(&diag, out_dir, 0755)) &&
-            tq_ok(st = write_reports(&diag, report, out_dir, NULL)))
+            tq_ok(st = tq_reports_write(&diag, report, out_dir, NULL)))
             rc = summarize(report, out_dir, 0);
     }
     if (!tq_ok(st))

@@ -75,9 +75,12 @@ static tq_status broker_start(struct tq_diag *diag, struct broker *b, size_t ind
     char *const *args = (char *const *)(void *)argv; /* posix_spawn's argv is not const */
     tq_status st = tq_proc_start(diag, &b->child, args, log_path, READY_FD, ready, sizeof(ready),
                                  BROKER_READY_MS);
-    if (!tq_ok(st))
-        return tq_diag_fail(diag, st.code, log_path, 0, "broker (%s) did not start: %s (see %s)",
-                            b->key[0] ? b->key : "default settings", diag->msg, log_path);
+    if (!tq_ok(st)) {
+        char why[sizeof(diag->msg)];
+        snprintf(why, sizeof(why), "%s", diag->msg);
+        return tq_diag_fail(diag, st.code, NULL, 0, "broker (%s) did not start: %s; its log: %s",
+                            b->key[0] ? b->key : "default settings", why, log_path);
+    }
     char *colon = strrchr(ready, ':');
     if (colon == NULL || (b->port = atoi(colon + 1)) <= 0) {
         int ignored;
@@ -222,6 +225,38 @@ static void add_rerun_command(struct run_case *rc)
     append_text(&rc->details, "'\n");
 }
 
+static bool chain_has(const struct tq_result *r, const char *sha256)
+{
+    for (size_t i = 0; sha256 && i < r->num_chain; i++)
+        if (strcmp(r->chain_sha256[i], sha256) == 0)
+            return true;
+    return false;
+}
+
+/* chain_mismatch checks expect.chain_includes and chain_excludes against the chain received
+ * (by SHA-256 of each certificate, as a device pinning whole certificates would). */
+static bool chain_mismatch(const struct run_case *rc, const struct tq_result *r, char *why,
+                           size_t why_len)
+{
+    const struct tq_scenario_expect *e = &rc->scenario->expect;
+    for (size_t i = 0; i < e->chain_includes.num; i++) {
+        const struct tq_artifact *a = tq_manifest_find(rc->cfg->pki, e->chain_includes.items[i]);
+        if (a && !chain_has(r, a->sha256)) {
+            snprintf(why, why_len, "want %s in the chain received, got a chain of %zu without it",
+                     a->name, r->num_chain);
+            return true;
+        }
+    }
+    for (size_t i = 0; i < e->chain_excludes.num; i++) {
+        const struct tq_artifact *a = tq_manifest_find(rc->cfg->pki, e->chain_excludes.items[i]);
+        if (a && chain_has(r, a->sha256)) {
+            snprintf(why, why_len, "want %s absent from the chain received, got it", a->name);
+            return true;
+        }
+    }
+    return false;
+}
+
 /* Exit codes of docs/backend-protocol.md that the runner treats specially. */
 enum { TQ_BACKEND_EXIT_UNIMPLEMENTED = 89 };
 
@@ -261,6 +296,9 @@ static void judge_output(struct run_case *rc, const struct tq_proc_output *run)
     enum tq_verdict v = tq_verdict_judge(&rc->scenario->expect, &result,
                                          want ? want->sha256 : NULL, why, sizeof(why));
     set_verdict(rc, v, "%s", v == TQ_VERDICT_PASS ? "" : why);
+    if ((v == TQ_VERDICT_PASS || v == TQ_VERDICT_WARN) && chain_mismatch(rc, &result, why,
+                                                                         sizeof(why)))
+        set_verdict(rc, TQ_VERDICT_FAIL, "%s", why);
     size_t line_len = strcspn((const char *)run->out.data, "\n");
     rc->result_line = strndup((const char *)run->out.data, line_len);
     rc->record.result_line = rc->result_line;
@@ -327,6 +365,7 @@ struct companion {
     struct tq_proc_output out;
     tq_status st;
     char client_id[128];
+    volatile sig_atomic_t ended;   /* set by the thread when the companion process is gone */
 };
 
 static void *companion_main(void *arg)
@@ -337,15 +376,18 @@ static void *companion_main(void *arg)
     struct tq_diag ignored;
     c->st = tq_proc_run(&ignored, &c->out, argv, c->line, strlen(c->line), c->timeout_ms,
                         MAX_BACKEND_OUTPUT);
+    __atomic_store_n(&c->ended, 1, __ATOMIC_RELEASE);
     return NULL;
 }
 
-/* companion_ready waits until the broker's events show the companion subscribed. */
-static bool companion_ready(const char *events_path, const char *client_id)
+/* companion_ready waits until the broker's events show the companion subscribed; false when
+ * it did not within COMPANION_READY_MS, or its process ended first. */
+static bool companion_ready(const char *events_path, const struct companion *c)
 {
     char pattern[256];
-    snprintf(pattern, sizeof(pattern), "mqtt_connect client_id=%s", client_id);
-    for (double deadline = tq_now_ms() + COMPANION_READY_MS; tq_now_ms() < deadline;
+    snprintf(pattern, sizeof(pattern), "mqtt_connect client_id=%s", c->client_id);
+    for (double deadline = tq_now_ms() + COMPANION_READY_MS;
+         tq_now_ms() < deadline && !__atomic_load_n(&c->ended, __ATOMIC_ACQUIRE);
          usleep(20 * 1000)) {
         char *text = NULL;
         size_t len = 0;
@@ -405,6 +447,21 @@ static void companion_finish(struct run_case *rc, struct companion *c)
 
 /* run_with_companion connects the companion, runs the client, joins the companion, and only
  * then judges the client: the broker events it expects may be on the companion's connection. */
+/* companion_failed explains why the companion never became ready: a crash is a crash of
+ * the backend under test (it is the same executable), anything else is said as it is. */
+static void companion_failed(struct run_case *rc, const struct companion *c)
+{
+    char how[160];
+    tq_proc_describe(how, sizeof(how), &c->out, c->timeout_ms);
+    if (!tq_ok(c->st))
+        set_verdict(rc, TQ_VERDICT_ERROR, "cannot start the companion backend");
+    else if (c->out.timed_out || !c->out.exited || c->out.exit_code != 0)
+        set_verdict(rc, TQ_VERDICT_ERROR, "backend_crashed: the companion %s", how);
+    else
+        set_verdict(rc, TQ_VERDICT_FAIL, "the companion '%s' did not connect and subscribe "
+                    "within %d ms (its result is below)", c->client_id, COMPANION_READY_MS);
+}
+
 static void run_with_companion(struct run_case *rc, const struct tq_case_context *ctx,
                                const char *line)
 {
@@ -412,13 +469,11 @@ static void run_with_companion(struct run_case *rc, const struct tq_case_context
     if (!companion_start(rc, &c, ctx))
         return;
     struct tq_proc_output run;
-    bool ran = false;
-    if (companion_ready(rc->broker->events_path, c.client_id))
-        ran = run_process(rc, line, &run);
-    else
-        set_verdict(rc, TQ_VERDICT_ERROR, "companion '%s' did not connect and subscribe within "
-                    "%d ms", c.client_id, COMPANION_READY_MS);
+    bool ran = companion_ready(rc->broker->events_path, &c) && run_process(rc, line, &run);
+    bool ready_failed = !ran && rc->record.verdict == TQ_VERDICT_NOT_RUN;
     companion_finish(rc, &c);
+    if (ready_failed)
+        companion_failed(rc, &c);
     if (ran)
         finish_case(rc, &run);
 }
@@ -514,11 +569,22 @@ struct plan {
     pthread_mutex_t lock;             /* guards `next` and the console */
 };
 
-static bool selected(const struct tq_runner_config *cfg, size_t i)
+/* see runner.h */
+bool tq_runner_selects(const char *const *filters, size_t num_filters, const char *group,
+                       const char *name)
 {
     char full[512];
-    snprintf(full, sizeof(full), "%s/%s", cfg->catalog->groups[i], cfg->catalog->items[i]->name);
-    return cfg->filter == NULL || strstr(full, cfg->filter) != NULL;
+    snprintf(full, sizeof(full), "%s/%s", group, name);
+    for (size_t i = 0; i < num_filters; i++)
+        if (strstr(full, filters[i]) != NULL)
+            return true;
+    return num_filters == 0;
+}
+
+static bool selected(const struct tq_runner_config *cfg, size_t i)
+{
+    return tq_runner_selects(cfg->filters, cfg->num_filters, cfg->catalog->groups[i],
+                             cfg->catalog->items[i]->name);
 }
 
 /* plan_build expands backend x scenario in order, keeps this shard's cases, and starts the

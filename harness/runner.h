@@ -4,6 +4,7 @@
 #ifndef TQ_RUNNER_H
 #define TQ_RUNNER_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "backend.h"
@@ -19,7 +20,9 @@ struct tq_runner_config {
     const struct tq_manifest *pki;
     const char *pki_dir;
     const char *out_dir;            /* broker log and events go here */
-    const char *filter;             /* substring of "group/name"; NULL: every case */
+    const char *const *filters;     /* substrings of "group/name": a case runs when it
+                                       contains any; none: every case */
+    size_t num_filters;
     const struct tq_baseline *baseline;  /* known deviations; NULL: none */
     int timeout_ms;                 /* each backend's own deadline; the runner adds grace */
     int jobs;                       /* cases run at once (>= 1) */
@@ -27,6 +30,11 @@ struct tq_runner_config {
     unsigned shard_count;           /* 1: no sharding */
     FILE *console;
 };
+
+/* tq_runner_selects is true when the case "group/name" passes the filters (any matches, or
+ * there are none). */
+bool tq_runner_selects(const char *const *filters, size_t num_filters, const char *group,
+                       const char *name);
 
 /* tq_runner_run starts one broker per distinct broker setting among the selected scenarios,
  * runs every selected case (`jobs` at a time), stops the brokers and appends one record per case

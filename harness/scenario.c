@@ -125,6 +125,7 @@ TABLE(client_table, "client", F(struct tq_scenario_client, certificate, FIELD_ST
       F(struct tq_scenario_client, versions, FIELD_MAP, .sub = &versions_table),
       F(struct tq_scenario_client, suites, FIELD_LIST),
       F(struct tq_scenario_client, alpn, FIELD_LIST),
+      F(struct tq_scenario_client, crl, FIELD_LIST),
       F(struct tq_scenario_client, mqtt, FIELD_MAP, .sub = &mqtt_table));
 
 /* Broker settings are checked by `tlsqual broker` itself when the runner starts it; the table
@@ -135,7 +136,14 @@ TABLE(broker_table, "broker",
       F(struct tq_scenario_broker, refusal_alert, FIELD_STRING),
       F(struct tq_scenario_broker, qos2, FIELD_STRING),
       F(struct tq_scenario_broker, policy, FIELD_STRING),
-      F(struct tq_scenario_broker, sni, FIELD_STRING));
+      F(struct tq_scenario_broker, sni, FIELD_STRING),
+      F(struct tq_scenario_broker, chain, FIELD_STRING),
+      F(struct tq_scenario_broker, server_cert, FIELD_STRING),
+      F(struct tq_scenario_broker, listener, FIELD_STRING),
+      F(struct tq_scenario_broker, validity, FIELD_STRING),
+      F(struct tq_scenario_broker, crl, FIELD_STRING),
+      F(struct tq_scenario_broker, shared_cert, FIELD_STRING),
+      F(struct tq_scenario_broker, profile, FIELD_STRING));
 
 TABLE(expect_table, "expect",
       F(struct tq_scenario_expect, outcome, FIELD_LIST, .required = true,
@@ -145,7 +153,9 @@ TABLE(expect_table, "expect",
       F(struct tq_scenario_expect, version, FIELD_STRING, .check = check_tls_name),
       F(struct tq_scenario_expect, suite, FIELD_STRING),
       F(struct tq_scenario_expect, server_certificate, FIELD_STRING),
-      F(struct tq_scenario_expect, broker_events, FIELD_LIST, .check = check_event_pattern));
+      F(struct tq_scenario_expect, broker_events, FIELD_LIST, .check = check_event_pattern),
+      F(struct tq_scenario_expect, chain_includes, FIELD_LIST),
+      F(struct tq_scenario_expect, chain_excludes, FIELD_LIST));
 
 TABLE(companion_table, "companion",
       F(struct tq_scenario_companion, certificate, FIELD_STRING),
@@ -539,8 +549,10 @@ tq_status tq_scenario_load(struct tq_diag *diag, struct tq_scenario **out, const
 size_t tq_scenario_broker_args(const struct tq_scenario_broker *b, const char **argv,
                                size_t max_args)
 {
-    static const char *const options[] = {"--endpoint", "--refusal", "--refusal-alert", "--qos2",
-                                          "--policy", "--sni"};
+    static const char *const options[] = {
+        "--endpoint", "--refusal",  "--refusal-alert", "--qos2", "--policy",      "--sni",
+        "--chain",    "--server-cert", "--listener",   "--validity", "--crl", "--shared-cert",
+        "--profile"};
     _Static_assert(sizeof(options) / sizeof(options[0]) ==
                        sizeof(broker_table_fields) / sizeof(broker_table_fields[0]),
                    "one broker option per broker field");

@@ -39,7 +39,14 @@ struct tq_scenario_broker {
     char *refusal_alert;       /* the alert for refusal "alert" */
     char *qos2;                /* what a QoS 2 SUBSCRIBE gets */
     char *policy;              /* AWS IoT security policy id (broker/policy.h) */
-    char *sni;                 /* SNI mode: optional, required, match */
+    char *sni;                 /* SNI mode: optional, required, endpoint */
+    char *chain;               /* chain variant: short, cross, cross-g2 */
+    char *server_cert;         /* serve this artifact's chain instead of the endpoint's */
+    char *listener;            /* mqtt (8883-style) or alpn (443-style) */
+    char *validity;            /* device-certificate validity: strict or ignore */
+    char *crl;                 /* device-certificate CRL checks: on or off */
+    char *shared_cert;         /* a certificate used by two devices: allow or refuse */
+    char *profile;             /* aws or strict */
 };
 
 /* tq_scenario_broker_args writes the `tlsqual broker` options for `b` into `argv` (pairs of
@@ -71,6 +78,7 @@ struct tq_scenario_client {
     struct tq_scenario_versions versions;
     struct tq_strlist suites;  /* IANA names */
     struct tq_strlist alpn;
+    struct tq_strlist crl;     /* artifact names whose CRL the client checks */
     struct tq_scenario_mqtt mqtt;
 };
 
@@ -83,6 +91,8 @@ struct tq_scenario_expect {
     char *server_certificate;  /* NULL: not checked; else the artifact the leaf must be */
     struct tq_strlist broker_events; /* "event field=value ..." that must appear among the
                                         broker's events for the client's connection */
+    struct tq_strlist chain_includes; /* artifacts the received chain must contain */
+    struct tq_strlist chain_excludes; /* artifacts it must not contain (pinning checks) */
 };
 
 /* struct tq_scenario_companion: a second device, connected before the client and kept

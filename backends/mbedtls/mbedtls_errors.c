@@ -4,6 +4,8 @@
 #include <mbedtls/net_sockets.h>
 #include <mbedtls/x509.h>
 #include <stdio.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "mbedtls_internal.h"
@@ -121,8 +123,12 @@ tq_status mtls_config_fail(struct tq_outcome *out, enum tq_outcome_code code, in
 tq_status mtls_fail(struct mtls_client *c, struct tq_outcome *out, int err)
 {
     error_text(out->error, sizeof(out->error), err);
-    if (err == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED) {
-        uint32_t flags = mbedtls_ssl_get_verify_result(&c->ssl);
+    uint32_t flags = mbedtls_ssl_get_verify_result(&c->ssl);
+    /* Mbed TLS 2.28 reports some certificate checks (extended key usage, for one) as
+     * BAD_HS_CERTIFICATE with the reason only in the verify flags: the flags say why. */
+    bool flags_say_why = err == MBEDTLS_ERR_SSL_BAD_HS_CERTIFICATE && flags != 0 &&
+                         flags != UINT32_MAX;
+    if (err == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED || flags_say_why) {
         out->code = mtls_flags_outcome(flags);
         size_t used = strlen(out->error);
         snprintf(out->error + used, sizeof(out->error) - used, ": ");

@@ -205,6 +205,12 @@ static tq_status set_trust(struct wolf_client *c, struct tq_outcome *out,
     }
     for (size_t i = 0; i < cfg->crl.num; i++) {
         int ret = wolfSSL_CTX_LoadCRLFile(c->ctx, cfg->crl.items[i], WOLFSSL_FILETYPE_PEM);
+        /* wolfSSL checks a CRL's signature as it loads it, against the trust store alone: the
+         * CRL of an intermediate CA (sent by the server, not trusted) cannot be loaded. */
+        if (ret == ASN_CRL_NO_SIGNER_E)
+            return tq_outcome_fail(out, TQ_OUT_UNSUPPORTED,
+                                   "wolfSSL loads a CRL only when its issuer is a trusted root; "
+                                   "%s is signed by an intermediate", cfg->crl.items[i]);
         if (ret != WOLFSSL_SUCCESS)
             return wolf_config_fail(out, TQ_OUT_CONFIG_ERROR, ret, cfg->crl.items[i]);
     }

@@ -90,7 +90,8 @@ start="$(date +%s%N)"
 warm="$("$tlsqual" certs --out "$pki")"
 elapsed_ms=$(( ($(date +%s%N) - start) / 1000000 ))
 if [[ "$warm" == *"0 files written"* ]]; then pass; else fail "warm run wrote files: $warm"; fi
-if (( elapsed_ms < 1000 )); then pass; else fail "warm run took ${elapsed_ms} ms"; fi
+# Speed is measured by bench/certs_bench.sh, never asserted here: a loaded CI machine is slow.
+echo "note: warm run took ${elapsed_ms} ms (a figure, not a check)"
 
 # --- every artifact: files, hashes, subjects, keys, algorithms as openssl reads them -------------
 key_text() {     # the -text lines that show a manifest key_type
