@@ -177,3 +177,58 @@ void tq_catalog_cleanup(struct tq_catalog *c)
     }
     c->num = 0;
 }
+
+enum { MAX_FACTS_BYTES = 4 << 20 };
+
+/* heading_exists is true when `facts` has a markdown heading line whose text is `heading`. */
+static bool heading_exists(const char *facts, const char *heading)
+{
+    size_t want = strlen(heading);
+    for (const char *line = facts; line && *line;) {
+        const char *end = strchr(line, '\n');
+        size_t len = end ? (size_t)(end - line) : strlen(line);
+        const char *text = line;
+        while (text < line + len && *text == '#')
+            text++;
+        bool is_heading = text > line && text < line + len && *text == ' ';
+        if (is_heading && (size_t)(line + len - (text + 1)) == want &&
+            strncmp(text + 1, heading, want) == 0)
+            return true;
+        line = end ? end + 1 : NULL;
+    }
+    return false;
+}
+
+static const char *spec_problem(const char *spec, const char *facts)
+{
+    static const char prefix[] = "aws-iot-facts.md#";
+    if (strncmp(spec, "RFC ", 4) == 0 && spec[4] >= '0' && spec[4] <= '9')
+        return NULL;
+    if (strncmp(spec, prefix, sizeof(prefix) - 1) != 0)
+        return "want 'aws-iot-facts.md#<heading>' or 'RFC <number> ...'";
+    if (facts != NULL && !heading_exists(facts, spec + sizeof(prefix) - 1))
+        return "no such heading in aws-iot-facts.md";
+    return NULL;
+}
+
+/* see catalog.h */
+size_t tq_catalog_check_specs(const struct tq_catalog *c, const char *facts_path, FILE *errors)
+{
+    char *facts = NULL;
+    size_t len = 0, problems = 0;
+    struct tq_diag ignored;
+    if (facts_path && !tq_ok(tq_fs_read_all(&ignored, &facts, &len, facts_path,
+                                            MAX_FACTS_BYTES)))
+        facts = NULL;
+    for (size_t i = 0; i < c->num; i++) {
+        const struct tq_scenario *s = c->items[i];
+        const char *problem = spec_problem(s->spec, facts);
+        if (problem == NULL)
+            continue;
+        fprintf(errors, "%s:%u: spec '%s': %s\n", s->path, tq_scenario_line_of(s, s->spec),
+                s->spec, problem);
+        problems++;
+    }
+    free(facts);
+    return problems;
+}

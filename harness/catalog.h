@@ -28,6 +28,12 @@ TQ_MUST_USE tq_status tq_catalog_load(struct tq_catalog *out, size_t *out_num_er
 size_t tq_catalog_check_pki(const struct tq_catalog *c, const struct tq_manifest *pki,
                             FILE *errors);
 
+/* tq_catalog_check_specs prints (to `errors`) every scenario whose `spec` is neither
+ * "aws-iot-facts.md#<heading>" naming a heading of the facts file at `facts_path`, nor an RFC
+ * section ("RFC 5280 section 6.3"), and returns the number of problems. When `facts_path` is
+ * NULL or unreadable only the form is checked. */
+size_t tq_catalog_check_specs(const struct tq_catalog *c, const char *facts_path, FILE *errors);
+
 /* tq_catalog_cleanup frees every scenario. */
 void tq_catalog_cleanup(struct tq_catalog *c);
 

@@ -47,8 +47,8 @@ static const char run_usage[] =
     "  --scenarios DIR     scenario folder (default: ./scenarios)\n"
     "  --out DIR           report folder (default: ./results)\n"
     "  --pki DIR           mock PKI, generated when absent (default: OUT/pki)\n"
-    "  --filter TEXT       run only cases whose group/name contains TEXT (repeatable:\n"
-    "                      a case runs when it contains any of them)\n"
+    "  --filter TEXT       run only cases whose group/name contains TEXT, or tagged NAME\n"
+    "                      for TEXT = tag:NAME (repeatable: a case runs when any matches)\n"
     "  --baseline FILE     known deviations per backend (default:\n"
     "                      SCENARIOS/known-deviations.txt when it exists)\n"
     "  --timeout MS        each backend's deadline per case (default 10000)\n"
@@ -59,11 +59,20 @@ static const char run_usage[] =
     "  --help              this text\n";
 
 static const char lint_usage[] =
-    "usage: tlsqual lint [--scenarios DIR] [--pki DIR]\n"
+    "usage: tlsqual lint [--scenarios DIR] [--pki DIR] [--facts FILE]\n"
     "Checks every scenario file (syntax, keys, values, unique names of at most 66\n"
     "characters, certificate names: those of the PKI given with --pki, else those\n"
-    "`tlsqual certs` generates) and prints file:line: problem. Needs no PKI, no network.\n"
+    "`tlsqual certs` generates; each spec: a heading of the facts file (--facts, default\n"
+    "../shared/aws-iot-facts.md beside the source) or an RFC section) and prints\n"
+    "file:line: problem. Needs no PKI, no network.\n"
     "Exit 0: all good; 2: a problem was found.\n";
+
+/* The facts file scenarios cite: the shared folder beside the source tree (as CI has it). */
+static const char *default_facts_path(void)
+{
+    static const char path[] = TQ_SOURCE_DIR "/../shared/aws-iot-facts.md";
+    return tq_fs_exists(path) ? path : NULL;
+}
 
 static const char *default_scenarios_dir(void)
 {
@@ -242,8 +251,7 @@ static int list_cases(const struct tq_catalog *cat, const struct backend_set *se
         for (size_t i = 0; i < cat->num; i++) {
             char full[512];
             snprintf(full, sizeof(full), "%s/%s", cat->groups[i], cat->items[i]->name);
-            if (tq_runner_selects(o->filters, o->num_filters, cat->groups[i],
-                                  cat->items[i]->name))
+            if (tq_runner_selects(o->filters, o->num_filters, cat->groups[i], cat->items[i]))
                 printf("%s %s\n", tq_backend_name(set->items[b]), full);
         }
     return TQ_EXIT_OK;
@@ -367,7 +375,9 @@ int tq_run_cli(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);   /* a backend that dies before reading its case is one failure */
     static struct tq_catalog cat;
     size_t num_errors = 0;
-    if (!tq_ok(tq_catalog_load(&cat, &num_errors, o.scenarios_dir, stderr))) {
+    bool loaded = tq_ok(tq_catalog_load(&cat, &num_errors, o.scenarios_dir, stderr));
+    num_errors += loaded ? tq_catalog_check_specs(&cat, default_facts_path(), stderr) : 0;
+    if (!loaded || num_errors > 0) {
         fprintf(stderr, "tlsqual run: %zu problem(s) in the scenarios; nothing was run\n",
                 num_errors);
         tq_catalog_cleanup(&cat);
@@ -391,15 +401,18 @@ int tq_lint_cli(int argc, char **argv)
 {
     static const struct option longopts[] = {{"scenarios", required_argument, NULL, 's'},
                                              {"pki", required_argument, NULL, 'p'},
+                                             {"facts", required_argument, NULL, 'f'},
                                              {"help", no_argument, NULL, 'h'},
                                              {NULL, 0, NULL, 0}};
-    const char *dir = default_scenarios_dir(), *pki_dir = NULL;
+    const char *dir = default_scenarios_dir(), *pki_dir = NULL, *facts = default_facts_path();
     optind = 1;
     for (int c; (c = getopt_long(argc, argv, "", longopts, NULL)) != -1;) {
         if (c == 's')
             dir = optarg;
         else if (c == 'p')
             pki_dir = optarg;
+        else if (c == 'f')
+            facts = optarg;
         else {
             fputs(lint_usage, c == 'h' ? stdout : stderr);
             return c == 'h' ? TQ_EXIT_OK : TQ_EXIT_USAGE;
@@ -407,7 +420,8 @@ int tq_lint_cli(int argc, char **argv)
     }
     static struct tq_catalog cat;
     size_t problems = 0;
-    (void)tq_ok(tq_catalog_load(&cat, &problems, dir, stderr));
+    if (tq_ok(tq_catalog_load(&cat, &problems, dir, stderr)))
+        problems += tq_catalog_check_specs(&cat, facts, stderr);
     struct tq_manifest *pki = NULL;
     struct tq_diag diag = {0};
     if (pki_dir && !tq_ok(tq_manifest_load(&diag, &pki, pki_dir))) {

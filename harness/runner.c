@@ -571,20 +571,28 @@ struct plan {
 
 /* see runner.h */
 bool tq_runner_selects(const char *const *filters, size_t num_filters, const char *group,
-                       const char *name)
+                       const struct tq_scenario *s)
 {
+    static const char tag_prefix[] = "tag:";
     char full[512];
-    snprintf(full, sizeof(full), "%s/%s", group, name);
-    for (size_t i = 0; i < num_filters; i++)
-        if (strstr(full, filters[i]) != NULL)
-            return true;
+    snprintf(full, sizeof(full), "%s/%s", group, s->name);
+    for (size_t i = 0; i < num_filters; i++) {
+        if (strncmp(filters[i], tag_prefix, sizeof(tag_prefix) - 1) != 0) {
+            if (strstr(full, filters[i]) != NULL)
+                return true;
+            continue;
+        }
+        for (size_t t = 0; t < s->tags.num; t++)
+            if (strcmp(s->tags.items[t], filters[i] + sizeof(tag_prefix) - 1) == 0)
+                return true;
+    }
     return num_filters == 0;
 }
 
 static bool selected(const struct tq_runner_config *cfg, size_t i)
 {
     return tq_runner_selects(cfg->filters, cfg->num_filters, cfg->catalog->groups[i],
-                             cfg->catalog->items[i]->name);
+                             cfg->catalog->items[i]);
 }
 
 /* plan_build expands backend x scenario in order, keeps this shard's cases, and starts the

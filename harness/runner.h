@@ -31,10 +31,11 @@ struct tq_runner_config {
     FILE *console;
 };
 
-/* tq_runner_selects is true when the case "group/name" passes the filters (any matches, or
- * there are none). */
+/* tq_runner_selects is true when scenario `s` of `group` passes the filters: any of them
+ * matches, or there are none. A filter "tag:NAME" matches scenarios tagged NAME; any other
+ * filter matches when "group/name" contains it. */
 bool tq_runner_selects(const char *const *filters, size_t num_filters, const char *group,
-                       const char *name);
+                       const struct tq_scenario *s);
 
 /* tq_runner_run starts one broker per distinct broker setting among the selected scenarios,
  * runs every selected case (`jobs` at a time), stops the brokers and appends one record per case

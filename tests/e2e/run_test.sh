@@ -70,6 +70,18 @@ grep -q "broken.yaml:4: 'outcome' must be an outcome" "$tmp/bad.err" ||
     { cat "$tmp/bad.err" >&2; fail "broken scenario: no file:line message"; }
 head -1 "$tmp/bad.err"
 
+echo "== lint names file and line for a spec that cites no real heading"
+printf 'name: cites nothing\nspec: "aws-iot-facts.md#No such heading"\nexpect: {outcome: ok}\n' \
+    >"$tmp/bad/smoke/broken.yaml"
+if [ -f "$TQ_SHARED_DIR/aws-iot-facts.md" ]; then
+    set +e
+    "$tlsqual" lint --scenarios "$tmp/bad" --facts "$TQ_SHARED_DIR/aws-iot-facts.md" 2>"$tmp/lint.err"
+    rc=$?
+    set -e
+    [ "$rc" -eq 2 ] && grep -q "broken.yaml:2: spec .*no such heading" "$tmp/lint.err" ||
+        { cat "$tmp/lint.err" >&2; fail "lint: no file:line error for a bad spec"; }
+fi
+
 echo "== lint passes on the shipped catalog"
 "$tlsqual" lint --scenarios "$TQ_SOURCE_DIR/scenarios"
 echo "PASS"

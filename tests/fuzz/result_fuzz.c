@@ -2,8 +2,9 @@
  *
  * A result line is written by a backend, which may be a third-party program or a crashing one,
  * so the harness must survive anything on its stdout. On success every copied string is
- * NUL-terminated inside its field and the outcome is canonical; on failure the status is one of
- * the three result.h allows and the diagnostic says why. */
+ * NUL-terminated inside its field, the outcome is canonical, the chain is bounded and its first
+ * entry is the leaf; on failure the status is one of the three result.h allows and the
+ * diagnostic says why. Empty input is passed as NULL, which result.h allows for length 0. */
 #include <string.h>
 
 #include "fuzz_check.h"
@@ -18,6 +19,10 @@ static void check_result(const struct tq_result *r)
     TQ_FUZZ_CHECK(TERMINATED(r->handshake) && TERMINATED(r->version) && TERMINATED(r->suite));
     TQ_FUZZ_CHECK(TERMINATED(r->error) && TERMINATED(r->leaf_sha256));
     TQ_FUZZ_CHECK(tq_outcome_known(r->outcome));
+    TQ_FUZZ_CHECK(r->num_chain <= TQ_RESULT_CHAIN_MAX);
+    for (size_t i = 0; i < r->num_chain; i++)
+        TQ_FUZZ_CHECK(TERMINATED(r->chain_sha256[i]));
+    TQ_FUZZ_CHECK(strcmp(r->leaf_sha256, r->num_chain ? r->chain_sha256[0] : "") == 0);
 }
 
 /* see fuzz_check.h */
@@ -25,7 +30,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct tq_diag diag = {.code = TQ_OK};
     struct tq_result r;
-    tq_status st = tq_result_parse(&diag, &r, (const char *)data, size);
+    tq_status st = tq_result_parse(&diag, &r, size ? (const char *)data : NULL, size);
     if (tq_ok(st)) {
         check_result(&r);
     } else {

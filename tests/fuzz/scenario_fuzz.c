@@ -3,7 +3,8 @@
  * Scenario files come from the repository and from users' own suites, so a malformed one must
  * fail with a located message, never crash. On success the target checks what the runner relies
  * on: the bounds of scenario.h (name length, list and step counts), a known outcome for every
- * alternative, and broker arguments in option/value pairs. On failure `*out` is NULL and the
+ * alternative, a companion only with MQTT, value lines inside the file, and broker arguments in
+ * option/value pairs. On failure `*out` is NULL and the
  * diagnostic names the input. */
 #include <string.h>
 
@@ -26,7 +27,8 @@ static void check_steps(const struct tq_mqtt_step *steps, size_t num)
         TQ_FUZZ_CHECK(steps[i].topic != NULL);
 }
 
-static void check_scenario(const struct tq_scenario *s)
+/* check_scenario checks `s`, parsed from a file of at most `max_lines` lines. */
+static void check_scenario(const struct tq_scenario *s, size_t max_lines)
 {
     TQ_FUZZ_CHECK(strcmp(s->path, path) == 0 && s->name != NULL && s->spec != NULL);
     size_t name_len = strlen(s->name);
@@ -41,7 +43,10 @@ static void check_scenario(const struct tq_scenario *s)
     check_list(&s->client.alpn);
     check_steps(s->client.mqtt.subscribe, s->client.mqtt.num_subscribe);
     check_steps(s->client.mqtt.publish, s->client.mqtt.num_publish);
-    const char *argv[16];
+    TQ_FUZZ_CHECK(!s->companion.enabled || s->client.mqtt.enabled);
+    TQ_FUZZ_CHECK(tq_scenario_line_of(s, s->name) <= max_lines);
+    TQ_FUZZ_CHECK(tq_scenario_line_of(s, s->spec) <= max_lines);
+    const char *argv[64];
     size_t n = tq_scenario_broker_args(&s->broker, argv, sizeof(argv) / sizeof(argv[0]));
     TQ_FUZZ_CHECK(n % 2 == 0 && n <= sizeof(argv) / sizeof(argv[0]));
     for (size_t i = 0; i < n; i += 2)
@@ -55,7 +60,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct tq_scenario *s = (struct tq_scenario *)1;   /* must be overwritten either way */
     tq_status st = tq_scenario_parse(&diag, &s, path, (const char *)data, size);
     if (tq_ok(st)) {
-        check_scenario(s);
+        check_scenario(s, size + 1);   /* every line break takes at least one byte */
     } else {
         TQ_FUZZ_CHECK(s == NULL && diag.code == st.code);
         TQ_FUZZ_CHECK(st.code == TQ_ERR_NOMEM || (diag.msg[0] != '\0' &&
