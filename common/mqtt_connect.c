@@ -1,4 +1,6 @@
 /* CONNECT and CONNACK (MQTT 3.1.1 sections 3.1 and 3.2). */
+#include <string.h>
+
 #include "mqtt_internal.h"
 
 enum {
@@ -24,8 +26,14 @@ static tq_status read_connect_payload(struct tq_diag *diag, struct tq_mqtt_conne
     if (out->has_will && (!tq_ok(read_str(c, &out->will_topic)) ||
                           !tq_ok(read_str(c, &out->will_message))))
         return tq__mqtt_malformed(diag, TQ_MQTT_CONNECT, "truncated will topic or message");
-    if (out->has_username && !tq_ok(read_str(c, &out->username)))
-        return tq__mqtt_malformed(diag, TQ_MQTT_CONNECT, "truncated user name");
+    /* The will topic is a topic name: UTF-8, no wildcards (sections 3.1.3.2 and 4.7.1). */
+    if (out->has_will && (out->will_topic.len == 0 || !tq__mqtt_utf8_valid(out->will_topic) ||
+                          memchr(out->will_topic.p, '+', out->will_topic.len) ||
+                          memchr(out->will_topic.p, '#', out->will_topic.len)))
+        return tq__mqtt_malformed(diag, TQ_MQTT_CONNECT, "invalid will topic");
+    if (out->has_username &&
+        (!tq_ok(read_str(c, &out->username)) || !tq__mqtt_utf8_valid(out->username)))
+        return tq__mqtt_malformed(diag, TQ_MQTT_CONNECT, "truncated or invalid user name");
     if (out->has_password && !tq_ok(read_str(c, &out->password)))
         return tq__mqtt_malformed(diag, TQ_MQTT_CONNECT, "truncated password");
     if (c->len != 0)
@@ -105,7 +113,8 @@ tq_status tq_mqtt_connect_write(struct tq_buf *out, const struct tq_mqtt_connect
 tq_status tq_mqtt_connack_read(struct tq_diag *diag, struct tq_mqtt_connack *out,
                                const struct tq_mqtt_frame *frame)
 {
-    if (frame->type != TQ_MQTT_CONNACK || frame->body_len != 2 || (frame->body[0] & 0xfe))
+    if (frame->type != TQ_MQTT_CONNACK || frame->flags != 0 || frame->body_len != 2 ||
+        (frame->body[0] & 0xfe))
         return tq__mqtt_malformed(diag, TQ_MQTT_CONNACK, "want 2 bytes with flags 0 or 1");
     out->session_present = frame->body[0] & 1;
     out->return_code = frame->body[1];

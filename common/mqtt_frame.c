@@ -128,10 +128,15 @@ tq_status tq_mqtt_empty_write(struct tq_buf *out, enum tq_mqtt_type type)
 tq_status tq_mqtt_packet_id_read(struct tq_diag *diag, uint16_t *out_packet_id,
                                  const struct tq_mqtt_frame *frame)
 {
+    /* Fixed-header flags: 0010 for PUBREL, 0000 for the others (section 2.2.2). */
+    if (frame->flags != (frame->type == TQ_MQTT_PUBREL ? 2 : 0))
+        return tq__mqtt_malformed(diag, frame->type, "reserved fixed-header flags set");
     struct tq_cursor c;
     tq_cursor_init(&c, frame->body, frame->body_len);
     if (!tq_ok(tq_cursor_u16(&c, out_packet_id)) || c.len != 0)
         return tq__mqtt_malformed(diag, frame->type, "want exactly a 2-byte packet identifier");
+    if (*out_packet_id == 0) /* section 2.3.1: packet identifiers are non-zero */
+        return tq__mqtt_malformed(diag, frame->type, "packet identifier 0");
     return TQ_SUCCESS;
 }
 

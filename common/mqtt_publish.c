@@ -14,6 +14,8 @@ tq_status tq_mqtt_publish_read(struct tq_diag *diag, struct tq_mqtt_publish *out
     };
     if (out->qos == 3)
         return tq__mqtt_malformed(diag, TQ_MQTT_PUBLISH, "QoS 3");
+    if (out->dup && out->qos == 0) /* section 3.3.1.1: DUP must be 0 for QoS 0 */
+        return tq__mqtt_malformed(diag, TQ_MQTT_PUBLISH, "DUP set on a QoS 0 message");
     struct tq_cursor c;
     tq_cursor_init(&c, frame->body, frame->body_len);
     if (!tq_ok(tq_cursor_u16_prefixed(&c, &out->topic.p, &out->topic.len)))

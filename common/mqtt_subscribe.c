@@ -57,16 +57,21 @@ tq_status tq_mqtt_suback_read(struct tq_diag *diag, struct tq_mqtt_suback *out,
                               const struct tq_mqtt_frame *frame)
 {
     *out = (struct tq_mqtt_suback){0};
+    if (frame->type != TQ_MQTT_SUBACK || frame->flags != 0)
+        return tq__mqtt_malformed(diag, TQ_MQTT_SUBACK, "reserved fixed-header flags set");
     struct tq_cursor c;
     tq_cursor_init(&c, frame->body, frame->body_len);
-    if (!tq_ok(tq_cursor_u16(&c, &out->packet_id)) || c.len == 0)
+    if (!tq_ok(tq_cursor_u16(&c, &out->packet_id)) || out->packet_id == 0 || c.len == 0)
         return tq__mqtt_malformed(diag, TQ_MQTT_SUBACK, "want a packet identifier and codes");
     if (c.len > TQ_MQTT_MAX_FILTERS)
         return tq_diag_fail(diag, TQ_ERR_LIMIT, NULL, 0, "SUBACK with more than %d codes",
                             TQ_MQTT_MAX_FILTERS);
     out->num_codes = c.len;
-    for (size_t i = 0; i < out->num_codes; i++)
+    for (size_t i = 0; i < out->num_codes; i++) {
         out->codes[i] = c.p[i];
+        if (c.p[i] > 2 && c.p[i] != 0x80) /* section 3.9.3: 0, 1, 2 or 0x80 */
+            return tq__mqtt_malformed(diag, TQ_MQTT_SUBACK, "return code not 0, 1, 2 or 0x80");
+    }
     return TQ_SUCCESS;
 }
 

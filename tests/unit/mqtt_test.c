@@ -196,6 +196,14 @@ static const struct body_case malformed_cases[] = {
      .body = {0, 4, 'M', 'Q', 'T', 'T', 4, 1, 0, 0, 0, 0}, .len = 12},
     {.name = "connect password without user", .first = 0x10,
      .body = {0, 4, 'M', 'Q', 'T', 'T', 4, 0x42, 0, 0, 0, 0, 0, 0}, .len = 14},
+    {.name = "publish DUP with QoS 0", .first = 0x38, .body = {0, 1, 'a'}, .len = 3},
+    {.name = "connect will topic with #", .first = 0x10,
+     .body = {0, 4, 'M', 'Q', 'T', 'T', 4, 0x04, 0, 0, 0, 0, 0, 1, '#', 0, 0}, .len = 17},
+    {.name = "connack flags set", .first = 0x21, .body = {0, 0}, .len = 2},
+    {.name = "puback packet id 0", .first = 0x40, .body = {0, 0}, .len = 2},
+    {.name = "puback flags set", .first = 0x41, .body = {0, 1}, .len = 2},
+    {.name = "suback bad code", .first = 0x90, .body = {0, 1, 3}, .len = 3},
+    {.name = "suback flags set", .first = 0x92, .body = {0, 1, 0}, .len = 3},
 };
 
 static tq_status read_any(const struct tq_mqtt_frame *f)
@@ -203,11 +211,23 @@ static tq_status read_any(const struct tq_mqtt_frame *f)
     struct tq_mqtt_publish p;
     struct tq_mqtt_subscribe s;
     struct tq_mqtt_connect c;
-    if (f->type == TQ_MQTT_PUBLISH)
+    struct tq_mqtt_connack ack;
+    struct tq_mqtt_suback suback;
+    uint16_t id;
+    switch (f->type) {
+    case TQ_MQTT_PUBLISH:
         return tq_mqtt_publish_read(NULL, &p, f);
-    if (f->type == TQ_MQTT_CONNECT)
+    case TQ_MQTT_CONNECT:
         return tq_mqtt_connect_read(NULL, &c, f);
-    return tq_mqtt_subscribe_read(NULL, &s, f);
+    case TQ_MQTT_CONNACK:
+        return tq_mqtt_connack_read(NULL, &ack, f);
+    case TQ_MQTT_PUBACK:
+        return tq_mqtt_packet_id_read(NULL, &id, f);
+    case TQ_MQTT_SUBACK:
+        return tq_mqtt_suback_read(NULL, &suback, f);
+    default:
+        return tq_mqtt_subscribe_read(NULL, &s, f);
+    }
 }
 
 Test(mqtt, malformed_packets_are_parse_errors)
