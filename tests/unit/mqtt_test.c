@@ -175,7 +175,7 @@ Test(mqtt, frame_parse_table)
 struct body_case {
     const char *name;
     uint8_t first;      /* type and flags */
-    uint8_t body[16];
+    uint8_t body[24];
     size_t len;
 };
 
