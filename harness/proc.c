@@ -47,9 +47,8 @@ static tq_status spawn(struct tq_diag *diag, pid_t *out_pid, char *const argv[],
     return TQ_SUCCESS;
 }
 
-/* drain reads what is available on `fd` into `b` (dropping past its limit). Returns false at
- * end of file or on error. */
-static bool drain(int fd, struct tq_buf *b, bool *truncated)
+/* see proc.h */
+bool tq_proc_drain(int fd, struct tq_buf *b, bool *truncated)
 {
     char chunk[16384];
     ssize_t n = read(fd, chunk, sizeof(chunk));
@@ -92,9 +91,9 @@ static bool pump(struct io_state *io, struct tq_proc_output *out, double deadlin
             return false;
         if (poll(fds, 3, left) < 0 && errno != EINTR)
             return false;
-        if (fds[0].revents && !drain(io->out_fd, &out->out, &out->out_truncated))
+        if (fds[0].revents && !tq_proc_drain(io->out_fd, &out->out, &out->out_truncated))
             close(io->out_fd), io->out_fd = -1;
-        if (fds[1].revents && !drain(io->err_fd, &out->err, &out->err_truncated))
+        if (fds[1].revents && !tq_proc_drain(io->err_fd, &out->err, &out->err_truncated))
             close(io->err_fd), io->err_fd = -1;
         if (fds[2].revents)
             feed_input(io);
@@ -102,7 +101,8 @@ static bool pump(struct io_state *io, struct tq_proc_output *out, double deadlin
     return true;
 }
 
-static void reap(pid_t pid, struct tq_proc_output *out, double deadline)
+/* see proc.h */
+void tq_proc_reap(pid_t pid, struct tq_proc_output *out, double deadline)
 {
     int status = 0;
     for (;;) {
@@ -131,22 +131,18 @@ static tq_status make_pipes(struct tq_diag *diag, int in[2], int outp[2], int er
 }
 
 /* see proc.h */
-tq_status tq_proc_run(struct tq_diag *diag, struct tq_proc_output *out, char *const argv[],
-                      const char *input, size_t input_len, int timeout_ms, size_t max_output)
+tq_status tq_proc_spawn_piped(struct tq_diag *diag, pid_t *out_pid, char *const argv[],
+                              int *in_fd, int *out_fd, int *err_fd)
 {
-    *out = (struct tq_proc_output){.exit_code = -1};
-    tq_buf_init(&out->out, max_output);
-    tq_buf_init(&out->err, max_output);
     int in[2] = {-1, -1}, outp[2] = {-1, -1}, errp[2] = {-1, -1};
     tq_status st = make_pipes(diag, in, outp, errp);
-    pid_t pid = -1;
     if (tq_ok(st)) {
         posix_spawn_file_actions_t fa;
         posix_spawn_file_actions_init(&fa);
         posix_spawn_file_actions_adddup2(&fa, in[0], 0);
         posix_spawn_file_actions_adddup2(&fa, outp[1], 1);
         posix_spawn_file_actions_adddup2(&fa, errp[1], 2);
-        st = spawn(diag, &pid, argv, &fa);
+        st = spawn(diag, out_pid, argv, &fa);
         posix_spawn_file_actions_destroy(&fa);
     }
     if (!tq_ok(st)) {
@@ -154,8 +150,22 @@ tq_status tq_proc_run(struct tq_diag *diag, struct tq_proc_output *out, char *co
         return st;
     }
     close(in[0]), close(outp[1]), close(errp[1]);
+    *in_fd = in[1], *out_fd = outp[0], *err_fd = errp[0];
+    return TQ_SUCCESS;
+}
+
+/* see proc.h */
+tq_status tq_proc_run(struct tq_diag *diag, struct tq_proc_output *out, char *const argv[],
+                      const char *input, size_t input_len, int timeout_ms, size_t max_output)
+{
+    *out = (struct tq_proc_output){.exit_code = -1};
+    tq_buf_init(&out->out, max_output);
+    tq_buf_init(&out->err, max_output);
+    pid_t pid = -1;
+    int in_fd, out_fd, err_fd;
+    TQ_GUARD(tq_proc_spawn_piped(diag, &pid, argv, &in_fd, &out_fd, &err_fd));
     double start = tq_now_ms(), deadline = start + timeout_ms;
-    struct io_state io = {in[1], outp[0], errp[0], input, input_len};
+    struct io_state io = {in_fd, out_fd, err_fd, input, input_len};
     if (input_len == 0)
         close(io.in_fd), io.in_fd = -1;
     if (!pump(&io, out, deadline)) {
@@ -166,7 +176,7 @@ tq_status tq_proc_run(struct tq_diag *diag, struct tq_proc_output *out, char *co
     for (int *fd = &io.in_fd; fd <= &io.err_fd; fd++)
         if (*fd >= 0)
             close(*fd);
-    reap(pid, out, deadline);
+    tq_proc_reap(pid, out, deadline);
     out->elapsed_ms = tq_now_ms() - start;
     return TQ_SUCCESS;
 }

@@ -54,6 +54,20 @@ TQ_MUST_USE tq_status tq_proc_start(struct tq_diag *diag, struct tq_proc_child *
 /* tq_proc_stop sends SIGTERM, waits up to `grace_ms`, then SIGKILLs. Stores the wait status. */
 void tq_proc_stop(struct tq_proc_child *child, int grace_ms, int *out_wait_status);
 
+/* tq_proc_spawn_piped starts argv[0] in a process group of its own with pipes for stdin,
+ * stdout and stderr, returned (close-on-exec) in `in_fd` (non-blocking), `out_fd`, `err_fd`. */
+TQ_MUST_USE tq_status tq_proc_spawn_piped(struct tq_diag *diag, pid_t *out_pid,
+                                          char *const argv[], int *in_fd, int *out_fd,
+                                          int *err_fd);
+
+/* tq_proc_reap waits for `pid` until `deadline_ms` (tq_now_ms clock), then kills its group
+ * and waits; the end is recorded in `out` (exited, exit_code, term_signal, timed_out). */
+void tq_proc_reap(pid_t pid, struct tq_proc_output *out, double deadline_ms);
+
+/* tq_proc_drain reads what is available on `fd` into `b` (bytes past its limit are dropped
+ * and `*truncated` set). Returns false at end of file or on an error other than EAGAIN/EINTR. */
+bool tq_proc_drain(int fd, struct tq_buf *b, bool *truncated);
+
 /* tq_now_ms returns a monotonic clock in milliseconds. */
 double tq_now_ms(void);
 

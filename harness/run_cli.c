@@ -35,6 +35,7 @@ struct run_options {
     int jobs;
     unsigned shard_index, shard_count;
     bool list;
+    bool isolate;
 };
 
 static const char run_usage[] =
@@ -55,6 +56,9 @@ static const char run_usage[] =
     "  --jobs N            run N cases at once (default: the number of cores)\n"
     "  --shard K/N         run only the K-th of N shards (1 <= K <= N): every case runs in\n"
     "                      exactly one shard, so N CI jobs together run the whole suite\n"
+    "  --isolate           start a fresh backend process for every case (default: each\n"
+    "                      worker keeps one process per backend; a crash, hang or protocol\n"
+    "                      break still fails only its own case and starts a new process)\n"
     "  --list              list the cases and exit\n"
     "  --help              this text\n";
 
@@ -149,6 +153,7 @@ static int parse_run_options(struct run_options *o, int argc, char **argv)
         {"list", no_argument, NULL, 'l'},          {"help", no_argument, NULL, 'h'},
         {"jobs", required_argument, NULL, 'j'},    {"shard", required_argument, NULL, 'k'},
         {"baseline", required_argument, NULL, 'B'},
+        {"isolate", no_argument, NULL, 'I'},
         {NULL, 0, NULL, 0}};
     *o = (struct run_options){.scenarios_dir = default_scenarios_dir(), .out_dir = "results",
                               .timeout_ms = DEFAULT_TIMEOUT_MS,
@@ -167,6 +172,7 @@ static int parse_run_options(struct run_options *o, int argc, char **argv)
         case 'j': rc = parse_jobs(o, optarg); break;
         case 'k': rc = parse_shard(o, optarg); break;
         case 'l': o->list = true; break;
+        case 'I': o->isolate = true; break;
         case 'h': fputs(run_usage, stdout); return -1;
         default: fputs(run_usage, stderr); return TQ_EXIT_USAGE;
         }
@@ -347,7 +353,8 @@ static int run_and_report(const struct run_options *o, const struct tq_catalog *
     struct tq_runner_config cfg = {
         .catalog = cat, .backends = set->items, .num_backends = set->num, .pki = pki,
         .pki_dir = pki_dir, .out_dir = run_dir, .filters = o->filters, .num_filters = o->num_filters, .baseline = baseline,
-        .timeout_ms = o->timeout_ms, .jobs = o->jobs, .shard_index = o->shard_index,
+        .timeout_ms = o->timeout_ms, .jobs = o->jobs, .isolate = o->isolate,
+        .shard_index = o->shard_index,
         .shard_count = o->shard_count, .console = stdout};
     double start = tq_now_ms();
     if (tq_ok(tq_report_new(&report)) && tq_ok(set_properties(report, set, pki, o)) &&

@@ -11,6 +11,7 @@
 #include "event_match.h"
 #include "fs.h"
 #include "proc.h"
+#include "session.h"
 #include "verdict.h"
 
 enum {
@@ -200,6 +201,7 @@ struct run_case {
     struct tq_buf details;
     char *stderr_text;         /* owned; the record points at it */
     char *result_line;         /* owned; likewise */
+    struct tq_session *session; /* the worker's process for this backend; NULL: isolated */
     long companion_port;       /* the companion's local port, when it reported one */
 };
 
@@ -330,8 +332,12 @@ static bool run_process(struct run_case *rc, const char *case_line, struct tq_pr
     struct tq_diag diag = {0};
     append_text(&rc->details, "case: ");
     append_text(&rc->details, case_line);
-    if (!tq_ok(tq_proc_run(&diag, run, argv, case_line, strlen(case_line),
-                           rc->cfg->timeout_ms + GRACE_MS, MAX_BACKEND_OUTPUT))) {
+    int deadline_ms = rc->cfg->timeout_ms + GRACE_MS;
+    tq_status st = rc->session ? tq_session_run(&diag, rc->session, run, case_line, deadline_ms,
+                                                MAX_BACKEND_OUTPUT)
+                               : tq_proc_run(&diag, run, argv, case_line, strlen(case_line),
+                                             deadline_ms, MAX_BACKEND_OUTPUT);
+    if (!tq_ok(st)) {
         set_verdict(rc, TQ_VERDICT_ERROR, "cannot start backend: %s", diag.msg);
         return false;
     }
@@ -617,13 +623,14 @@ static tq_status plan_build(struct tq_diag *diag, struct plan *p, struct broker_
     return TQ_SUCCESS;
 }
 
-static void run_slot(struct plan *p, struct slot *slot)
+static void run_slot(struct plan *p, struct slot *slot, struct tq_session *session)
 {
     const struct tq_runner_config *cfg = p->cfg;
     struct run_case *rc = &slot->rc;
     *rc = (struct run_case){.cfg = cfg, .broker = slot->broker,
                             .scenario = cfg->catalog->items[slot->scenario],
-                            .backend = cfg->backends[slot->backend]};
+                            .backend = cfg->backends[slot->backend],
+                            .session = session};
     tq_buf_init(&rc->details, 256 * 1024);
     rc->record = (struct tq_case_record){
         .name = rc->scenario->name, .backend = tq_backend_name(rc->backend),
@@ -643,17 +650,27 @@ static void run_slot(struct plan *p, struct slot *slot)
     pthread_mutex_unlock(&p->lock);
 }
 
+/* worker runs cases until none is left, with one backend session per backend of its own. */
 static void *worker(void *arg)
 {
     struct plan *p = arg;
+    struct tq_session *sessions = calloc(p->cfg->num_backends, sizeof(*sessions));
+    for (size_t b = 0; sessions && b < p->cfg->num_backends; b++)
+        tq_session_init(&sessions[b], tq_backend_path(p->cfg->backends[b]));
     for (;;) {
         pthread_mutex_lock(&p->lock);
         size_t i = p->next < p->num ? p->next++ : p->num;
         pthread_mutex_unlock(&p->lock);
         if (i == p->num)
-            return NULL;
-        run_slot(p, &p->slots[i]);
+            break;
+        /* No sessions (isolation asked, or out of memory): one process per case. */
+        bool shared = sessions != NULL && !p->cfg->isolate;
+        run_slot(p, &p->slots[i], shared ? &sessions[p->slots[i].backend] : NULL);
     }
+    for (size_t b = 0; sessions && b < p->cfg->num_backends; b++)
+        tq_session_close(&sessions[b]);
+    free(sessions);
+    return NULL;
 }
 
 static void plan_execute(struct plan *p)

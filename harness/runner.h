@@ -26,6 +26,8 @@ struct tq_runner_config {
     const struct tq_baseline *baseline;  /* known deviations; NULL: none */
     int timeout_ms;                 /* each backend's own deadline; the runner adds grace */
     int jobs;                       /* cases run at once (>= 1) */
+    bool isolate;                   /* a fresh backend process per case (else one process
+                                       per worker and backend serves cases in turn) */
     unsigned shard_index;           /* run case i when i % shard_count == shard_index */
     unsigned shard_count;           /* 1: no sharding */
     FILE *console;

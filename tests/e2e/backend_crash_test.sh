@@ -54,9 +54,11 @@ chmod +x "$wrapper"
 "$wrapper" --capabilities | "$PY" -c 'import json,sys; assert json.load(sys.stdin)["name"] == "crashy"' ||
     fail "wrapper --capabilities"
 
+# 1. One process per case (--isolate): every case of the crashing backend is an error.
 set +e
-timeout 300 "$TQ_BUILD_DIR/tlsqual" run --scenarios "$TQ_SOURCE_DIR/scenarios" \
-    --filter devices/ --filter versions/ --backend "exec:$wrapper" --backend openssl --out "$tmp/out" >"$tmp/run.out" 2>"$tmp/run.err"
+timeout 300 "$TQ_BUILD_DIR/tlsqual" run --scenarios "$TQ_SOURCE_DIR/scenarios" --isolate \
+    --filter devices/ --filter versions/ --backend "exec:$wrapper" --backend openssl \
+    --out "$tmp/out" >"$tmp/run.out" 2>"$tmp/run.err"
 rc=$?
 set -e
 tail -3 "$tmp/run.out"
@@ -80,5 +82,29 @@ for c in crashy:
 for c in ossl:
     assert c.find("failure") is None and c.find("error") is None, f"openssl {c.get('name')} failed"
 print(f"junit ok: {want} crashy case(s) errored with backend_crashed, {want} openssl case(s) passed")
+PY
+
+# 2. Sessions (the default: one process serves cases in turn): the crash fails the case that
+#    was running, a new process serves the next ones, nothing is lost, the healthy backend is
+#    untouched.
+set +e
+timeout 300 "$TQ_BUILD_DIR/tlsqual" run --scenarios "$TQ_SOURCE_DIR/scenarios" --jobs 1 \
+    --filter devices/ --filter versions/ --backend "exec:$wrapper" --backend openssl \
+    --out "$tmp/out2" >"$tmp/run2.out" 2>"$tmp/run2.err"
+rc=$?
+set -e
+[ "$rc" -eq 1 ] || { tail -20 "$tmp/run2.err" >&2; fail "session run exited $rc, want 1"; }
+"$PY" - "$tmp/out2/junit.xml" <<'PY'
+import sys, xml.etree.ElementTree as ET
+suites = {s.get("name"): s for s in ET.parse(sys.argv[1]).getroot().findall("testsuite")}
+crashy, ossl = suites["crashy"].findall("testcase"), suites["openssl"].findall("testcase")
+assert len(crashy) == len(ossl) > 0, "a case of the crashing backend is missing"
+crashed = [c for c in crashy if (c.find("error") is not None and
+           (c.find("error").get("message") or "").startswith("backend_crashed"))]
+assert crashed, "no case reported backend_crashed"
+for c in ossl:
+    assert c.find("failure") is None and c.find("error") is None, f"openssl {c.get('name')} failed"
+print(f"sessions ok: {len(crashy)} crashy cases recorded ({len(crashed)} backend_crashed), "
+      f"{len(ossl)} openssl cases passed")
 PY
 echo PASS
