@@ -53,6 +53,9 @@ struct tq_broker_config {
     enum tq_crl_mode crl;
     enum tq_shared_cert_mode shared_cert;
     const char *refusal_alert;        /* alert name for TQ_REFUSE_ALERT */
+    const char *api;                  /* NULL: no control plane; else "HOST:PORT" (api.h) */
+    const char *registry_path;        /* NULL: DIR/registry.json of the PKI; else this file,
+                                       * whose "cert" members stay relative to the PKI */
 };
 
 /* TQ_BROKER_DEFAULT_LISTEN is an unprivileged loopback address. */
@@ -70,7 +73,8 @@ struct tq_broker;
 TQ_MUST_USE tq_status tq_broker_new(struct tq_diag *diag, struct tq_broker **out,
                                     const struct tq_broker_config *cfg);
 
-/* tq_broker_serve runs the event loop until SIGINT or SIGTERM. */
+/* tq_broker_serve runs the event loop until SIGINT or SIGTERM. SIGHUP reloads the registry
+ * file (event registry_reloaded) and closes the connections it no longer allows. */
 TQ_MUST_USE tq_status tq_broker_serve(struct tq_diag *diag, struct tq_broker *broker);
 
 /* tq_broker_free closes every connection (event connection_closed, reason "broker_shutdown"),

@@ -74,6 +74,9 @@ struct option_spec {
 #define CFG(field) offsetof(struct tq_broker_config, field)
 
 static const struct option_spec option_specs[] = {
+    {"api", OPT_STRING, CFG(api), NULL, "HOST:PORT",
+     "serve the AWS IoT certificate API (aws iot ... --endpoint-url http://HOST:PORT) there; "
+     "port 0 picks one (event broker_started.api); off by default"},
     {"chain", OPT_CHOICE, CFG(chain), chain_choices, "VARIANT",
      "ATS chain sent: short (leaf+intermediate, default), cross (+ cross-signed root), "
      "cross-g2 (4 deep, + cross-signed Starfield G2)"},
@@ -109,6 +112,9 @@ static const struct option_spec option_specs[] = {
     {"refusal-alert", OPT_STRING, CFG(refusal_alert), NULL, "ALERT",
      "alert for --refusal alert: certificate_unknown (default), bad_certificate, "
      "certificate_revoked, handshake_failure"},
+    {"registry", OPT_STRING, CFG(registry_path), NULL, "FILE",
+     "the registry file to serve and change (default: the PKI's registry.json); its cert "
+     "files stay relative to the PKI"},
     {"server-cert", OPT_STRING, CFG(server_cert), NULL, "NAME",
      "serve artifact NAME's chain and key for every suite (e.g. server-expired)"},
     {"shared-cert", OPT_CHOICE, CFG(shared_cert), shared_cert_choices, "MODE",

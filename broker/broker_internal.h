@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "api.h"
 #include "broker.h"
 #include "events.h"
 #include "manifest.h"
@@ -28,12 +29,13 @@ enum {
 };
 
 struct tq_session;
+struct tq_audit;
 
 struct tq_broker {
     const struct tq_broker_config *cfg;
     struct event_base *base;
     struct evconnlistener *listener;
-    struct event *sigint, *sigterm;
+    struct event *sigint, *sigterm, *sighup;
     SSL_CTX *ssl_ctx;
     struct tq_tls_settings tls;
     struct tq_manifest *manifest;
@@ -41,6 +43,8 @@ struct tq_broker {
     struct tq_router *router;
     struct tq_events *events;
     struct tq_session *sessions;          /* doubly linked, newest first */
+    struct tq_api *api;                   /* the control plane (--api), or NULL */
+    struct tq_audit *audit;               /* what Device Defender audits would see */
     unsigned long next_conn;
     long nofile;                          /* the open-file limit after raising it; -1: none */
     char listen_addr[64];                 /* the bound address, "127.0.0.1:18883" */
@@ -98,5 +102,39 @@ void tq__session_established(struct tq_session *s);
 
 /* tq__mqtt_input consumes every complete MQTT packet in `s`'s input buffer. */
 void tq__mqtt_input(struct tq_session *s);
+
+/* tq__broker_enforce closes every connection whose client certificate the registry accepted
+ * and now refuses (event connection_closed, reason certificate_status_changed, detail the
+ * refusal: "inactive", "revoked", "unregistered", ...). It returns how many it closed. */
+size_t tq__broker_enforce(struct tq_broker *b);
+
+/* tq__broker_refresh_tls rebuilds the SSL_CTX from the registry (its trust store holds the
+ * registered CAs and SNI_ONLY certificates); new handshakes use it, live ones keep theirs. */
+TQ_MUST_USE tq_status tq__broker_refresh_tls(struct tq_diag *diag, struct tq_broker *b);
+
+/* tq__broker_publish delivers a QoS 0 PUBLISH of `payload` (stolen, compact JSON) on `topic`
+ * to every matching subscriber, as the broker itself (AWS IoT reserved topics), and returns
+ * how many subscribers got it. */
+size_t tq__broker_publish(struct tq_broker *b, const char *topic, json_t *payload);
+
+/* tq__jitr_register registers `s`'s certificate, marked by the TLS layer for just-in-time
+ * registration (tq_tls_peer.jitr_leaf), as PENDING_ACTIVATION, and publishes the registration
+ * message on $aws/events/certificates/registered/<caCertificateId> (aws-iot-facts.md §4.6).
+ * The caller refuses the connection as usual. */
+void tq__jitr_register(struct tq_session *s);
+
+/* tq__audit_new returns empty audit records, or NULL without memory; tq__audit_free releases
+ * them (NULL is a no-op). */
+struct tq_audit *tq__audit_new(void);
+void tq__audit_free(struct tq_audit *audit);
+
+/* tq__audit_shared records that the connected clients `client_ids` (a JSON array of strings)
+ * use certificate `cert_id` at once (DEVICE_CERTIFICATE_SHARED_CHECK). */
+void tq__audit_shared(struct tq_broker *b, const char *cert_id, const json_t *client_ids);
+
+/* tq__audit_conflict records that client ID `client_id`, connected with certificate
+ * `old_cert`, was taken over by a connection with `new_cert` (CONFLICTING_CLIENT_IDS_CHECK). */
+void tq__audit_conflict(struct tq_broker *b, const char *client_id, const char *old_cert,
+                        const char *new_cert);
 
 #endif

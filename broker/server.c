@@ -175,6 +175,9 @@ static tq_status announce(struct tq_diag *diag, struct tq_broker *b)
     json_t *fields = settings_event(b);
     json_object_set_new(fields, "pki", json_string(tq_manifest_dir(b->manifest)));
     json_object_set_new(fields, "pid", json_integer((json_int_t)getpid()));
+    json_object_set_new(fields, "registry", json_string(tq_registry_path(b->registry)));
+    json_object_set_new(fields, "api", b->api ? json_string(tq_api_address(b->api))
+                                              : json_null());
     tq_events_emit(b->events, "broker_started", 0, "", fields);
     if (b->cfg->ready_fd < 0)
         return TQ_SUCCESS;
@@ -203,6 +206,58 @@ static void raise_nofile(struct tq_broker *b)
     b->nofile = rl.rlim_cur == RLIM_INFINITY ? -1 : (long)rl.rlim_cur;
 }
 
+/* see broker_internal.h */
+size_t tq__broker_enforce(struct tq_broker *b)
+{
+    size_t closed = 0;
+    for (struct tq_session *s = b->sessions; s != NULL; s = s->next) {
+        if (s->state == TQ_SESSION_CLOSING || s->tls.refusal != NULL || s->tls.cert_id[0] == 0)
+            continue;
+        const char *why = tq_registry_refusal(tq_registry_find(b->registry, s->tls.cert_id));
+        if (why == NULL)
+            continue;
+        tq__session_close(s, "certificate_status_changed", why, false);
+        closed++;
+    }
+    return closed;
+}
+
+/* see broker_internal.h */
+tq_status tq__broker_refresh_tls(struct tq_diag *diag, struct tq_broker *b)
+{
+    SSL_CTX *ctx = NULL;
+    TQ_GUARD(tq_tls_server_new(diag, &ctx, b->manifest, &b->tls));
+    SSL_CTX_free(b->ssl_ctx);   /* live connections hold their own reference */
+    b->ssl_ctx = ctx;
+    return TQ_SUCCESS;
+}
+
+/* reload re-reads the registry file (SIGHUP) and applies it to new and live connections. */
+static void reload(struct tq_broker *b)
+{
+    struct tq_diag diag = {0};
+    char text[1200] = "";
+    tq_status st = tq_registry_reload(&diag, b->registry);
+    if (tq_ok(st))
+        st = tq__broker_refresh_tls(&diag, b);
+    if (!tq_ok(st))
+        tq_diag_format(text, sizeof(text), &diag);
+    size_t closed = tq_ok(st) ? tq__broker_enforce(b) : 0;
+    tq_events_emit(b->events, "registry_reloaded", 0, "", json_pack(
+        "{s:b, s:s?, s:I, s:I, s:I}", "ok", tq_ok(st), "error", text[0] ? text : NULL,
+        "cas", (json_int_t)tq_registry_num_cas(b->registry), "certificates",
+        (json_int_t)tq_registry_num_certificates(b->registry), "connections_closed",
+        (json_int_t)closed));
+}
+
+static void on_sighup(evutil_socket_t sig, short what, void *arg)
+{
+    (void)sig, (void)what;
+    struct tq_broker *b = arg;
+    tq_events_emit(b->events, "signal_received", 0, "", json_pack("{s:s}", "signal", "SIGHUP"));
+    reload(b);
+}
+
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
     (void)what;
@@ -215,7 +270,11 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 static tq_status load_pki(struct tq_diag *diag, struct tq_broker *b)
 {
     TQ_GUARD(tq_manifest_load(diag, &b->manifest, b->cfg->pki_dir));
-    TQ_GUARD(tq_registry_load(diag, &b->registry, tq_manifest_dir(b->manifest)));
+    if (b->cfg->registry_path != NULL)
+        TQ_GUARD(tq_registry_open(diag, &b->registry, b->cfg->registry_path,
+                                  tq_manifest_dir(b->manifest)));
+    else
+        TQ_GUARD(tq_registry_load(diag, &b->registry, tq_manifest_dir(b->manifest)));
     b->tls = (struct tq_tls_settings){
         .endpoint = b->cfg->endpoint,
         .chain = b->cfg->chain,
@@ -240,14 +299,18 @@ static tq_status setup(struct tq_diag *diag, struct tq_broker *b)
     raise_nofile(b);
     b->base = event_base_new();
     b->router = tq_router_new();
-    TQ_ENSURE(b->base != NULL && b->router != NULL, TQ_ERR_NOMEM);
+    b->audit = tq__audit_new();
+    TQ_ENSURE(b->base != NULL && b->router != NULL && b->audit != NULL, TQ_ERR_NOMEM);
     b->sigint = evsignal_new(b->base, SIGINT, on_signal, b);
     b->sigterm = evsignal_new(b->base, SIGTERM, on_signal, b);
-    TQ_ENSURE(b->sigint != NULL && b->sigterm != NULL, TQ_ERR_NOMEM);
-    TQ_ENSURE(evsignal_add(b->sigint, NULL) == 0 && evsignal_add(b->sigterm, NULL) == 0,
-              TQ_ERR_INTERNAL);
+    b->sighup = evsignal_new(b->base, SIGHUP, on_sighup, b);
+    TQ_ENSURE(b->sigint != NULL && b->sigterm != NULL && b->sighup != NULL, TQ_ERR_NOMEM);
+    TQ_ENSURE(evsignal_add(b->sigint, NULL) == 0 && evsignal_add(b->sigterm, NULL) == 0 &&
+              evsignal_add(b->sighup, NULL) == 0, TQ_ERR_INTERNAL);
     TQ_GUARD(tq_events_open(diag, &b->events, b->cfg->events_path));
     TQ_GUARD(bind_listener(diag, b));
+    if (b->cfg->api != NULL)
+        TQ_GUARD(tq_api_new(diag, &b->api, b, b->cfg->api));
     return announce(diag, b);
 }
 
@@ -291,8 +354,12 @@ void tq_broker_free(struct tq_broker *b)
     }
     if (b->events != NULL && b->listener != NULL)
         tq_events_emit(b->events, "broker_stopped", 0, "", NULL);
+    tq_api_free(b->api);
     if (b->listener)
         evconnlistener_free(b->listener);
+    if (b->sighup)
+        event_free(b->sighup);
+    tq__audit_free(b->audit);
     if (b->sigint)
         event_free(b->sigint);
     if (b->sigterm)

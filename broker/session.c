@@ -73,6 +73,7 @@ void tq__session_free(struct tq_session *s)
         "alert_sent", alert_or_null(s->tls.alert_sent),
         "alert_received", alert_or_null(s->tls.alert_received)));
     tq_router_drop(s->broker->router, s);
+    X509_free(s->tls.jitr_leaf);
     if (s->prev)
         s->prev->next = s->next;
     else
@@ -166,6 +167,11 @@ static void tls_failure(struct tq_session *s, char *out, size_t out_len, bool *o
 
 static void certificate_rejected(struct tq_session *s, const char *reason)
 {
+    if (s->tls.jitr_leaf != NULL) {   /* register first: the event below then reads true */
+        tq__jitr_register(s);
+        X509_free(s->tls.jitr_leaf);
+        s->tls.jitr_leaf = NULL;
+    }
     tq__session_emit(s, "client_certificate_rejected", json_pack(
         "{s:s, s:s?, s:s?, s:i}", "reason", reason,
         "client_cert_id", s->tls.cert_id[0] ? s->tls.cert_id : NULL,

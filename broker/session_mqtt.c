@@ -2,6 +2,7 @@
  * (aws-iot-facts.md §6). Packets are decoded with the shared codec (common/mqtt.h). */
 #include <event2/buffer.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "broker_internal.h"
@@ -59,6 +60,7 @@ static void take_over_client_id(struct tq_session *s)
     for (struct tq_session *o = s->broker->sessions; o != NULL; o = o->next) {
         if (o == s || o->state != TQ_SESSION_CONNECTED || strcmp(o->client_id, s->client_id))
             continue;
+        tq__audit_conflict(s->broker, s->client_id, o->tls.cert_id, s->tls.cert_id);
         tq__session_emit(o, "duplicate_clientid", json_pack("{s:s, s:I, s:s}", "client_id",
                          s->client_id, "new_conn", (json_int_t)s->conn, "new_peer", s->peer));
         tq__session_close(o, "duplicate_clientid", NULL, false);
@@ -101,6 +103,7 @@ static bool shared_certificate(struct tq_session *s)
         json_decref(others);
         return false;
     }
+    tq__audit_shared(s->broker, s->tls.cert_id, ids);
     tq__session_emit(s, "shared_certificate", json_pack(
         "{s:s, s:s, s:o, s:o, s:I, s:I, s:s}", "client_cert_id", s->tls.cert_id,
         "client_id", s->client_id, "client_ids", ids, "others", others, "num_others",
@@ -174,6 +177,22 @@ static void deliver(void *owner, uint8_t qos, void *arg)
     tq_buf_init(&buf, TQ_BROKER_MAX_PACKET + 8);
     if (!tq_ok(send_packet(s, &buf, tq_mqtt_publish_write(&buf, &out))))
         d->num_failed++;
+}
+
+/* see broker_internal.h */
+size_t tq__broker_publish(struct tq_broker *b, const char *topic, json_t *payload)
+{
+    char *text = payload ? json_dumps(payload, JSON_COMPACT) : NULL;
+    json_decref(payload);
+    if (text == NULL)
+        return 0;
+    struct tq_mqtt_publish p = {
+        .topic = {.p = (const uint8_t *)topic, .len = strlen(topic)},
+        .payload = (const uint8_t *)text, .payload_len = strlen(text)};
+    struct delivery d = {.publish = &p};
+    size_t num = tq_router_route(b->router, p.topic, 0, deliver, &d);
+    free(text);
+    return num;
 }
 
 static tq_status on_publish(struct tq_session *s, struct tq_diag *diag,

@@ -123,6 +123,29 @@ void tq_tls_cert_id(X509 *cert, char out[65])
         tq_hex(out, md, md_len);
 }
 
+/* see tls.h */
+X509 *tq_tls_pem_x509(const char *pem)
+{
+    BIO *bio = BIO_new_mem_buf(pem, -1);
+    X509 *x = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
+    BIO_free(bio);
+    ERR_clear_error();
+    return x;
+}
+
+/* see tls.h */
+X509 *tq_tls_entry_x509(const struct tq_registry_entry *entry)
+{
+    if (entry->pem != NULL)
+        return tq_tls_pem_x509(entry->pem);
+    FILE *f = fopen(entry->cert, "r");
+    X509 *x = f ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
+    if (f)
+        fclose(f);
+    ERR_clear_error();
+    return x;
+}
+
 static void describe_leaf(struct tq_tls_peer *peer, X509 *leaf)
 {
     tq_tls_cert_id(leaf, peer->cert_id);
@@ -192,6 +215,28 @@ static int chain_error(X509_STORE_CTX *store, struct tq_tls_peer *peer,
     return 0;
 }
 
+/* check_jitr marks an unregistered leaf for just-in-time registration when its issuer is a
+ * registered ACTIVE CA with auto-registration on (aws-iot-facts.md §4.3: "If a CA is INACTIVE,
+ * AWS IoT doesn't allow its client certificates to be auto-registered"). */
+static void check_jitr(X509_STORE_CTX *store, struct tq_tls_peer *peer,
+                       const struct tq_registry *registry)
+{
+    STACK_OF(X509) *chain = X509_STORE_CTX_get0_chain(store);
+    if (chain == NULL || sk_X509_num(chain) < 2 || peer->jitr_leaf != NULL)
+        return;
+    char ca_id[65];
+    tq_tls_cert_id(sk_X509_value(chain, 1), ca_id);
+    const struct tq_registry_entry *ca = tq_registry_find_ca(registry, ca_id);
+    if (ca == NULL || !ca->auto_registration || strcmp(ca->status, "ACTIVE") != 0)
+        return;
+    X509 *leaf = sk_X509_value(chain, 0);
+    if (X509_up_ref(leaf) != 1)
+        return;
+    peer->jitr_leaf = leaf;
+    memcpy(peer->jitr_ca, ca_id, sizeof(peer->jitr_ca));
+    peer->refusal = "pending_activation";
+}
+
 static int verify_cb(int preverify_ok, X509_STORE_CTX *store)
 {
     SSL *ssl = X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx());
@@ -204,6 +249,8 @@ static int verify_cb(int preverify_ok, X509_STORE_CTX *store)
         return 1;
     const struct tq_registry_entry *entry = tq_registry_find(settings->registry, peer->cert_id);
     peer->refusal = tq_registry_refusal(entry);
+    if (entry == NULL)
+        check_jitr(store, peer, settings->registry);
     /* API Certificate.certificateMode SNI_ONLY: devices "must send the SNI extension" (§2.2). */
     if (peer->refusal == NULL && entry->mode != NULL && strcmp(entry->mode, "SNI_ONLY") == 0 &&
         SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name) == NULL)
@@ -469,17 +516,24 @@ static tq_status load_chains(struct tq_diag *diag, SSL_CTX *ctx, const struct tq
                         settings->endpoint);
 }
 
+/* trust adds registry entry `e`'s certificate to ctx's trust store. */
+static tq_status trust(struct tq_diag *diag, SSL_CTX *ctx, const struct tq_registry_entry *e,
+                       const char *what)
+{
+    X509 *x = tq_tls_entry_x509(e);
+    int ok = x != NULL && X509_STORE_add_cert(SSL_CTX_get_cert_store(ctx), x) == 1;
+    X509_free(x);
+    return ok ? TQ_SUCCESS : openssl_fail(diag, e->pem ? NULL : e->cert, what);
+}
+
 /* The device CAs go into the trust store only: AWS IoT cannot list every customer's CAs, so
  * the CertificateRequest carries no certificate_authorities (inference, not documented). */
 static tq_status load_device_cas(struct tq_diag *diag, SSL_CTX *ctx, const struct tq_registry *r)
 {
     if (tq_registry_num_cas(r) == 0)
         return tq_diag_fail(diag, TQ_ERR_PARSE, NULL, 0, "registry.json lists no device CA");
-    for (size_t i = 0; i < tq_registry_num_cas(r); i++) {
-        const struct tq_registry_entry *ca = tq_registry_ca(r, i);
-        if (SSL_CTX_load_verify_locations(ctx, ca->cert, NULL) != 1)
-            return openssl_fail(diag, ca->cert, "cannot load device CA");
-    }
+    for (size_t i = 0; i < tq_registry_num_cas(r); i++)
+        TQ_GUARD(trust(diag, ctx, tq_registry_ca(r, i), "cannot load device CA"));
     return TQ_SUCCESS;
 }
 
@@ -492,8 +546,7 @@ static tq_status load_sni_only(struct tq_diag *diag, SSL_CTX *ctx, const struct 
         const struct tq_registry_entry *e = tq_registry_certificate(r, i);
         if (e->mode == NULL || strcmp(e->mode, "SNI_ONLY") != 0)
             continue;
-        if (SSL_CTX_load_verify_locations(ctx, e->cert, NULL) != 1)
-            return openssl_fail(diag, e->cert, "cannot load SNI_ONLY certificate");
+        TQ_GUARD(trust(diag, ctx, e, "cannot load SNI_ONLY certificate"));
     }
     X509_STORE_set_flags(SSL_CTX_get_cert_store(ctx), X509_V_FLAG_PARTIAL_CHAIN);
     return TQ_SUCCESS;

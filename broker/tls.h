@@ -97,6 +97,12 @@ struct tq_tls_peer {
     int alert_received;
     json_t *hello;           /* the first ClientHello's summary (hello.h), owned; NULL once
                               * taken. A malformed hello gives {"malformed": "..."} */
+    /* Just-in-time registration (aws-iot-facts.md §4.6): set when the leaf is unregistered but
+     * chains to a registered ACTIVE CA with auto-registration on. `jitr_leaf` is owned (the
+     * caller releases it with X509_free); `jitr_ca` is that CA's id; refusal is then
+     * "pending_activation", the status the certificate is about to get. */
+    X509 *jitr_leaf;
+    char jitr_ca[65];
 };
 
 /* tq_tls_server_new builds the server SSL_CTX in `*out`: the versions and suites of the security
@@ -106,7 +112,7 @@ struct tq_tls_peer {
  * the PKI has it, so ECDSA suites get the EC chain, in the `chain` variant; for legacy the
  * VeriSign-like RSA chain), a required client certificate verified against the registry's
  * device CAs (and, as their own trust anchors, the certificates registered without a CA: mode
- * SNI_ONLY, which must then send SNI) with the `validity` and `crl` modes, the SNI mode, and
+ * SNI_ONLY, which must then send SNI; both read with tq_tls_entry_x509) with the `validity` and `crl` modes, the SNI mode, and
  * ALPN x-amzn-mqtt-ca (acknowledged when offered; required on a TQ_LISTENER_ALPN listener).
  * It fills settings->served.
  * On failure `*out` is NULL and `diag` names the artifact or file. The caller frees `*out` with
@@ -118,6 +124,14 @@ TQ_MUST_USE tq_status tq_tls_server_new(struct tq_diag *diag, SSL_CTX **out,
 /* tq_tls_peer_attach resets `peer` and makes `ssl`'s callbacks fill it. The caller releases
  * `peer->hello` (json_decref) if it did not take it. */
 void tq_tls_peer_attach(SSL *ssl, struct tq_tls_peer *peer);
+
+/* tq_tls_entry_x509 returns a new X509 (the caller frees it) for registry entry `entry`: its
+ * inline PEM, else its certificate file. NULL when it cannot be read. */
+X509 *tq_tls_entry_x509(const struct tq_registry_entry *entry);
+
+/* tq_tls_pem_x509 parses the first certificate of `pem` (NUL-terminated) into a new X509, or
+ * returns NULL. */
+X509 *tq_tls_pem_x509(const char *pem);
 
 /* tq_tls_cert_id writes the certificate id of `cert` (lowercase hex SHA-256 of its DER) into
  * `out` (65 bytes); "" if it cannot be computed. */

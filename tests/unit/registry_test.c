@@ -99,3 +99,110 @@ Test(registry, bad_files_say_what_and_where)
                   bad_cases[i].dir, diag.path);
     }
 }
+
+/* Registry changes: each is written to the file before it returns, and a reload (or a new
+ * process) reads exactly what was acknowledged. */
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "fs.h"
+
+static struct tq_registry *open_copy(char *dir, size_t dir_len)
+{
+    snprintf(dir, dir_len, "/tmp/tq-registry-test.XXXXXX");
+    cr_assert_not_null(mkdtemp(dir));
+    char *text = NULL;
+    size_t len = 0;
+    struct tq_diag diag = {0};
+    char src[512], dst[512];
+    snprintf(src, sizeof(src), "%s", DATA "registry-good/registry.json");
+    snprintf(dst, sizeof(dst), "%s/registry.json", dir);
+    cr_assert(tq_ok(tq_fs_read_all(&diag, &text, &len, src, 1 << 20)), "%s", diag.msg);
+    cr_assert(tq_ok(tq_fs_write_atomic(&diag, dst, text, len, 0644)), "%s", diag.msg);
+    free(text);
+    struct tq_registry *reg = NULL;
+    cr_assert(tq_ok(tq_registry_open(&diag, &reg, dst, DATA "registry-good")), "%s", diag.msg);
+    return reg;
+}
+
+static void remove_copy(const char *dir)
+{
+    char path[512];
+    snprintf(path, sizeof(path), "%s/registry.json", dir);
+    unlink(path);
+    rmdir(dir);
+}
+
+static struct tq_registry *reopen(const struct tq_registry *reg)
+{
+    struct tq_diag diag = {0};
+    struct tq_registry *again = NULL;
+    cr_assert(tq_ok(tq_registry_open(&diag, &again, tq_registry_path(reg),
+                                     DATA "registry-good")), "%s", diag.msg);
+    return again;
+}
+
+Test(registry, update_is_durable_and_cert_paths_follow_cert_dir)
+{
+    char dir[64];
+    struct tq_registry *reg = open_copy(dir, sizeof(dir));
+    cr_expect_str_eq(tq_registry_ca(reg, 0)->cert, DATA "registry-good/device-ca.pem");
+    struct tq_diag diag = {0};
+    cr_assert(tq_ok(tq_registry_update(&diag, reg, TQ_REGISTRY_CERTIFICATES, ID("b"), "INACTIVE",
+                                       -1)), "%s", diag.msg);
+    cr_expect_str_eq(tq_registry_refusal(tq_registry_find(reg, ID("b"))), "inactive");
+    struct tq_registry *again = reopen(reg);
+    cr_expect_str_eq(tq_registry_find(again, ID("b"))->status, "INACTIVE");
+    cr_expect_str_eq(tq_registry_find(again, ID("b"))->thing, "device-rsa-2048");
+    cr_expect_gt(tq_registry_find(again, ID("b"))->modified, 0);
+    tq_registry_free(again);
+    cr_expect_eq(tq_registry_update(&diag, reg, TQ_REGISTRY_CERTIFICATES, ID("f"), "ACTIVE",
+                                    -1).code, TQ_ERR_NOT_FOUND);
+    cr_expect_eq(tq_registry_update(&diag, reg, TQ_REGISTRY_CERTIFICATES, ID("b"), "BOGUS",
+                                    -1).code, TQ_ERR_USAGE);
+    cr_assert(tq_ok(tq_registry_update(&diag, reg, TQ_REGISTRY_CAS, ID("a"), NULL, 1)));
+    cr_expect(tq_registry_find_ca(reg, ID("a"))->auto_registration);
+    tq_registry_free(reg);
+    remove_copy(dir);
+}
+
+Test(registry, add_and_remove_inline_certificates)
+{
+    char dir[64];
+    struct tq_registry *reg = open_copy(dir, sizeof(dir));
+    struct tq_diag diag = {0};
+    struct tq_registry_entry e = {.id = ID("d"), .name = "api-device", .pem = "-----PEM-----\n",
+                                  .status = "PENDING_ACTIVATION", .mode = "DEFAULT",
+                                  .ca = ID("a")};
+    cr_assert(tq_ok(tq_registry_add(&diag, reg, TQ_REGISTRY_CERTIFICATES, &e)), "%s", diag.msg);
+    cr_expect_eq(tq_registry_add(&diag, reg, TQ_REGISTRY_CERTIFICATES, &e).code, TQ_ERR_USAGE);
+    struct tq_registry *again = reopen(reg);
+    const struct tq_registry_entry *got = tq_registry_find(again, ID("d"));
+    cr_assert_not_null(got);
+    cr_expect_str_eq(got->pem, "-----PEM-----\n");
+    cr_expect_str_eq(got->status, "PENDING_ACTIVATION");
+    cr_expect_str_eq(got->ca, ID("a"));
+    cr_expect_gt(got->created, 0);
+    tq_registry_free(again);
+    cr_assert(tq_ok(tq_registry_remove(&diag, reg, TQ_REGISTRY_CERTIFICATES, ID("d"))));
+    cr_expect_null(tq_registry_find(reg, ID("d")));
+    cr_expect_eq(tq_registry_remove(&diag, reg, TQ_REGISTRY_CERTIFICATES, ID("d")).code,
+                 TQ_ERR_NOT_FOUND);
+    cr_assert(tq_ok(tq_registry_reload(&diag, reg)), "%s", diag.msg);
+    cr_expect_null(tq_registry_find(reg, ID("d")));
+    cr_expect_eq(tq_registry_num_certificates(reg), 3);
+    tq_registry_free(reg);
+    remove_copy(dir);
+}
+
+Test(registry, failed_write_leaves_the_registry_unchanged)
+{
+    char dir[64];
+    struct tq_registry *reg = open_copy(dir, sizeof(dir));
+    remove_copy(dir);   /* the folder is gone: the atomic write cannot create its temp file */
+    struct tq_diag diag = {0};
+    cr_expect(!tq_ok(tq_registry_update(&diag, reg, TQ_REGISTRY_CERTIFICATES, ID("b"),
+                                        "REVOKED", -1)));
+    cr_expect_str_eq(tq_registry_find(reg, ID("b"))->status, "ACTIVE");
+    tq_registry_free(reg);
+}
