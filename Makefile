@@ -1,6 +1,8 @@
 # Thin wrapper over CMake. The README documents exactly two commands: `make run` and `make test`.
 #   make run   install missing packages, build into build/, run the default suite on every backend
 #   make test  install missing packages, build with ASan+UBSan into build/asan/, run every test
+#   make bench build RelWithDebInfo into build/ and print every figure of bench/run-all next to
+#              its reference (bench/README.md); writes only to temporary folders
 #   make fuzz  build the libFuzzer targets with clang into build/fuzz/, run each FUZZ_SECONDS
 #              (default 60; tests/fuzz/README.md); `make test` ends with `make fuzz-smoke`
 # Extra arguments for `tlsqual run` go in RUN_ARGS, e.g. make run RUN_ARGS="--backend openssl".
@@ -15,7 +17,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_JOBS  ?= 1
 FUZZ_SMOKE_SECONDS ?= 15
 
-.PHONY: run test deps build build-asan clean build-fuzz fuzz fuzz-smoke
+.PHONY: run test deps build build-asan clean build-fuzz fuzz fuzz-smoke bench
 
 run: build
 	./$(BUILD_DIR)/tlsqual run $(RUN_ARGS)
@@ -52,6 +54,12 @@ fuzz-smoke: build-fuzz
 	cd $(FUZZ_DIR) && TQ_FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS) ctest -L fuzz --output-on-failure \
 	    -j $(JOBS) --timeout 300
 	@cat $(FUZZ_DIR)/fuzz-work/*/summary
+
+# Benchmarks print figures, never pass or fail (bench/README.md). BENCH_ARGS: environment for
+# bench/run-all, e.g. make bench BENCH_ARGS="TQ_BENCH_IDLE=2000 TQ_BENCH_SKIP=suite".
+BENCH_ARGS ?=
+bench: build
+	$(BENCH_ARGS) bench/run-all $(BUILD_DIR)
 
 clean:
 	rm -rf $(BUILD_DIR)

@@ -40,6 +40,8 @@ struct options {
     const char *connect;        /* "127.0.0.1:PORT" of a running broker, or NULL */
     const char *tlsqual;        /* the tlsqual executable to start a broker with, or NULL */
     const char *broker_events;  /* --events of a broker this tool starts */
+    const char *tls_max;        /* "1.2" or "1.3", or NULL: the library's highest */
+    const char *ciphers;        /* TLS 1.2 cipher list, or NULL: the library's */
     unsigned broker_pid;        /* 0: unknown (no RSS figures) unless this tool starts it */
     unsigned connections;
     unsigned duration_s;
@@ -78,6 +80,7 @@ struct conn {
 struct stats {
     unsigned long ready, pings_sent, pongs, errors[E_COUNT];
     double first_start, last_ready;
+    const char *version, *suite; /* negotiated on the first handshake (static OpenSSL strings) */
     double *latencies;          /* TCP connect to CONNACK, seconds, one per ready connection */
 };
 
@@ -113,6 +116,8 @@ static const struct {
      "PID: the running broker behind --connect, for its RSS"},
     {"cert", K_STRING, offsetof(struct options, cert),
      "NAME: device artifact to connect with (default device-rsa-2048)"},
+    {"ciphers", K_STRING, offsetof(struct options, ciphers),
+     "LIST: TLS 1.2 cipher list (OpenSSL names; default the library's)"},
     {"connect", K_STRING, offsetof(struct options, connect),
      "127.0.0.1:PORT: a running broker (else --tlsqual starts one)"},
     {"connections", K_UINT, offsetof(struct options, connections),
@@ -126,6 +131,8 @@ static const struct {
     {"pki", K_STRING, offsetof(struct options, pki), "DIR: the PKI of `tlsqual certs` (required)"},
     {"ramp-timeout", K_UINT, offsetof(struct options, ramp_timeout_s),
      "SECONDS: deadline for connecting all (default 120)"},
+    {"tls-max", K_STRING, offsetof(struct options, tls_max),
+     "1.2|1.3: highest TLS version offered (default 1.3)"},
     {"tlsqual", K_STRING, offsetof(struct options, tlsqual),
      "PATH: start `PATH broker` on 127.0.0.1:0 and measure it"},
 };
@@ -286,7 +293,11 @@ static SSL_CTX *client_ctx(const struct options *o)
     if (ctx == NULL || SSL_CTX_use_certificate_chain_file(ctx, cert) != 1 ||
         SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1 ||
         SSL_CTX_load_verify_locations(ctx, roots[0], NULL) != 1 ||
-        SSL_CTX_load_verify_locations(ctx, roots[1], NULL) != 1) {
+        SSL_CTX_load_verify_locations(ctx, roots[1], NULL) != 1 ||
+        (o->tls_max != NULL &&
+         SSL_CTX_set_max_proto_version(ctx, strcmp(o->tls_max, "1.2") == 0 ? TLS1_2_VERSION
+                                                                           : TLS1_3_VERSION) != 1) ||
+        (o->ciphers != NULL && SSL_CTX_set_cipher_list(ctx, o->ciphers) != 1)) {
         ERR_print_errors_fp(stderr);
         SSL_CTX_free(ctx);
         return NULL;
@@ -391,6 +402,10 @@ static void on_tls(struct load *l, struct conn *c)
 {
     int rc = SSL_connect(c->ssl);
     if (rc == 1) {
+        if (l->st.version == NULL) {
+            l->st.version = SSL_get_version(c->ssl);
+            l->st.suite = SSL_CIPHER_get_name(SSL_get_current_cipher(c->ssl));
+        }
         c->state = C_CONNACK;
         flush_out(l, c);
     } else if (!ssl_want(c, rc)) {
@@ -607,8 +622,9 @@ static void report(const struct load *l, const long rss[3], double keep_alive_s)
     unsigned long errors = 0;
     printf("connections: %lu of %u connected (mutual TLS + MQTT CONNECT)\n", st->ready,
            l->opt->connections);
-    printf("handshake rate: %.1f connections/s (%lu in %.2f s, %u in flight at most)\n",
-           ramp_s > 0 ? (double)st->ready / ramp_s : 0.0, st->ready, ramp_s, l->opt->parallel);
+    printf("handshake rate: %.1f connections/s (%lu in %.2f s, %u in flight at most, %s %s)\n",
+           ramp_s > 0 ? (double)st->ready / ramp_s : 0.0, st->ready, ramp_s, l->opt->parallel,
+           st->version ? st->version : "?", st->suite ? st->suite : "?");
     report_latency(st);
     printf("keep-alive: %lu PINGREQ sent, %lu PINGRESP received in %.1f s\n", st->pings_sent,
            st->pongs, keep_alive_s);
