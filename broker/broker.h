@@ -38,6 +38,8 @@ struct tq_broker_config {
     const char *listen;               /* "HOST:PORT"; port 0 picks a free port */
     const char *events_path;          /* NULL or "-": stdout */
     int ready_fd;                     /* -1: none; else receives "HOST:PORT\n", then closed */
+    unsigned parent_pid;              /* 0: none; else the broker stops (SIGTERM) when the
+                                         process it was started by is gone */
     const char *endpoint;             /* "ats" or "legacy" (tls.h endpoint table) */
     enum tq_chain_variant chain;      /* which ATS chain files are sent */
     const char *server_cert;          /* NULL, or an artifact served instead of the endpoint's */

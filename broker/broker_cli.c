@@ -105,6 +105,9 @@ static const struct option_spec option_specs[] = {
      "aws (default) or strict: bundles of settings (below); explicit options win"},
     {"qos2", OPT_CHOICE, CFG(qos2), qos2_choices, "MODE",
      "SUBSCRIBE asking QoS 2: ignore (no SUBACK, as AWS documents), grant1, reject"},
+    {"parent-pid", OPT_UINT, CFG(parent_pid), NULL, "PID",
+     "stop (as on SIGTERM) when process PID, the one that started the broker, is gone; "
+     "tlsqual run passes it so that no broker outlives a run that died"},
     {"ready-fd", OPT_FD, CFG(ready_fd), NULL, "FD",
      "write the bound HOST:PORT and a newline to FD, then close it"},
     {"refusal", OPT_CHOICE, CFG(refusal), refusal_choices, "STYLE",

@@ -35,6 +35,7 @@ struct tq_broker {
     const struct tq_broker_config *cfg;
     struct event_base *base;
     struct evconnlistener *listener;
+    struct event *accept_resume;          /* re-enables accepting after a pause (EMFILE) */
     struct event *sigint, *sigterm, *sighup;
     SSL_CTX *ssl_ctx;
     struct tq_tls_settings tls;

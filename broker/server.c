@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,6 +115,34 @@ static bool parse_listen(const char *text, struct sockaddr_storage *ss, int *out
     return inet_pton(AF_INET, host, &in->sin_addr) == 1;
 }
 
+enum { ACCEPT_PAUSE_MS = 100 };
+
+static void resume_accepting(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd, (void)what;
+    struct tq_broker *b = arg;
+    evconnlistener_enable(b->listener);
+}
+
+/* on_accept_error: accept() failed, typically EMFILE when connections exceed the open-file
+ * limit. libevent would retry at once, forever, printing a warning each time; the broker
+ * pauses accepting briefly instead (connections wait in the backlog) and records it once per
+ * pause, so it stays responsive and its memory stays bounded under a flood. */
+static void on_accept_error(struct evconnlistener *l, void *arg)
+{
+    struct tq_broker *b = arg;
+    int err = EVUTIL_SOCKET_ERROR();
+    evconnlistener_disable(l);
+    if (b->accept_resume == NULL)
+        b->accept_resume = evtimer_new(b->base, resume_accepting, b);
+    struct timeval pause = {0, ACCEPT_PAUSE_MS * 1000};
+    if (b->accept_resume == NULL || evtimer_add(b->accept_resume, &pause) != 0)
+        evconnlistener_enable(l); /* no timer: keep accepting rather than stop for good */
+    tq_events_emit(b->events, "accept_paused", 0, NULL,
+                   json_pack("{s:s, s:i}", "error", evutil_socket_error_to_string(err),
+                             "pause_ms", ACCEPT_PAUSE_MS));
+}
+
 static tq_status bind_listener(struct tq_diag *diag, struct tq_broker *b)
 {
     struct sockaddr_storage ss;
@@ -129,6 +158,7 @@ static tq_status bind_listener(struct tq_diag *diag, struct tq_broker *b)
     if (b->listener == NULL)
         return tq_diag_fail(diag, TQ_ERR_IO, NULL, 0, "--listen %s: cannot bind: %s",
                             b->cfg->listen, strerror(errno));
+    evconnlistener_set_error_cb(b->listener, on_accept_error);
     socklen_t bound_len = sizeof(ss);
     getsockname(evconnlistener_get_fd(b->listener), (struct sockaddr *)&ss, &bound_len);
     sockaddr_text(b->listen_addr, sizeof(b->listen_addr), &ss);
@@ -334,8 +364,20 @@ tq_status tq_broker_new(struct tq_diag *diag, struct tq_broker **out,
 }
 
 /* see broker.h */
+/* follow_parent makes the kernel send SIGTERM when the parent dies (the broker's own handler
+ * then stops cleanly), and covers a parent that died before the request. */
+static void follow_parent(unsigned parent_pid)
+{
+    if (parent_pid == 0)
+        return;
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if ((unsigned)getppid() != parent_pid)
+        raise(SIGTERM);
+}
+
 tq_status tq_broker_serve(struct tq_diag *diag, struct tq_broker *b)
 {
+    follow_parent(b->cfg->parent_pid);
     if (event_base_dispatch(b->base) < 0)
         return tq_diag_fail(diag, TQ_ERR_INTERNAL, NULL, 0, "the event loop failed");
     return TQ_SUCCESS;
@@ -355,6 +397,8 @@ void tq_broker_free(struct tq_broker *b)
     if (b->events != NULL && b->listener != NULL)
         tq_events_emit(b->events, "broker_stopped", 0, "", NULL);
     tq_api_free(b->api);
+    if (b->accept_resume)
+        event_free(b->accept_resume);
     if (b->listener)
         evconnlistener_free(b->listener);
     if (b->sighup)

@@ -57,6 +57,10 @@ tq_status tq_mqtt_connect_read(struct tq_diag *diag, struct tq_mqtt_connect *out
         return tq__mqtt_malformed(diag, TQ_MQTT_CONNECT, "truncated variable header");
     if (out->protocol_level != 4)
         return TQ_SUCCESS; /* the caller answers with CONNACK rc 1 */
+    /* [MQTT-3.1.2-1]: a level-4 CONNECT whose protocol name is not "MQTT" must not be
+     * processed as MQTT 3.1.1: the server may disconnect the client. */
+    if (out->protocol_name.len != 4 || memcmp(out->protocol_name.p, "MQTT", 4) != 0)
+        return tq__mqtt_malformed(diag, TQ_MQTT_CONNECT, "protocol name is not MQTT");
     if (flags & FLAG_RESERVED)
         return tq__mqtt_malformed(diag, TQ_MQTT_CONNECT, "reserved connect flag set");
     out->clean_session = flags & FLAG_CLEAN_SESSION;

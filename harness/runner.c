@@ -68,11 +68,14 @@ static tq_status broker_start(struct tq_diag *diag, struct broker *b, size_t ind
     TQ_GUARD(tq_fs_join(diag, log_path, sizeof(log_path), cfg->out_dir, name));
     unlink(b->events_path); /* this run's events only: the broker appends */
     snprintf(pki, sizeof(pki), "%s", cfg->pki_dir);
-    const char *argv[8 + MAX_BROKER_ARGS + 1] = {exe, "broker", "--pki", pki, "--listen",
-                                                "127.0.0.1:0", "--events", b->events_path,
-                                                "--ready-fd", "3"};
+    char parent[32];
+    snprintf(parent, sizeof(parent), "%ld", (long)getpid());
+    /* --parent-pid: a run that dies (a crash, SIGKILL) must not leave its brokers behind. */
+    const char *argv[12 + MAX_BROKER_ARGS + 1] = {exe, "broker", "--pki", pki, "--listen",
+                                                 "127.0.0.1:0", "--events", b->events_path,
+                                                 "--ready-fd", "3", "--parent-pid", parent};
     for (size_t i = 0; i < num_extra; i++)
-        argv[10 + i] = extra[i];
+        argv[12 + i] = extra[i];
     char *const *args = (char *const *)(void *)argv; /* posix_spawn's argv is not const */
     tq_status st = tq_proc_start(diag, &b->child, args, log_path, READY_FD, ready, sizeof(ready),
                                  BROKER_READY_MS);
@@ -280,6 +283,10 @@ static void judge_output(struct run_case *rc, const struct tq_proc_output *run)
 {
     char how[160];
     tq_proc_describe(how, sizeof(how), run, rc->cfg->timeout_ms + GRACE_MS);
+    if (run->out_truncated)
+        return set_verdict(rc, TQ_VERDICT_ERROR, "protocol_error: the backend wrote more than "
+                           "%d bytes to stdout without a result line (%s)", MAX_BACKEND_OUTPUT,
+                           how);
     if (run->timed_out)
         return set_verdict(rc, TQ_VERDICT_ERROR, "timeout: backend %s", how);
     if (run->exited && run->exit_code == TQ_BACKEND_EXIT_UNIMPLEMENTED)

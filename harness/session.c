@@ -75,15 +75,15 @@ static bool take_line(struct tq_session *s, struct tq_proc_output *out)
 }
 
 /* wait_line reads stdout and stderr until a result line, end of file, or the deadline. */
-static enum { GOT_LINE, GOT_EOF, GOT_TIMEOUT } wait_line(struct tq_session *s,
+static enum { GOT_LINE, GOT_EOF, GOT_TIMEOUT, GOT_OVERFLOW } wait_line(struct tq_session *s,
                                                          struct tq_proc_output *out,
                                                          double deadline)
 {
     for (;;) {
         if (take_line(s, out))
             return GOT_LINE;
-        if (s->pending.len == s->pending.max_len)
-            return GOT_EOF; /* a line longer than allowed: the protocol is broken */
+        if (s->pending.len == s->pending.max_len || out->out_truncated)
+            return GOT_OVERFLOW; /* a line longer than allowed: the protocol is broken */
         struct pollfd fds[2] = {{s->out_fd, POLLIN, 0}, {s->err_fd, POLLIN, 0}};
         int wait_ms = (int)(deadline - tq_now_ms());
         if (wait_ms <= 0)
@@ -142,6 +142,13 @@ tq_status tq_session_run(struct tq_diag *diag, struct tq_session *s, struct tq_p
         drain_stderr(s, out);
         out->exited = true; /* still running: "no failure so far" for the caller */
         out->exit_code = 0;
+    } else if (got == GOT_OVERFLOW) {
+        /* Broke the protocol: stop it now (it may be blocked writing) and say so. */
+        out->out_truncated = true;
+        kill(-s->pid, SIGKILL);
+        kill(s->pid, SIGKILL);
+        finish_dead(s, out, false, deadline);
+        out->out_truncated = true;
     } else {
         finish_dead(s, out, got == GOT_TIMEOUT || tq_now_ms() >= deadline, deadline);
     }

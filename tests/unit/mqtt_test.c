@@ -196,6 +196,8 @@ static const struct body_case malformed_cases[] = {
      .body = {0, 4, 'M', 'Q', 'T', 'T', 4, 1, 0, 0, 0, 0}, .len = 12},
     {.name = "connect password without user", .first = 0x10,
      .body = {0, 4, 'M', 'Q', 'T', 'T', 4, 0x42, 0, 0, 0, 0, 0, 0}, .len = 14},
+    {.name = "connect level 4 named MQTX", .first = 0x10,
+     .body = {0, 4, 'M', 'Q', 'T', 'X', 4, 2, 0, 60, 0, 0}, .len = 12},
     {.name = "publish DUP with QoS 0", .first = 0x38, .body = {0, 1, 'a'}, .len = 3},
     {.name = "connect will topic with #", .first = 0x10,
      .body = {0, 4, 'M', 'Q', 'T', 'T', 4, 0x04, 0, 0, 0, 0, 0, 1, '#', 0, 0}, .len = 17},
