@@ -30,6 +30,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_common.h"
+
+#define SYNOPSIS "tlsqual-bench-load --pki DIR (--tlsqual PATH | --connect 127.0.0.1:PORT [--broker-pid PID]) [options]"
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2 };
@@ -93,75 +96,39 @@ struct load {
     struct stats st;
 };
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* --- options ----------------------------------------------------------------------------- */
 
-enum opt_kind { K_STRING, K_UINT };
-
-static const struct {
-    const char *name;
-    enum opt_kind kind;
-    size_t offset;
-    const char *help;
-} option_table[] = {
-    {"broker-events", K_STRING, offsetof(struct options, broker_events),
+static const struct tq_bench_option option_table[] = {
+    {"broker-events", TQ_BENCH_STRING, offsetof(struct options, broker_events),
      "FILE: --events of the broker this tool starts (default /dev/null)"},
-    {"broker-pid", K_UINT, offsetof(struct options, broker_pid),
+    {"broker-pid", TQ_BENCH_UINT, offsetof(struct options, broker_pid),
      "PID: the running broker behind --connect, for its RSS"},
-    {"cert", K_STRING, offsetof(struct options, cert),
+    {"cert", TQ_BENCH_STRING, offsetof(struct options, cert),
      "NAME: device artifact to connect with (default device-rsa-2048)"},
-    {"ciphers", K_STRING, offsetof(struct options, ciphers),
+    {"ciphers", TQ_BENCH_STRING, offsetof(struct options, ciphers),
      "LIST: TLS 1.2 cipher list (OpenSSL names; default the library's)"},
-    {"connect", K_STRING, offsetof(struct options, connect),
+    {"connect", TQ_BENCH_STRING, offsetof(struct options, connect),
      "127.0.0.1:PORT: a running broker (else --tlsqual starts one)"},
-    {"connections", K_UINT, offsetof(struct options, connections),
+    {"connections", TQ_BENCH_UINT, offsetof(struct options, connections),
      "N: concurrent connections (default 1000)"},
-    {"duration", K_UINT, offsetof(struct options, duration_s),
+    {"duration", TQ_BENCH_UINT, offsetof(struct options, duration_s),
      "SECONDS: keep-alive traffic once all are connected (default 60)"},
-    {"parallel", K_UINT, offsetof(struct options, parallel),
+    {"parallel", TQ_BENCH_UINT, offsetof(struct options, parallel),
      "K: handshakes in flight at once (default 50)"},
-    {"ping-interval", K_UINT, offsetof(struct options, ping_interval_s),
+    {"ping-interval", TQ_BENCH_UINT, offsetof(struct options, ping_interval_s),
      "SECONDS: PINGREQ period per connection (default 10)"},
-    {"pki", K_STRING, offsetof(struct options, pki), "DIR: the PKI of `tlsqual certs` (required)"},
-    {"ramp-timeout", K_UINT, offsetof(struct options, ramp_timeout_s),
+    {"pki", TQ_BENCH_STRING, offsetof(struct options, pki), "DIR: the PKI of `tlsqual certs` (required)"},
+    {"ramp-timeout", TQ_BENCH_UINT, offsetof(struct options, ramp_timeout_s),
      "SECONDS: deadline for connecting all (default 120)"},
-    {"tls-max", K_STRING, offsetof(struct options, tls_max),
+    {"tls-max", TQ_BENCH_STRING, offsetof(struct options, tls_max),
      "1.2|1.3: highest TLS version offered (default 1.3)"},
-    {"tlsqual", K_STRING, offsetof(struct options, tlsqual),
+    {"tlsqual", TQ_BENCH_STRING, offsetof(struct options, tlsqual),
      "PATH: start `PATH broker` on 127.0.0.1:0 and measure it"},
 };
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: tlsqual-bench-load --pki DIR (--tlsqual PATH | --connect "
-                 "127.0.0.1:PORT [--broker-pid PID]) [options]\n\n");
-    for (size_t i = 0; i < ARRAY_LEN(option_table); i++)
-        fprintf(out, "  --%-15s %s\n", option_table[i].name, option_table[i].help);
-}
-
-static bool set_option(struct options *o, size_t i, const char *value)
-{
-    char *field = (char *)o + option_table[i].offset;
-    if (option_table[i].kind == K_STRING) {
-        *(const char **)(void *)field = value;
-        return true;
-    }
-    char *end = NULL;
-    errno = 0;
-    unsigned long n = strtoul(value, &end, 10);
-    if (errno != 0 || end == value || *end != '\0' || value[0] == '-' || n > 1000000) {
-        fprintf(stderr, "tlsqual-bench-load: --%s: want a number, got '%s'\n",
-                option_table[i].name, value);
-        return false;
-    }
-    *(unsigned *)(void *)field = (unsigned)n;
-    return true;
+    tq_bench_usage(out, SYNOPSIS, option_table, ARRAY_LEN(option_table));
 }
 
 static int parse_options(struct options *o, int argc, char **argv)
@@ -169,42 +136,16 @@ static int parse_options(struct options *o, int argc, char **argv)
     *o = (struct options){.cert = "device-rsa-2048", .broker_events = "/dev/null",
                           .connections = 1000, .duration_s = 60, .ping_interval_s = 10,
                           .parallel = 50, .ramp_timeout_s = 120};
-    struct option longopts[ARRAY_LEN(option_table) + 2];
-    for (size_t i = 0; i < ARRAY_LEN(option_table); i++)
-        longopts[i] = (struct option){option_table[i].name, required_argument, NULL, (int)i};
-    longopts[ARRAY_LEN(option_table)] = (struct option){"help", no_argument, NULL, 'h'};
-    longopts[ARRAY_LEN(option_table) + 1] = (struct option){0};
-    int c;
-    while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
-        if (c == 'h') {
-            usage(stdout);
-            return -1;
-        }
-        if (c == '?' || !set_option(o, (size_t)c, optarg))
-            return EXIT_USAGE;
-    }
+    int rc = tq_bench_parse_options(o, "tlsqual-bench-load", SYNOPSIS, option_table,
+                                    ARRAY_LEN(option_table), argc, argv);
+    if (rc != TQ_BENCH_OK)
+        return rc;
     if (o->pki == NULL || (o->connect == NULL) == (o->tlsqual == NULL) || o->connections == 0 ||
         o->parallel == 0 || o->ping_interval_s == 0) {
         usage(stderr);
         return EXIT_USAGE;
     }
     return EXIT_OK;
-}
-
-/* parse_target accepts "127.x.y.z:PORT" only: this tool never loads another host. */
-static bool parse_target(struct sockaddr_in *out, const char *text)
-{
-    char host[32];
-    const char *colon = strrchr(text, ':');
-    if (colon == NULL || (size_t)(colon - text) >= sizeof(host))
-        return false;
-    snprintf(host, sizeof(host), "%.*s", (int)(colon - text), text);
-    char *end = NULL;
-    unsigned long port = strtoul(colon + 1, &end, 10);
-    *out = (struct sockaddr_in){.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    return *end == '\0' && port > 0 && port < 65536 &&
-           inet_pton(AF_INET, host, &out->sin_addr) == 1 &&
-           (ntohl(out->sin_addr.s_addr) >> 24) == 127;
 }
 
 /* --- process helpers --------------------------------------------------------------------- */
@@ -284,26 +225,10 @@ static void stop_broker(pid_t pid)
 
 static SSL_CTX *client_ctx(const struct options *o)
 {
-    char cert[1024], key[1024], roots[2][1024];
-    snprintf(cert, sizeof(cert), "%s/%s.pem", o->pki, o->cert);
-    snprintf(key, sizeof(key), "%s/%s.key", o->pki, o->cert);
-    snprintf(roots[0], sizeof(roots[0]), "%s/ats-root-ca-1.pem", o->pki);
-    snprintf(roots[1], sizeof(roots[1]), "%s/ats-root-ca-3.pem", o->pki);
-    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
-    if (ctx == NULL || SSL_CTX_use_certificate_chain_file(ctx, cert) != 1 ||
-        SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1 ||
-        SSL_CTX_load_verify_locations(ctx, roots[0], NULL) != 1 ||
-        SSL_CTX_load_verify_locations(ctx, roots[1], NULL) != 1 ||
-        (o->tls_max != NULL &&
-         SSL_CTX_set_max_proto_version(ctx, strcmp(o->tls_max, "1.2") == 0 ? TLS1_2_VERSION
-                                                                           : TLS1_3_VERSION) != 1) ||
-        (o->ciphers != NULL && SSL_CTX_set_cipher_list(ctx, o->ciphers) != 1)) {
-        ERR_print_errors_fp(stderr);
-        SSL_CTX_free(ctx);
+    SSL_CTX *ctx = tq_bench_client_ctx(o->pki, o->cert, o->tls_max, o->ciphers);
+    if (ctx == NULL)
         return NULL;
-    }
     /* The chain is verified; the host name is not (the mock leaf names the ATS endpoint). */
-    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
     return ctx;
 }
@@ -340,7 +265,7 @@ static void queue_connect(struct conn *c, unsigned index)
 
 static void start_conn(struct load *l, struct conn *c)
 {
-    c->started = now_s();
+    c->started = tq_bench_now_s();
     c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (c->fd < 0) {
         fail(l, c, E_CONNECT);
@@ -417,9 +342,9 @@ static void on_packet(struct load *l, struct conn *c, const uint8_t *p, size_t l
 {
     if (c->state == C_CONNACK && p[0] == 0x20 && len == 4 && p[3] == 0) {
         c->state = C_READY;
-        c->next_ping = now_s() + (double)l->opt->ping_interval_s * (double)rand() / RAND_MAX;
-        l->st.latencies[l->st.ready++] = now_s() - c->started;
-        l->st.last_ready = now_s();
+        c->next_ping = tq_bench_now_s() + (double)l->opt->ping_interval_s * (double)rand() / RAND_MAX;
+        l->st.latencies[l->st.ready++] = tq_bench_now_s() - c->started;
+        l->st.last_ready = tq_bench_now_s();
     } else if (c->state == C_CONNACK) {
         fail(l, c, E_CONNACK);
     } else if (p[0] == 0xd0 && len == 2 && c->ping_outstanding) {
@@ -539,9 +464,9 @@ static void ramp(struct load *l)
 {
     const struct options *o = l->opt;
     unsigned next = 0;
-    double deadline = now_s() + o->ramp_timeout_s;
-    l->st.first_start = now_s();
-    while (now_s() < deadline) {
+    double deadline = tq_bench_now_s() + o->ramp_timeout_s;
+    l->st.first_start = tq_bench_now_s();
+    while (tq_bench_now_s() < deadline) {
         unsigned busy = in_flight(l);
         while (next < o->connections && busy < o->parallel) {
             start_conn(l, &l->conns[next++]);
@@ -558,17 +483,17 @@ static void ramp(struct load *l)
 
 static void keep_alive(struct load *l)
 {
-    double end = now_s() + l->opt->duration_s;
-    while (now_s() < end) {
-        double now = now_s();
+    double end = tq_bench_now_s() + l->opt->duration_s;
+    while (tq_bench_now_s() < end) {
+        double now = tq_bench_now_s();
         for (unsigned i = 0; i < l->opt->connections; i++)
             ping(l, &l->conns[i], now);
         poll_once(l);
     }
     /* Every PINGREQ sent must have its PINGRESP: wait up to 5 s for the last ones. */
-    double drain = now_s() + 5;
+    double drain = tq_bench_now_s() + 5;
     bool outstanding = true;
-    while (outstanding && now_s() < drain) {
+    while (outstanding && tq_bench_now_s() < drain) {
         poll_once(l);
         outstanding = false;
         for (unsigned i = 0; i < l->opt->connections; i++)
@@ -653,9 +578,9 @@ static int run(struct load *l, unsigned broker_pid)
     rss[0] = rss_kb(broker_pid);
     ramp(l);
     rss[1] = rss_kb(broker_pid);
-    double t0 = now_s();
+    double t0 = tq_bench_now_s();
     keep_alive(l);
-    double keep_alive_s = now_s() - t0;
+    double keep_alive_s = tq_bench_now_s() - t0;
     long rss_busy = rss_kb(broker_pid);
     rss[1] = rss_busy > rss[1] ? rss_busy : rss[1];
     disconnect_all(l);
@@ -682,7 +607,7 @@ static int setup_and_run(const struct options *o)
         broker_pid = (unsigned)started;
     }
     struct load l = {.opt = o};
-    if (!parse_target(&l.addr, o->tlsqual ? addr : o->connect)) {
+    if (!tq_bench_parse_target(&l.addr, o->tlsqual ? addr : o->connect)) {
         fprintf(stderr, "tlsqual-bench-load: want a 127.0.0.0/8 address, got '%s'\n",
                 o->tlsqual ? addr : o->connect);
         stop_broker(started);

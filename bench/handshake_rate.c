@@ -30,6 +30,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_common.h"
+
+#define SYNOPSIS "tlsqual-bench-handshake --pki DIR --connect 127.0.0.1:PORT [options]"
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, IO_TIMEOUT_S = 5 };
@@ -46,82 +49,37 @@ struct options {
     unsigned publish;         /* 1: a QoS 1 PUBLISH and its PUBACK after CONNACK */
 };
 
-enum opt_kind { K_STRING, K_UINT };
-
-static const struct {
-    const char *name;
-    enum opt_kind kind;
-    size_t offset;
-    const char *help;
-} option_table[] = {
-    {"cert", K_STRING, offsetof(struct options, cert),
+static const struct tq_bench_option option_table[] = {
+    {"cert", TQ_BENCH_STRING, offsetof(struct options, cert),
      "NAME: device artifact to connect with (default device-rsa-2048)"},
-    {"ciphers", K_STRING, offsetof(struct options, ciphers), "LIST: TLS 1.2 cipher list"},
-    {"connect", K_STRING, offsetof(struct options, connect),
+    {"ciphers", TQ_BENCH_STRING, offsetof(struct options, ciphers), "LIST: TLS 1.2 cipher list"},
+    {"connect", TQ_BENCH_STRING, offsetof(struct options, connect),
      "127.0.0.1:PORT: the running broker (required)"},
-    {"count", K_UINT, offsetof(struct options, count), "N: connections, one after the other "
+    {"count", TQ_BENCH_UINT, offsetof(struct options, count), "N: connections, one after the other "
      "(default 300)"},
-    {"max-seconds", K_UINT, offsetof(struct options, max_seconds),
+    {"max-seconds", TQ_BENCH_UINT, offsetof(struct options, max_seconds),
      "SECONDS: stop early after this long (default 120)"},
-    {"pki", K_STRING, offsetof(struct options, pki), "DIR: the PKI of `tlsqual certs` (required)"},
-    {"publish", K_UINT, offsetof(struct options, publish),
+    {"pki", TQ_BENCH_STRING, offsetof(struct options, pki), "DIR: the PKI of `tlsqual certs` (required)"},
+    {"publish", TQ_BENCH_UINT, offsetof(struct options, publish),
      "0|1: a QoS 1 PUBLISH and its PUBACK after CONNACK, as the smoke case (default 1)"},
-    {"server-name", K_STRING, offsetof(struct options, server_name),
+    {"server-name", TQ_BENCH_STRING, offsetof(struct options, server_name),
      "NAME: SNI and the host name verified (default: none sent, none verified)"},
-    {"tls-max", K_STRING, offsetof(struct options, tls_max), "1.2|1.3: highest TLS version"},
+    {"tls-max", TQ_BENCH_STRING, offsetof(struct options, tls_max), "1.2|1.3: highest TLS version"},
 };
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: tlsqual-bench-handshake --pki DIR --connect 127.0.0.1:PORT [options]\n\n");
-    for (size_t i = 0; i < ARRAY_LEN(option_table); i++)
-        fprintf(out, "  --%-13s %s\n", option_table[i].name, option_table[i].help);
-}
-
-static bool set_option(struct options *o, size_t i, const char *value)
-{
-    char *field = (char *)o + option_table[i].offset;
-    if (option_table[i].kind == K_STRING) {
-        *(const char **)(void *)field = value;
-        return true;
-    }
-    char *end = NULL;
-    errno = 0;
-    unsigned long n = strtoul(value, &end, 10);
-    if (errno != 0 || end == value || *end != '\0' || value[0] == '-' || n > 1000000) {
-        fprintf(stderr, "tlsqual-bench-handshake: --%s: want a number, got '%s'\n",
-                option_table[i].name, value);
-        return false;
-    }
-    *(unsigned *)(void *)field = (unsigned)n;
-    return true;
+    tq_bench_usage(out, SYNOPSIS, option_table, ARRAY_LEN(option_table));
 }
 
 static int parse_options(struct options *o, int argc, char **argv)
 {
     *o = (struct options){.cert = "device-rsa-2048", .count = 300, .max_seconds = 120,
                           .publish = 1};
-    struct option longopts[ARRAY_LEN(option_table) + 2];
-    for (size_t i = 0; i < ARRAY_LEN(option_table); i++)
-        longopts[i] = (struct option){option_table[i].name, required_argument, NULL, (int)i};
-    longopts[ARRAY_LEN(option_table)] = (struct option){"help", no_argument, NULL, 'h'};
-    longopts[ARRAY_LEN(option_table) + 1] = (struct option){0};
-    int c;
-    while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
-        if (c == 'h') {
-            usage(stdout);
-            return -1;
-        }
-        if (c == '?' || !set_option(o, (size_t)c, optarg))
-            return EXIT_USAGE;
-    }
+    int rc = tq_bench_parse_options(o, "tlsqual-bench-handshake", SYNOPSIS, option_table,
+                                    ARRAY_LEN(option_table), argc, argv);
+    if (rc != TQ_BENCH_OK)
+        return rc;
     if (o->pki == NULL || o->connect == NULL || o->count == 0) {
         usage(stderr);
         return EXIT_USAGE;
@@ -129,45 +87,11 @@ static int parse_options(struct options *o, int argc, char **argv)
     return EXIT_OK;
 }
 
-/* parse_target accepts "127.x.y.z:PORT" only: this tool never loads another host. */
-static bool parse_target(struct sockaddr_in *out, const char *text)
-{
-    char host[32];
-    const char *colon = strrchr(text, ':');
-    if (colon == NULL || (size_t)(colon - text) >= sizeof(host))
-        return false;
-    snprintf(host, sizeof(host), "%.*s", (int)(colon - text), text);
-    char *end = NULL;
-    unsigned long port = strtoul(colon + 1, &end, 10);
-    *out = (struct sockaddr_in){.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    return *end == '\0' && port > 0 && port < 65536 &&
-           inet_pton(AF_INET, host, &out->sin_addr) == 1 &&
-           (ntohl(out->sin_addr.s_addr) >> 24) == 127;
-}
-
 static SSL_CTX *client_ctx(const struct options *o)
 {
-    char cert[1024], key[1024], roots[2][1024];
-    snprintf(cert, sizeof(cert), "%s/%s.pem", o->pki, o->cert);
-    snprintf(key, sizeof(key), "%s/%s.key", o->pki, o->cert);
-    snprintf(roots[0], sizeof(roots[0]), "%s/ats-root-ca-1.pem", o->pki);
-    snprintf(roots[1], sizeof(roots[1]), "%s/ats-root-ca-3.pem", o->pki);
-    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
-    bool ok = ctx != NULL && SSL_CTX_use_certificate_chain_file(ctx, cert) == 1 &&
-              SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) == 1 &&
-              SSL_CTX_load_verify_locations(ctx, roots[0], NULL) == 1 &&
-              SSL_CTX_load_verify_locations(ctx, roots[1], NULL) == 1;
-    if (ok && o->tls_max != NULL)
-        ok = SSL_CTX_set_max_proto_version(ctx, strcmp(o->tls_max, "1.2") == 0
-                                                    ? TLS1_2_VERSION : TLS1_3_VERSION) == 1;
-    if (ok && o->ciphers != NULL)
-        ok = SSL_CTX_set_cipher_list(ctx, o->ciphers) == 1;
-    if (!ok) {
-        ERR_print_errors_fp(stderr);
-        SSL_CTX_free(ctx);
+    SSL_CTX *ctx = tq_bench_client_ctx(o->pki, o->cert, o->tls_max, o->ciphers);
+    if (ctx == NULL)
         return NULL;
-    }
-    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
     /* Every handshake is a full one, as each case of the harness is a fresh client. */
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
     SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
@@ -269,7 +193,7 @@ int main(int argc, char **argv)
     if (rc != EXIT_OK)
         return rc < 0 ? EXIT_OK : rc;
     struct sockaddr_in addr;
-    if (!parse_target(&addr, o.connect)) {
+    if (!tq_bench_parse_target(&addr, o.connect)) {
         fprintf(stderr, "tlsqual-bench-handshake: want a 127.0.0.0/8 address, got '%s'\n",
                 o.connect);
         return EXIT_USAGE;
@@ -280,14 +204,14 @@ int main(int argc, char **argv)
         return EXIT_FAILED;
     const char *version = "?", *suite = "?";
     unsigned done = 0, errors = 0;
-    double start = now_s(), cpu0 = cpu_seconds(), deadline = start + o.max_seconds;
-    for (unsigned i = 0; i < o.count && now_s() < deadline; i++) {
+    double start = tq_bench_now_s(), cpu0 = cpu_seconds(), deadline = start + o.max_seconds;
+    for (unsigned i = 0; i < o.count && tq_bench_now_s() < deadline; i++) {
         if (one_connection(ctx, &o, &addr, i, &version, &suite))
             done++;
         else
             errors++;
     }
-    double elapsed = now_s() - start, cpu = cpu_seconds() - cpu0;
+    double elapsed = tq_bench_now_s() - start, cpu = cpu_seconds() - cpu0;
     printf("raw loop: %u of %u connections in %.2f s: %.1f connections/s "
            "(%s %s, client CPU %.2f ms each, errors %u)\n",
            done, o.count, elapsed, elapsed > 0 ? done / elapsed : 0.0, version, suite,
