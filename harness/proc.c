@@ -208,7 +208,10 @@ static tq_status read_ready(struct tq_diag *diag, int fd, const char *what, char
     while (got + 1 < line_len) {
         struct pollfd p = {fd, POLLIN, 0};
         int left = (int)(deadline - tq_now_ms());
-        if (left <= 0 || poll(&p, 1, left) <= 0)
+        int ready = left > 0 ? poll(&p, 1, left) : 0;
+        if (ready < 0 && errno == EINTR)
+            continue; /* a signal (SIGINT to the run) is the caller's to handle, not a timeout */
+        if (ready <= 0)
             return tq_diag_fail(diag, TQ_ERR_TIMEOUT, what, 0, "not ready after %d ms",
                                 timeout_ms);
         ssize_t n = read(fd, line + got, 1);

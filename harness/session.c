@@ -54,7 +54,7 @@ static bool write_line(struct tq_session *s, const char *line, double deadline)
             return false;
         struct pollfd p = {s->in_fd, POLLOUT, 0};
         int wait_ms = (int)(deadline - tq_now_ms());
-        if (wait_ms <= 0 || poll(&p, 1, wait_ms) < 0)
+        if (wait_ms <= 0 || (poll(&p, 1, wait_ms) < 0 && errno != EINTR))
             return false;
     }
     return true;
