@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "broker_proc.h"
 #include "case.h"
 #include "event_match.h"
 #include "fs.h"
@@ -16,10 +17,8 @@
 
 enum {
     GRACE_MS = 5000,                 /* on top of the backend's own deadline */
-    BROKER_READY_MS = 15000,
     MAX_BACKEND_OUTPUT = 1 << 20,
     MAX_EVENTS_BYTES = 64 << 20,
-    READY_FD = 3,
     EVENTS_WAIT_MS = 1000,
     COMPANION_READY_MS = 5000,
 };
@@ -32,12 +31,10 @@ static void on_signal(int sig)
     interrupted = 1;
 }
 
-enum { MAX_BROKERS = 32, MAX_BROKER_ARGS = 16 };
+enum { MAX_BROKERS = 32 };
 
 struct broker {
-    struct tq_proc_child child;
-    char host[64];
-    int port;
+    struct tq_broker_proc proc;
     char events_path[4096];
     char key[1024];                   /* its options, joined: equal keys share the broker */
 };
@@ -56,43 +53,25 @@ static void broker_key(char *out, size_t out_len, const char **args, size_t num_
 }
 
 static tq_status broker_start(struct tq_diag *diag, struct broker *b, size_t index,
-                              const struct tq_runner_config *cfg, const char **extra,
-                              size_t num_extra)
+                              const struct tq_runner_config *cfg, const char **args,
+                              size_t num_args)
 {
-    char self[4096], exe[4200], log_path[4096], ready[128], name[64], pki[4096];
-    TQ_GUARD(tq_fs_self_dir(diag, self, sizeof(self)));
-    TQ_GUARD(tq_fs_join(diag, exe, sizeof(exe), self, "tlsqual"));
+    char log_path[4096], name[64];
     snprintf(name, sizeof(name), "broker-%zu-events.jsonl", index);
     TQ_GUARD(tq_fs_join(diag, b->events_path, sizeof(b->events_path), cfg->out_dir, name));
     snprintf(name, sizeof(name), "broker-%zu.log", index);
     TQ_GUARD(tq_fs_join(diag, log_path, sizeof(log_path), cfg->out_dir, name));
     unlink(b->events_path); /* this run's events only: the broker appends */
-    snprintf(pki, sizeof(pki), "%s", cfg->pki_dir);
-    char parent[32];
-    snprintf(parent, sizeof(parent), "%ld", (long)getpid());
-    /* --parent-pid: a run that dies (a crash, SIGKILL) must not leave its brokers behind. */
-    const char *argv[12 + MAX_BROKER_ARGS + 1] = {exe, "broker", "--pki", pki, "--listen",
-                                                 "127.0.0.1:0", "--events", b->events_path,
-                                                 "--ready-fd", "3", "--parent-pid", parent};
-    for (size_t i = 0; i < num_extra; i++)
-        argv[12 + i] = extra[i];
-    char *const *args = (char *const *)(void *)argv; /* posix_spawn's argv is not const */
-    tq_status st = tq_proc_start(diag, &b->child, args, log_path, READY_FD, ready, sizeof(ready),
-                                 BROKER_READY_MS);
+    struct tq_broker_proc_options opts = {.pki_dir = cfg->pki_dir, .events_path = b->events_path,
+                                          .log_path = log_path, .args = args,
+                                          .num_args = num_args};
+    tq_status st = tq_broker_proc_start(diag, &b->proc, &opts);
     if (!tq_ok(st)) {
         char why[sizeof(diag->msg)];
         snprintf(why, sizeof(why), "%s", diag->msg);
         return tq_diag_fail(diag, st.code, NULL, 0, "broker (%s) did not start: %s; its log: %s",
                             b->key[0] ? b->key : "default settings", why, log_path);
     }
-    char *colon = strrchr(ready, ':');
-    if (colon == NULL || (b->port = atoi(colon + 1)) <= 0) {
-        int ignored;
-        tq_proc_stop(&b->child, 1000, &ignored);
-        return tq_diag_fail(diag, TQ_ERR_PROTOCOL, exe, 0,
-                            "broker's ready line '%s' is not HOST:PORT", ready);
-    }
-    snprintf(b->host, sizeof(b->host), "%.*s", (int)(colon - ready), ready);
     return TQ_SUCCESS;
 }
 
@@ -100,8 +79,8 @@ static tq_status broker_start(struct tq_diag *diag, struct broker *b, size_t ind
 static tq_status pool_get(struct tq_diag *diag, struct broker_pool *pool, const struct broker **out,
                           const struct tq_runner_config *cfg, const struct tq_scenario *s)
 {
-    const char *args[MAX_BROKER_ARGS];
-    size_t num_args = tq_scenario_broker_args(&s->broker, args, MAX_BROKER_ARGS);
+    const char *args[TQ_BROKER_PROC_MAX_ARGS];
+    size_t num_args = tq_scenario_broker_args(&s->broker, args, TQ_BROKER_PROC_MAX_ARGS);
     char key[1024];
     broker_key(key, sizeof(key), args, num_args);
     for (size_t i = 0; i < pool->num; i++)
@@ -122,10 +101,8 @@ static tq_status pool_get(struct tq_diag *diag, struct broker_pool *pool, const 
 
 static void pool_stop(struct broker_pool *pool)
 {
-    for (size_t i = 0; i < pool->num; i++) {
-        int wait_status;
-        tq_proc_stop(&pool->items[i].child, 5000, &wait_status);
-    }
+    for (size_t i = 0; i < pool->num; i++)
+        tq_broker_proc_stop(&pool->items[i].proc, 5000);
     pool->num = 0;
 }
 
@@ -508,8 +485,8 @@ static void run_one(struct run_case *rc)
     if (tq_backend_missing(rc->backend, rc->scenario, client ? client->key_type : NULL, reason,
                            sizeof(reason)))
         return set_verdict(rc, TQ_VERDICT_SKIP, "%s", reason);
-    struct tq_case_context ctx = {.pki = rc->cfg->pki, .host = rc->broker->host,
-                                  .port = rc->broker->port, .timeout_ms = rc->cfg->timeout_ms,
+    struct tq_case_context ctx = {.pki = rc->cfg->pki, .host = rc->broker->proc.host,
+                                  .port = rc->broker->proc.port, .timeout_ms = rc->cfg->timeout_ms,
                                   .backend = tq_backend_name(rc->backend)};
     struct tq_diag diag = {0};
     char *line = NULL;
