@@ -55,6 +55,12 @@ tq_status tq_case_check_names(struct tq_diag *diag, const struct tq_scenario *s,
             TQ_GUARD(need(diag, s, known, ctx, source, lists[l]->items[i]));
     if (s->broker.server_cert)
         TQ_GUARD(need(diag, s, known, ctx, source, s->broker.server_cert));
+    for (size_t i = 0; i < s->num_steps; i++) {
+        if (s->steps[i].certificate)
+            TQ_GUARD(need(diag, s, known, ctx, source, s->steps[i].certificate));
+        if (s->steps[i].ca)
+            TQ_GUARD(need(diag, s, known, ctx, source, s->steps[i].ca));
+    }
     return TQ_SUCCESS;
 }
 
@@ -277,5 +283,56 @@ tq_status tq_case_build_companion(struct tq_diag *diag, char **out_line, char *c
     json_object_set_new(c, "mqtt", json_pack("{s:s, s:[{s:s, s:i}], s:i}", "client_id",
                                              client_id_out, "subscribe", "topic", topic, "qos",
                                              0, "expect_messages", 1));
+    return to_line(out_line, c);
+}
+
+/* step_client_id writes the MQTT client ID of connect step `step`: its own, else one derived
+ * from the scenario's and the connection's names. */
+static void step_client_id(char *out, size_t out_len, const struct tq_scenario *s,
+                           const struct tq_scenario_step *step, const char *backend)
+{
+    if (step->client_id) {
+        expand_backend(out, out_len, step->client_id, backend);
+        return;
+    }
+    char base[128];
+    client_id(base, sizeof(base), s, backend);
+    snprintf(out, out_len, "%.80s-%.40s", base, step->connect);
+}
+
+/* see case.h */
+tq_status tq_case_build_step(struct tq_diag *diag, char **out_line, char *client_id_out,
+                             size_t client_id_len, const struct tq_scenario *s,
+                             const struct tq_scenario_step *step,
+                             const struct tq_case_context *ctx)
+{
+    *out_line = NULL;
+    TQ_GUARD(tq_case_check_names(diag, s, tq_case_known_in_manifest, ctx->pki,
+                                 tq_manifest_dir(ctx->pki)));
+    step_client_id(client_id_out, client_id_len, s, step, ctx->backend);
+    json_t *c = case_object(s, ctx);
+    TQ_ENSURE(c != NULL, TQ_ERR_NOMEM);
+    const struct tq_artifact *a = step->certificate ? tq_manifest_find(ctx->pki, step->certificate)
+                                                    : NULL;
+    if (a != NULL) {
+        json_object_set_new(c, "cert", json_string(a->cert));
+        json_object_set_new(c, "key", json_string(a->key));
+    }
+    json_object_set_new(c, "id", json_sprintf("%s [%s]", s->name, step->connect));
+    json_t *mqtt = json_object_get(c, "mqtt");
+    if (step->hold) {
+        char topic[200];
+        snprintf(topic, sizeof(topic), "tlsqual/hold/%s", client_id_out);
+        mqtt = json_pack("{s:[{s:s, s:i}], s:i}", "subscribe", "topic",
+                         step->topic ? step->topic : topic, "qos", 0, "expect_messages", 1);
+        json_object_set_new(c, "mqtt", mqtt);
+    } else if (mqtt == NULL) {
+        mqtt = json_object();
+        json_object_set_new(c, "mqtt", mqtt);
+    }
+    if (mqtt == NULL || json_object_set_new(mqtt, "client_id", json_string(client_id_out)) != 0) {
+        json_decref(c);
+        TQ_BAIL(TQ_ERR_NOMEM);
+    }
     return to_line(out_line, c);
 }

@@ -37,6 +37,15 @@ TQ_MUST_USE tq_status tq_case_build_companion(struct tq_diag *diag, char **out_l
                                               const struct tq_scenario *s,
                                               const struct tq_case_context *ctx);
 
+/* tq_case_build_step writes the case line of connect step `step` of the lifecycle scenario `s`:
+ * the client's settings with the step's certificate and an MQTT client ID of its own (stored in
+ * `client_id`). A held connection subscribes (to `step->topic`, else a topic of its own) and
+ * waits for one message, so it stays connected until the broker closes it. */
+TQ_MUST_USE tq_status tq_case_build_step(struct tq_diag *diag, char **out_line, char *client_id,
+                                         size_t client_id_len, const struct tq_scenario *s,
+                                         const struct tq_scenario_step *step,
+                                         const struct tq_case_context *ctx);
+
 /* tq_artifact_known_fn tells whether an artifact called `name` exists (in a PKI manifest, or in
  * certs-gen's table when no PKI is at hand). */
 typedef bool (*tq_artifact_known_fn)(const void *ctx, const char *name);

@@ -11,6 +11,7 @@
 #include "case.h"
 #include "event_match.h"
 #include "fs.h"
+#include "lifecycle.h"
 #include "proc.h"
 #include "session.h"
 #include "verdict.h"
@@ -239,49 +240,19 @@ static bool chain_mismatch(const struct run_case *rc, const struct tq_result *r,
     return false;
 }
 
-/* Exit codes of docs/backend-protocol.md that the runner treats specially. */
-enum { TQ_BACKEND_EXIT_UNIMPLEMENTED = 89 };
-
-/* last_line returns the last non-empty line of `len` bytes at `data` (at most 200 bytes). */
-static const char *last_line(const uint8_t *data, size_t len)
-{
-    static __thread char line[201];
-    size_t end = len;
-    while (end > 0 && (data[end - 1] == '\n' || data[end - 1] == '\r'))
-        end--;
-    size_t start = end;
-    while (start > 0 && data[start - 1] != '\n' && end - start < sizeof(line) - 1)
-        start--;
-    snprintf(line, sizeof(line), "%.*s", (int)(end - start), end ? (const char *)data + start : "");
-    return line[0] ? line : "no reason given";
-}
-
 static void judge_output(struct run_case *rc, const struct tq_proc_output *run)
 {
-    char how[160];
-    tq_proc_describe(how, sizeof(how), run, rc->cfg->timeout_ms + GRACE_MS);
-    if (run->out_truncated)
-        return set_verdict(rc, TQ_VERDICT_ERROR, "protocol_error: the backend wrote more than "
-                           "%d bytes to stdout without a result line (%s)", MAX_BACKEND_OUTPUT,
-                           how);
-    if (run->timed_out)
-        return set_verdict(rc, TQ_VERDICT_ERROR, "timeout: backend %s", how);
-    if (run->exited && run->exit_code == TQ_BACKEND_EXIT_UNIMPLEMENTED)
-        return set_verdict(rc, TQ_VERDICT_SKIP, "backend cannot run this case: %s",
-                           last_line(run->err.data, run->err.len));
-    if (!run->exited || run->exit_code != 0)
-        return set_verdict(rc, TQ_VERDICT_ERROR, "backend_crashed: %s", how);
-    struct tq_diag diag = {0};
-    struct tq_result result;
-    if (!tq_ok(tq_result_parse(&diag, &result, (const char *)run->out.data, run->out.len)))
-        return set_verdict(rc, TQ_VERDICT_ERROR, "protocol_error: %s (backend %s)", diag.msg,
-                           how);
     char why[1024];
     const char *leaf = rc->scenario->expect.server_certificate;
     const struct tq_artifact *want = leaf ? tq_manifest_find(rc->cfg->pki, leaf) : NULL;
-    enum tq_verdict v = tq_verdict_judge(&rc->scenario->expect, &result,
-                                         want ? want->sha256 : NULL, why, sizeof(why));
-    set_verdict(rc, v, "%s", v == TQ_VERDICT_PASS ? "" : why);
+    struct tq_result result;
+    bool has_result = false;
+    enum tq_verdict v = tq_verdict_of_run(run, rc->cfg->timeout_ms + GRACE_MS,
+                                          &rc->scenario->expect, want ? want->sha256 : NULL,
+                                          &result, &has_result, why, sizeof(why));
+    set_verdict(rc, v, "%s", why);
+    if (!has_result)
+        return;
     if ((v == TQ_VERDICT_PASS || v == TQ_VERDICT_WARN) && chain_mismatch(rc, &result, why,
                                                                          sizeof(why)))
         set_verdict(rc, TQ_VERDICT_FAIL, "%s", why);
@@ -475,6 +446,26 @@ static void run_with_companion(struct run_case *rc, const struct tq_case_context
         finish_case(rc, &run);
 }
 
+/* run_lifecycle runs a scenario with steps, on a broker of its own in a folder of the run. */
+static void run_lifecycle(struct run_case *rc)
+{
+    char dir[4096], name[160];
+    snprintf(name, sizeof(name), "lifecycle/%s-%zu", tq_backend_name(rc->backend),
+             rc->record.seq);
+    struct tq_diag diag = {0};
+    if (!tq_ok(tq_fs_join(&diag, dir, sizeof(dir), rc->cfg->out_dir, name)))
+        return set_verdict(rc, TQ_VERDICT_ERROR, "%s", diag.msg);
+    struct tq_lifecycle_case c = {
+        .scenario = rc->scenario, .pki = rc->cfg->pki, .pki_dir = rc->cfg->pki_dir,
+        .backend_name = tq_backend_name(rc->backend), .backend_path = tq_backend_path(rc->backend),
+        .session = rc->session, .timeout_ms = rc->cfg->timeout_ms, .grace_ms = GRACE_MS,
+        .work_dir = dir};
+    struct tq_lifecycle_verdict v;
+    tq_lifecycle_run(&c, &v, &rc->details);
+    set_verdict(rc, v.verdict, "%s", v.message);
+    rc->record.seconds = v.seconds;
+}
+
 static void run_one(struct run_case *rc)
 {
     char reason[256];
@@ -485,6 +476,8 @@ static void run_one(struct run_case *rc)
     if (tq_backend_missing(rc->backend, rc->scenario, client ? client->key_type : NULL, reason,
                            sizeof(reason)))
         return set_verdict(rc, TQ_VERDICT_SKIP, "%s", reason);
+    if (rc->scenario->num_steps > 0)
+        return run_lifecycle(rc);
     struct tq_case_context ctx = {.pki = rc->cfg->pki, .host = rc->broker->proc.host,
                                   .port = rc->broker->proc.port, .timeout_ms = rc->cfg->timeout_ms,
                                   .backend = tq_backend_name(rc->backend)};
@@ -609,7 +602,9 @@ static tq_status plan_build(struct tq_diag *diag, struct plan *p, struct broker_
             slot->seq = seq;
             slot->backend = b;
             slot->scenario = i;
-            TQ_GUARD(pool_get(diag, pool, &slot->broker, cfg, cfg->catalog->items[i]));
+            /* A lifecycle scenario changes the registry: it starts a broker of its own. */
+            if (cfg->catalog->items[i]->num_steps == 0)
+                TQ_GUARD(pool_get(diag, pool, &slot->broker, cfg, cfg->catalog->items[i]));
         }
     return TQ_SUCCESS;
 }

@@ -16,7 +16,8 @@ enum field_kind {
     FIELD_BOOL,
     FIELD_LIST,        /* sequence of scalars; a lone scalar is a list of one */
     FIELD_MAP,         /* nested mapping, described by `sub` */
-    FIELD_STEPS,       /* sequence of mappings (struct tq_mqtt_step), count at `count_offset` */
+    FIELD_STEPS,       /* sequence of mappings of `elem_size` bytes each, described by `sub`,
+                          at most `max_items`, their count at `count_offset` */
 };
 
 struct ctx;
@@ -32,14 +33,19 @@ struct field {
     size_t offset;
     const struct table *sub;
     size_t count_offset;
+    size_t elem_size;
+    size_t max_items;
     bool required;
     value_check check;
+    bool has_present;              /* FIELD_MAP: a bool at `present_offset` says it was given */
+    size_t present_offset;
 };
 
 struct table {
     const char *section;           /* how errors name the mapping: "top level", "client" */
     const struct field *fields;
     size_t num_fields;
+    void (*init)(void *elem, unsigned line); /* FIELD_STEPS items: defaults and their line */
 };
 
 static const char *check_outcome(const char *v)
@@ -94,10 +100,11 @@ static const char *check_expand(const char *v)
     return strcmp(v, "policy_suites") == 0 ? NULL : "policy_suites";
 }
 
-#define TABLE(name, section_name, ...)                                                            \
+#define TABLE_INIT(name, section_name, init_fn, ...)                                              \
     static const struct field name##_fields[] = {__VA_ARGS__};                                    \
     static const struct table name = {section_name, name##_fields,                                \
-                                      sizeof(name##_fields) / sizeof(name##_fields[0])}
+                                      sizeof(name##_fields) / sizeof(name##_fields[0]), init_fn}
+#define TABLE(name, section_name, ...) TABLE_INIT(name, section_name, NULL, __VA_ARGS__)
 
 /* F: a field of struct S named k. Optional designated members follow. */
 #define F(S, k, field_kind, ...)                                                                  \
@@ -109,7 +116,8 @@ TABLE(step_table, "mqtt step", F(struct tq_mqtt_step, topic, FIELD_STRING, .requ
 
 #define MQTT_STEPS(k)                                                                             \
     F(struct tq_scenario_mqtt, k, FIELD_STEPS, .sub = &step_table,                               \
-      .count_offset = offsetof(struct tq_scenario_mqtt, num_##k))
+      .count_offset = offsetof(struct tq_scenario_mqtt, num_##k),                                 \
+      .elem_size = sizeof(struct tq_mqtt_step), .max_items = TQ_SCENARIO_MQTT_MAX)
 TABLE(mqtt_table, "client.mqtt", F(struct tq_scenario_mqtt, client_id, FIELD_STRING),
       F(struct tq_scenario_mqtt, keep_alive, FIELD_LONG), MQTT_STEPS(subscribe),
       MQTT_STEPS(publish), F(struct tq_scenario_mqtt, expect_messages, FIELD_LONG));
@@ -126,7 +134,8 @@ TABLE(client_table, "client", F(struct tq_scenario_client, certificate, FIELD_ST
       F(struct tq_scenario_client, suites, FIELD_LIST),
       F(struct tq_scenario_client, alpn, FIELD_LIST),
       F(struct tq_scenario_client, crl, FIELD_LIST),
-      F(struct tq_scenario_client, mqtt, FIELD_MAP, .sub = &mqtt_table));
+      F(struct tq_scenario_client, mqtt, FIELD_MAP, .sub = &mqtt_table, .has_present = true,
+        .present_offset = offsetof(struct tq_scenario_client, mqtt.enabled)));
 
 /* Broker settings are checked by `tlsqual broker` itself when the runner starts it; the table
  * holds the option name each maps to. */
@@ -161,6 +170,60 @@ TABLE(companion_table, "companion",
       F(struct tq_scenario_companion, certificate, FIELD_STRING),
       F(struct tq_scenario_companion, client_id, FIELD_STRING));
 
+static const char *check_operation(const char *v)
+{
+    static const char *const names[] = {"UpdateCertificate", "DescribeCertificate",
+                                        "RegisterCertificate", "RegisterCertificateWithoutCA",
+                                        "DeleteCertificate", "UpdateCACertificate"};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (strcmp(v, names[i]) == 0)
+            return NULL;
+    return "an operation of docs/broker-api.md: UpdateCertificate, DescribeCertificate, "
+           "RegisterCertificate, RegisterCertificateWithoutCA, DeleteCertificate or "
+           "UpdateCACertificate";
+}
+
+static const char *check_restart(const char *v)
+{
+    return strcmp(v, "kill") == 0 || strcmp(v, "stop") == 0 ? NULL
+                                                            : "kill (SIGKILL) or stop (SIGTERM)";
+}
+
+static const char *check_status(const char *v)
+{
+    static const char *const names[] = {"ACTIVE", "INACTIVE", "REVOKED", "PENDING_TRANSFER",
+                                        "REGISTER_INACTIVE", "PENDING_ACTIVATION"};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (strcmp(v, names[i]) == 0)
+            return NULL;
+    return "a certificate status: ACTIVE, INACTIVE, REVOKED, PENDING_TRANSFER, "
+           "REGISTER_INACTIVE or PENDING_ACTIVATION";
+}
+
+static const char *check_auto_registration(const char *v)
+{
+    return strcmp(v, "ENABLE") == 0 || strcmp(v, "DISABLE") == 0 ? NULL : "ENABLE or DISABLE";
+}
+
+static void step_init(void *elem, unsigned line)
+{
+    struct tq_scenario_step *step = elem;
+    step->expect.connack = -1;
+    step->line = line;
+}
+
+#define STEP(k, ...) F(struct tq_scenario_step, k, __VA_ARGS__)
+TABLE_INIT(lifecycle_step_table, "steps", step_init,
+           STEP(connect, FIELD_STRING), STEP(api, FIELD_STRING, .check = check_operation),
+           STEP(wait, FIELD_STRING), STEP(restart, FIELD_STRING, .check = check_restart),
+           STEP(certificate, FIELD_STRING), STEP(client_id, FIELD_STRING),
+           STEP(hold, FIELD_BOOL), STEP(topic, FIELD_STRING), STEP(ca, FIELD_STRING),
+           STEP(status, FIELD_STRING, .check = check_status),
+           STEP(auto_registration, FIELD_STRING, .check = check_auto_registration),
+           STEP(http_status, FIELD_LONG),
+           STEP(expect, FIELD_MAP, .sub = &expect_table, .has_present = true,
+                .present_offset = offsetof(struct tq_scenario_step, has_expect)));
+
 TABLE(scenario_table, "top level", F(struct tq_scenario, name, FIELD_STRING, .required = true),
       F(struct tq_scenario, spec, FIELD_STRING, .required = true),
       F(struct tq_scenario, description, FIELD_STRING),
@@ -168,8 +231,13 @@ TABLE(scenario_table, "top level", F(struct tq_scenario, name, FIELD_STRING, .re
       F(struct tq_scenario, tags, FIELD_LIST),
       F(struct tq_scenario, broker, FIELD_MAP, .sub = &broker_table),
       F(struct tq_scenario, client, FIELD_MAP, .sub = &client_table),
-      F(struct tq_scenario, companion, FIELD_MAP, .sub = &companion_table),
-      F(struct tq_scenario, expect, FIELD_MAP, .sub = &expect_table, .required = true));
+      F(struct tq_scenario, companion, FIELD_MAP, .sub = &companion_table, .has_present = true,
+        .present_offset = offsetof(struct tq_scenario, companion.enabled)),
+      F(struct tq_scenario, expect, FIELD_MAP, .sub = &expect_table, .has_present = true,
+        .present_offset = offsetof(struct tq_scenario, has_expect)),
+      F(struct tq_scenario, steps, FIELD_STEPS, .sub = &lifecycle_step_table,
+        .count_offset = offsetof(struct tq_scenario, num_steps),
+        .elem_size = sizeof(struct tq_scenario_step), .max_items = TQ_SCENARIO_STEPS_MAX));
 
 /* The parse context: the YAML document and where errors point. */
 struct ctx {
@@ -309,15 +377,18 @@ static tq_status parse_steps(struct ctx *c, const yaml_node_t *node, const struc
                              void *base)
 {
     TQ_GUARD(want_kind(c, node, YAML_SEQUENCE_NODE, f->key, FIELD_STEPS));
-    struct tq_mqtt_step *steps = (struct tq_mqtt_step *)((char *)base + f->offset);
+    char *items = (char *)base + f->offset;
     size_t *num = (size_t *)((char *)base + f->count_offset);
     for (yaml_node_item_t *it = node->data.sequence.items.start;
          it < node->data.sequence.items.top; it++) {
         yaml_node_t *item = yaml_document_get_node(c->doc, *it);
-        if (*num == TQ_SCENARIO_MQTT_MAX)
-            return fail_at(c, item, "'%s' has more than %d steps", f->key, TQ_SCENARIO_MQTT_MAX);
+        if (*num == f->max_items)
+            return fail_at(c, item, "'%s' has more than %zu steps", f->key, f->max_items);
         TQ_GUARD(want_kind(c, item, YAML_MAPPING_NODE, f->key, FIELD_STEPS));
-        TQ_GUARD(parse_map(c, item, f->sub, &steps[(*num)++]));
+        void *elem = items + (*num)++ * f->elem_size;
+        if (f->sub->init)
+            f->sub->init(elem, line_of(item));
+        TQ_GUARD(parse_map(c, item, f->sub, elem));
     }
     return TQ_SUCCESS;
 }
@@ -397,10 +468,8 @@ static tq_status parse_map(struct ctx *c, const yaml_node_t *node, const struct 
         if (seen[index])
             return fail_at(c, key, "key '%s' appears twice in %s", f->key, t->section);
         seen[index] = true;
-        if (f->kind == FIELD_MAP && f->sub == &mqtt_table)
-            ((struct tq_scenario_mqtt *)((char *)base + f->offset))->enabled = true;
-        if (f->kind == FIELD_MAP && f->sub == &companion_table)
-            ((struct tq_scenario_companion *)((char *)base + f->offset))->enabled = true;
+        if (f->has_present)
+            *(bool *)((char *)base + f->present_offset) = true;
         TQ_GUARD(parse_value(c, value, f, base));
     }
     return check_required(c, node, t, seen);
@@ -424,7 +493,7 @@ static void free_field(const struct field *f, void *base)
         break;
     case FIELD_STEPS:
         for (size_t i = 0; i < *(size_t *)((char *)base + f->count_offset); i++)
-            free_table(f->sub, &((struct tq_mqtt_step *)slot)[i]);
+            free_table(f->sub, (char *)slot + i * f->elem_size);
         break;
     case FIELD_LONG:
     case FIELD_BOOL:
@@ -463,6 +532,117 @@ static tq_status yaml_error(struct ctx *c, const yaml_parser_t *parser)
                         context ? context : "");
 }
 
+/* step_fail points at the step's line. */
+static tq_status step_fail(struct ctx *c, const struct tq_scenario_step *step, const char *fmt,
+                           ...) TQ_PRINTF(3, 4);
+
+static tq_status step_fail(struct ctx *c, const struct tq_scenario_step *step, const char *fmt,
+                           ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    tq_status st = tq_diag_vfail(c->diag, TQ_ERR_PARSE, c->path, step->line, fmt, ap);
+    va_end(ap);
+    return st;
+}
+
+static const char *step_kind(const struct tq_scenario_step *step)
+{
+    return step->connect ? "connect" : step->api ? "api" : step->wait ? "wait" : "restart";
+}
+
+/* held_before returns the index of the held connection named `name` among steps [0, end), or
+ * -1 when there is none. */
+static long held_before(const struct tq_scenario *s, size_t end, const char *name)
+{
+    for (size_t i = 0; i < end; i++)
+        if (s->steps[i].connect && s->steps[i].hold && strcmp(s->steps[i].connect, name) == 0)
+            return (long)i;
+    return -1;
+}
+
+static bool waited_after(const struct tq_scenario *s, size_t start, const char *name)
+{
+    for (size_t i = start; i < s->num_steps; i++)
+        if (s->steps[i].wait && strcmp(s->steps[i].wait, name) == 0)
+            return true;
+    return false;
+}
+
+/* check_api_step checks that an api step names what its operation needs. */
+static tq_status check_api_step(struct ctx *c, const struct tq_scenario_step *step)
+{
+    const char *op = step->api;
+    bool on_ca = strcmp(op, "UpdateCACertificate") == 0;
+    if (!on_ca && step->certificate == NULL)
+        return step_fail(c, step, "api %s needs 'certificate' (the artifact it is about)", op);
+    if ((on_ca || strcmp(op, "RegisterCertificate") == 0) && step->ca == NULL)
+        return step_fail(c, step, "api %s needs 'ca' (the CA certificate artifact)", op);
+    if (on_ca && step->status == NULL && step->auto_registration == NULL)
+        return step_fail(c, step, "api UpdateCACertificate needs 'status' or "
+                                  "'auto_registration'");
+    if (strcmp(op, "UpdateCertificate") == 0 && step->status == NULL)
+        return step_fail(c, step, "api UpdateCertificate needs 'status' (the new status)");
+    if (step->http_status != 0 && (step->http_status < 100 || step->http_status > 599))
+        return step_fail(c, step, "'http_status' must be an HTTP status (100 to 599), got %ld",
+                         step->http_status);
+    return TQ_SUCCESS;
+}
+
+/* check_step checks step `i`: one kind, the members that kind takes, and the names it uses. */
+static tq_status check_step(struct ctx *c, const struct tq_scenario *s, size_t i)
+{
+    const struct tq_scenario_step *step = &s->steps[i];
+    int kinds = !!step->connect + !!step->api + !!step->wait + !!step->restart;
+    if (kinds != 1)
+        return step_fail(c, step, "a step must have exactly one of connect, api, wait, "
+                                  "restart; got %d", kinds);
+    bool is_connect = step->connect != NULL, is_api = step->api != NULL;
+    if (!is_connect && (step->client_id || step->hold || step->topic))
+        return step_fail(c, step, "client_id, hold and topic belong to a connect step, not "
+                                  "to %s", step_kind(step));
+    if (!is_api && (step->ca || step->status || step->auto_registration || step->http_status))
+        return step_fail(c, step, "ca, status, auto_registration and http_status belong to an "
+                                  "api step, not to %s", step_kind(step));
+    if (step->certificate && !is_connect && !is_api)
+        return step_fail(c, step, "'certificate' belongs to a connect or api step");
+    bool wants_expect = (is_connect && !step->hold) || step->wait;
+    if (wants_expect != step->has_expect)
+        return step_fail(c, step, wants_expect ? "this %s step needs 'expect'"
+                                               : "this %s step takes no 'expect'",
+                         step->hold ? "held connect" : step_kind(step));
+    if (step->topic && !step->hold)
+        return step_fail(c, step, "'topic' is what a held connection subscribes to: add "
+                                  "'hold: true'");
+    if (is_connect && held_before(s, i, step->connect) >= 0)
+        return step_fail(c, step, "a held connection is already called '%s'", step->connect);
+    if (step->hold && !waited_after(s, i + 1, step->connect))
+        return step_fail(c, step, "held connection '%s' needs a later 'wait: %s' step",
+                         step->connect, step->connect);
+    if (step->wait && held_before(s, i, step->wait) < 0)
+        return step_fail(c, step, "'wait: %s' names no earlier held connection (connect: %s "
+                                  "with hold: true)", step->wait, step->wait);
+    return is_api ? check_api_step(c, step) : TQ_SUCCESS;
+}
+
+static tq_status check_steps(struct ctx *c, const yaml_node_t *root, const struct tq_scenario *s)
+{
+    if (s->has_expect)
+        return fail_at(c, root, "a lifecycle scenario (with 'steps') has its expectations in "
+                                "its steps; remove the top-level 'expect'");
+    if (s->companion.enabled || s->expand)
+        return fail_at(c, root, "a lifecycle scenario (with 'steps') takes no companion and no "
+                                "expand: its steps make every connection");
+    for (size_t i = 0; i < s->num_steps; i++) {
+        TQ_GUARD(check_step(c, s, i));
+        for (size_t j = 0; j < i; j++)
+            if (s->steps[i].wait && s->steps[j].wait && strcmp(s->steps[i].wait,
+                                                               s->steps[j].wait) == 0)
+                return step_fail(c, &s->steps[i], "'%s' is waited for twice", s->steps[i].wait);
+    }
+    return TQ_SUCCESS;
+}
+
 static tq_status check_whole(struct ctx *c, const yaml_node_t *root, struct tq_scenario *s)
 {
     if (s->expand && strstr(s->name, "{suite}") == NULL)
@@ -471,9 +651,14 @@ static tq_status check_whole(struct ctx *c, const yaml_node_t *root, struct tq_s
     if (s->name[0] == '\0' || (!s->expand && strlen(s->name) > TQ_SCENARIO_NAME_MAX))
         return fail_at(c, root, "'name' must be 1 to %d characters, got %zu",
                        TQ_SCENARIO_NAME_MAX, strlen(s->name));
+    if (s->num_steps > 0)
+        return check_steps(c, root, s);
     if (s->companion.enabled && !s->client.mqtt.enabled)
         return fail_at(c, root, "a scenario with a companion needs client.mqtt: the client "
                                 "releases the companion with a PUBLISH");
+    if (!s->has_expect)
+        return fail_at(c, root, "missing required key 'expect' in top level (or 'steps', for "
+                                "a lifecycle scenario)");
     if (s->expect.outcome.num == 0)
         return fail_at(c, root, "'expect.outcome' must name at least one outcome");
     return TQ_SUCCESS;

@@ -103,6 +103,33 @@ struct tq_scenario_companion {
     char *client_id;           /* NULL: derived */
 };
 
+/* The most steps of a lifecycle scenario. */
+#define TQ_SCENARIO_STEPS_MAX 16
+
+/* struct tq_scenario_step is one step of a lifecycle scenario (docs/scenario-format.md): the
+ * case gets a broker of its own, and its steps run in order. Exactly one of `connect`, `api`,
+ * `wait` and `restart` is set. */
+struct tq_scenario_step {
+    char *connect;             /* a connection's name: the backend under test connects */
+    char *api;                 /* an AWS IoT operation on the broker's control plane */
+    char *wait;                /* a held connection's name: wait until it has ended */
+    char *restart;             /* "kill" (SIGKILL, a crash) or "stop" (SIGTERM): the broker
+                                  starts again on the same ports with the same registry */
+    char *certificate;         /* connect: the client certificate (default client.certificate);
+                                  api: the certificate the operation is about */
+    char *client_id;           /* connect: the MQTT client ID (default derived from the name) */
+    bool hold;                 /* connect: stay connected and subscribed until the broker closes
+                                  the connection or one message arrives; a later `wait` ends it */
+    char *topic;               /* connect with hold: what it subscribes to (default its own) */
+    char *ca;                  /* api: the CA certificate artifact */
+    char *status;              /* api: the new status, or for DescribeCertificate the one wanted */
+    char *auto_registration;   /* api UpdateCACertificate: ENABLE or DISABLE */
+    long http_status;          /* api: the HTTP status wanted (0: 200) */
+    bool has_expect;
+    struct tq_scenario_expect expect; /* connect without hold, and wait */
+    unsigned line;             /* where the step starts */
+};
+
 struct tq_scenario {
     char *path;
     char *name;
@@ -113,7 +140,10 @@ struct tq_scenario {
     struct tq_scenario_broker broker;
     struct tq_scenario_client client;
     struct tq_scenario_companion companion;
-    struct tq_scenario_expect expect;
+    struct tq_scenario_expect expect; /* unused (has_expect false) in a lifecycle scenario */
+    bool has_expect;
+    size_t num_steps;          /* > 0: a lifecycle scenario */
+    struct tq_scenario_step steps[TQ_SCENARIO_STEPS_MAX];
     unsigned name_line;        /* for lint messages about the name */
     size_t num_value_lines;    /* where each string value came from: see tq_scenario_line_of */
     struct {

@@ -74,3 +74,59 @@ enum tq_verdict tq_verdict_judge(const struct tq_scenario_expect *e, const struc
     }
     return TQ_VERDICT_PASS;
 }
+
+/* Exit codes of docs/backend-protocol.md that the runner treats specially. */
+enum { TQ_BACKEND_EXIT_UNIMPLEMENTED = 89 };
+
+/* last_line writes the last non-empty line of `len` bytes at `data` (at most 200 bytes). */
+static void last_line(char *out, size_t out_len, const uint8_t *data, size_t len)
+{
+    size_t end = len;
+    while (end > 0 && (data[end - 1] == '\n' || data[end - 1] == '\r'))
+        end--;
+    size_t start = end;
+    while (start > 0 && data[start - 1] != '\n' && end - start < 200)
+        start--;
+    snprintf(out, out_len, "%.*s", (int)(end - start), end ? (const char *)data + start : "");
+    if (out[0] == '\0')
+        snprintf(out, out_len, "no reason given");
+}
+
+/* see verdict.h */
+enum tq_verdict tq_verdict_of_run(const struct tq_proc_output *run, int deadline_ms,
+                                  const struct tq_scenario_expect *e,
+                                  const char *want_leaf_sha256, struct tq_result *result,
+                                  bool *has_result, char *why, size_t why_len)
+{
+    char how[160], line[201];
+    *has_result = false;
+    tq_proc_describe(how, sizeof(how), run, deadline_ms);
+    if (run->out_truncated) {
+        snprintf(why, why_len, "protocol_error: the backend wrote more than %zu bytes to stdout "
+                 "without a result line (%s)", run->out.max_len, how);
+        return TQ_VERDICT_ERROR;
+    }
+    if (run->timed_out) {
+        snprintf(why, why_len, "timeout: backend %s", how);
+        return TQ_VERDICT_ERROR;
+    }
+    if (run->exited && run->exit_code == TQ_BACKEND_EXIT_UNIMPLEMENTED) {
+        last_line(line, sizeof(line), run->err.data, run->err.len);
+        snprintf(why, why_len, "backend cannot run this case: %s", line);
+        return TQ_VERDICT_SKIP;
+    }
+    if (!run->exited || run->exit_code != 0) {
+        snprintf(why, why_len, "backend_crashed: %s", how);
+        return TQ_VERDICT_ERROR;
+    }
+    struct tq_diag diag = {0};
+    if (!tq_ok(tq_result_parse(&diag, result, (const char *)run->out.data, run->out.len))) {
+        snprintf(why, why_len, "protocol_error: %s (backend %s)", diag.msg, how);
+        return TQ_VERDICT_ERROR;
+    }
+    *has_result = true;
+    enum tq_verdict v = tq_verdict_judge(e, result, want_leaf_sha256, why, why_len);
+    if (v == TQ_VERDICT_PASS && why_len > 0)
+        why[0] = '\0';
+    return v;
+}

@@ -2,8 +2,10 @@
 #ifndef TQ_VERDICT_H
 #define TQ_VERDICT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
+#include "proc.h"
 #include "report.h"
 #include "result.h"
 #include "scenario.h"
@@ -16,5 +18,15 @@
  * "unsupported" is TQ_VERDICT_SKIP with the backend's reason. */
 enum tq_verdict tq_verdict_judge(const struct tq_scenario_expect *e, const struct tq_result *r,
                                  const char *want_leaf_sha256, char *why, size_t why_len);
+
+/* tq_verdict_of_run judges a backend's whole run on one case: how it ended first (output past
+ * its bound, deadline `deadline_ms` passed, exit 89 "cannot run this case", a crash, a result
+ * line that breaks docs/backend-protocol.md: each an ERROR or a SKIP, explained in `why`), then
+ * its result line against `e` (tq_verdict_judge). `*has_result` tells whether `result` was
+ * filled from a valid result line. */
+enum tq_verdict tq_verdict_of_run(const struct tq_proc_output *run, int deadline_ms,
+                                  const struct tq_scenario_expect *e,
+                                  const char *want_leaf_sha256, struct tq_result *result,
+                                  bool *has_result, char *why, size_t why_len);
 
 #endif

@@ -92,7 +92,70 @@ static const struct bad_case bad_cases[] = {
     {"bad integer", "name: n\nspec: s\nexpect: {outcome: ok, connack: zero}\n", 3,
      "'connack' must be a CONNACK return code from 0 to 5, got 'zero'"},
     {"empty file", "", 1, "empty file"},
+#define LC "name: n\nspec: s\nsteps:\n"
+    {"step of two kinds", LC "  - connect: a\n    api: UpdateCertificate\n", 4,
+     "exactly one of connect, api, wait, restart; got 2"},
+    {"step of no kind", LC "  - certificate: x\n", 4, "exactly one of connect, api, wait"},
+    {"unknown operation", LC "  - api: UpdateThing\n", 4,
+     "'api' must be an operation of docs/broker-api.md"},
+    {"api without its certificate", LC "  - api: UpdateCertificate\n    status: INACTIVE\n", 4,
+     "api UpdateCertificate needs 'certificate'"},
+    {"api without a status", LC "  - api: UpdateCertificate\n    certificate: d\n", 4,
+     "needs 'status'"},
+    {"unknown status", LC "  - api: UpdateCertificate\n    certificate: d\n    status: OFF\n",
+     6, "'status' must be a certificate status"},
+    {"register without its CA", LC "  - api: RegisterCertificate\n    certificate: d\n", 4,
+     "needs 'ca'"},
+    {"held connection never waited for", LC "  - connect: a\n    hold: true\n", 4,
+     "held connection 'a' needs a later 'wait: a' step"},
+    {"wait for nothing", LC "  - wait: a\n    expect: {outcome: ok}\n", 4,
+     "'wait: a' names no earlier held connection"},
+    {"connect without expect", LC "  - connect: a\n", 4, "this connect step needs 'expect'"},
+    {"held connect with expect",
+     LC "  - connect: a\n    hold: true\n    expect: {outcome: ok}\n  - wait: a\n"
+        "    expect: {outcome: ok}\n",
+     4, "this held connect step takes no 'expect'"},
+    {"api with expect", LC "  - api: DeleteCertificate\n    certificate: d\n"
+                        "    expect: {outcome: ok}\n", 4, "this api step takes no 'expect'"},
+    {"member of another kind", LC "  - restart: kill\n    status: ACTIVE\n", 4,
+     "belong to an api step, not to restart"},
+    {"bad restart", LC "  - restart: reboot\n", 4, "'restart' must be kill (SIGKILL) or stop"},
+    {"steps and expect", "name: n\nspec: s\nexpect: {outcome: ok}\nsteps:\n  - restart: kill\n",
+     1, "remove the top-level 'expect'"},
+    {"steps and a companion", LC "  - restart: kill\ncompanion: {}\n", 1,
+     "takes no companion and no expand"},
+    {"too many steps",
+     LC "  - restart: kill\n  - restart: kill\n  - restart: kill\n  - restart: kill\n"
+        "  - restart: kill\n  - restart: kill\n  - restart: kill\n  - restart: kill\n"
+        "  - restart: kill\n  - restart: kill\n  - restart: kill\n  - restart: kill\n"
+        "  - restart: kill\n  - restart: kill\n  - restart: kill\n  - restart: kill\n"
+        "  - restart: kill\n",
+     20, "'steps' has more than 16 steps"},
+#undef LC
 };
+
+Test(scenario, lifecycle_steps_parse_in_order)
+{
+    struct tq_scenario *s = parse_ok("name: n\nspec: s\nclient: {mqtt: {}}\nsteps:\n"
+                                     "  - connect: old\n    certificate: a\n    hold: true\n"
+                                     "  - api: UpdateCertificate\n    certificate: a\n"
+                                     "    status: INACTIVE\n"
+                                     "  - wait: old\n    expect: {outcome: closed_by_peer}\n"
+                                     "  - restart: kill\n"
+                                     "  - api: DescribeCertificate\n    certificate: a\n"
+                                     "    http_status: 404\n");
+    cr_assert_eq(s->num_steps, 5);
+    cr_expect_str_eq(s->steps[0].connect, "old");
+    cr_expect(s->steps[0].hold);
+    cr_expect_eq(s->steps[0].line, 5);
+    cr_expect_str_eq(s->steps[1].status, "INACTIVE");
+    cr_expect_str_eq(s->steps[2].expect.outcome.items[0], "closed_by_peer");
+    cr_expect_eq(s->steps[2].expect.connack, -1, "a step's expect has the same defaults");
+    cr_expect_str_eq(s->steps[3].restart, "kill");
+    cr_expect_eq(s->steps[4].http_status, 404);
+    cr_expect_not(s->has_expect);
+    tq_scenario_free(s);
+}
 
 Test(scenario, bad_files_name_file_and_line)
 {
@@ -116,6 +179,7 @@ Test(scenario, every_shipped_scenario_parses)
 {
     static const char *const files[] = {
         "/scenarios/smoke/registered-device-connects.yaml",
+        "/scenarios/lifecycle/rotation.yaml",
         "/scenarios/versions/tls11-refused.yaml",
         "/scenarios/client-certificate/unknown-ca-refused.yaml",
     };
