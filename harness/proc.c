@@ -21,6 +21,54 @@ double tq_now_ms(void)
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
+/* The backends running now (process group ids; 0: a free slot), so that a stop request can end
+ * them at once: tq_proc_stop_all runs in a signal handler, hence the fixed array and atomics. */
+enum { MAX_TRACKED = 256 };
+static pid_t tracked[MAX_TRACKED];
+static volatile sig_atomic_t stopping;
+
+static void kill_group(pid_t pid)
+{
+    kill(-pid, SIGKILL);
+    kill(pid, SIGKILL);
+}
+
+static void track(pid_t pid)
+{
+    for (size_t i = 0; i < MAX_TRACKED; i++) {
+        pid_t free_slot = 0;
+        if (__atomic_compare_exchange_n(&tracked[i], &free_slot, pid, false, __ATOMIC_SEQ_CST,
+                                        __ATOMIC_SEQ_CST))
+            break;
+    }
+    if (stopping) /* the stop came while it was being started */
+        kill_group(pid);
+}
+
+static void untrack(pid_t pid)
+{
+    for (size_t i = 0; i < MAX_TRACKED; i++)
+        if (__atomic_load_n(&tracked[i], __ATOMIC_SEQ_CST) == pid)
+            __atomic_store_n(&tracked[i], 0, __ATOMIC_SEQ_CST);
+}
+
+/* see proc.h */
+void tq_proc_stop_all(void)
+{
+    stopping = 1;
+    for (size_t i = 0; i < MAX_TRACKED; i++) {
+        pid_t pid = __atomic_load_n(&tracked[i], __ATOMIC_SEQ_CST);
+        if (pid > 0)
+            kill_group(pid);
+    }
+}
+
+/* see proc.h */
+bool tq_proc_stopping(void)
+{
+    return stopping != 0;
+}
+
 static void close_pipe(int p[2])
 {
     for (int i = 0; i < 2; i++)
@@ -104,17 +152,21 @@ static bool pump(struct io_state *io, struct tq_proc_output *out, double deadlin
 /* see proc.h */
 void tq_proc_reap(pid_t pid, struct tq_proc_output *out, double deadline)
 {
-    int status = 0;
     for (;;) {
-        pid_t r = waitpid(pid, &status, WNOHANG);
-        if (r == pid || (r < 0 && errno != EINTR))
+        /* WNOWAIT: the process stays a zombie, so its id cannot be reused before untrack. */
+        siginfo_t info = {0};
+        int r = waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT);
+        if ((r == 0 && info.si_pid == pid) || (r < 0 && errno != EINTR))
             break;
         if (tq_now_ms() > deadline && !out->timed_out) {
             out->timed_out = true;
-            kill(-pid, SIGKILL);
-            kill(pid, SIGKILL);
+            kill_group(pid);
         }
         usleep(1000);
+    }
+    untrack(pid);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
     out->exited = WIFEXITED(status);
     out->exit_code = out->exited ? WEXITSTATUS(status) : -1;
@@ -135,6 +187,9 @@ tq_status tq_proc_spawn_piped(struct tq_diag *diag, pid_t *out_pid, char *const 
                               int *in_fd, int *out_fd, int *err_fd)
 {
     int in[2] = {-1, -1}, outp[2] = {-1, -1}, errp[2] = {-1, -1};
+    if (stopping)
+        return tq_diag_fail(diag, TQ_ERR_USAGE, argv[0], 0,
+                            "not started: the run is being stopped by a signal");
     tq_status st = make_pipes(diag, in, outp, errp);
     if (tq_ok(st)) {
         posix_spawn_file_actions_t fa;
@@ -151,6 +206,7 @@ tq_status tq_proc_spawn_piped(struct tq_diag *diag, pid_t *out_pid, char *const 
     }
     close(in[0]), close(outp[1]), close(errp[1]);
     *in_fd = in[1], *out_fd = outp[0], *err_fd = errp[0];
+    track(*out_pid);
     return TQ_SUCCESS;
 }
 

@@ -68,6 +68,15 @@ void tq_proc_reap(pid_t pid, struct tq_proc_output *out, double deadline_ms);
  * and `*truncated` set). Returns false at end of file or on an error other than EAGAIN/EINTR. */
 bool tq_proc_drain(int fd, struct tq_buf *b, bool *truncated);
 
+/* tq_proc_stop_all ends every process started by tq_proc_spawn_piped (so every backend of
+ * tq_proc_run and of sessions) that has not been reaped yet, with SIGKILL to its group, and
+ * refuses to start new ones from then on. Async-signal-safe: a SIGINT/SIGTERM handler calls it
+ * so that a stopped run does not wait for the deadlines of the cases in flight. */
+void tq_proc_stop_all(void);
+
+/* tq_proc_stopping is true once tq_proc_stop_all was called. */
+bool tq_proc_stopping(void);
+
 /* tq_now_ms returns a monotonic clock in milliseconds. */
 double tq_now_ms(void);
 

@@ -26,10 +26,14 @@ enum {
 
 static volatile sig_atomic_t interrupted;
 
+/* on_signal: the first SIGINT or SIGTERM ends the backends in flight (their cases are reported
+ * as interrupted) and lets the run write its reports; a second one ends the run at once. */
 static void on_signal(int sig)
 {
-    (void)sig;
     interrupted = 1;
+    tq_proc_stop_all();
+    struct sigaction dfl = {.sa_handler = SIG_DFL};
+    sigaction(sig, &dfl, NULL);
 }
 
 enum { MAX_BROKERS = 32 };
@@ -609,6 +613,20 @@ static tq_status plan_build(struct tq_diag *diag, struct plan *p, struct broker_
     return TQ_SUCCESS;
 }
 
+/* mark_interrupted reports a case that a stop request cut short (its backend was killed) as
+ * interrupted, keeping what was seen. */
+static void mark_interrupted(struct run_case *rc, bool stopped_before)
+{
+    enum tq_verdict v = rc->record.verdict;
+    if (stopped_before || !interrupted || v == TQ_VERDICT_PASS || v == TQ_VERDICT_WARN ||
+        v == TQ_VERDICT_SKIP)
+        return;
+    char seen[sizeof(rc->message)];
+    snprintf(seen, sizeof(seen), "%s", rc->message);
+    set_verdict(rc, TQ_VERDICT_ERROR, "interrupted: the run was stopped by a signal while this "
+                "case ran (%.1900s)", seen);
+}
+
 static void run_slot(struct plan *p, struct slot *slot, struct tq_session *session)
 {
     const struct tq_runner_config *cfg = p->cfg;
@@ -622,7 +640,9 @@ static void run_slot(struct plan *p, struct slot *slot, struct tq_session *sessi
         .name = rc->scenario->name, .backend = tq_backend_name(rc->backend),
         .group = cfg->catalog->groups[slot->scenario], .scenario_file = rc->scenario->path,
         .seq = slot->seq};
+    bool stopped_before = interrupted;
     run_one(rc);
+    mark_interrupted(rc, stopped_before);
     char adjusted[sizeof(rc->message)];
     enum tq_verdict v = tq_baseline_apply(cfg->baseline, &rc->record, adjusted, sizeof(adjusted));
     if (v != rc->record.verdict)
