@@ -10,6 +10,7 @@ tmp="$(mktemp -d /tmp/tq-broker-api.XXXXXX)"
 broker_pid=""
 sub_pids=()
 failures=0
+PY=/usr/bin/python3
 
 stop_pid() {   # stop_pid PID: SIGTERM one process (group) we started, then reap it
     if [[ -n "$1" ]] && kill -0 "$1" 2>/dev/null; then
@@ -183,6 +184,50 @@ check "and the certificate registered without a CA is still there" "ACTIVE" \
 
 for p in "${sub_pids[@]}"; do stop_pid "$p"; done
 sub_pids=()
+
+# Just-in-time registration (aws-iot-facts.md 4.6): once deleted, the certificate is unknown
+# again; with auto-registration on for device-ca its next connection registers it
+# PENDING_ACTIVATION, publishes the registration message and is refused; once activated it
+# connects.
+iot update-certificate --certificate-id "$id_dev" --new-status INACTIVE
+iot delete-certificate --certificate-id "$id_dev"
+iot describe-certificate --certificate-id "$id_dev" >/dev/null 2>"$tmp/err.txt"
+grep -q 'ResourceNotFoundException' "$tmp/err.txt"
+check "delete-certificate removes it" 0 $?
+ca_id="$(openssl x509 -in "$pki/device-ca.pem" -outform DER | sha256sum | cut -d' ' -f1)"
+iot update-ca-certificate --certificate-id "$ca_id" --new-auto-registration-status ENABLE
+check "update-ca-certificate turns auto-registration on" "ENABLE" \
+    "$(iot describe-ca-certificate --certificate-id "$ca_id" \
+        --query certificateDescription.autoRegistrationStatus)"
+watcher=(--cert "$pki/device-rsa-2048.pem" --key "$pki/device-rsa-2048.key")
+timeout 60 mosquitto_sub "${tls[@]}" "${watcher[@]}" -i jitr-watcher \
+    -t '$aws/events/certificates/registered/+' -C 1 -W 20 >"$tmp/jitr.msg" 2>"$tmp/jitr.err" &
+sub_pids+=($!)
+wait_event '"event":"mqtt_connect".*"client_id":"jitr-watcher"' 15
+sleep 0.3   # its SUBSCRIBE follows the CONNECT
+timeout 30 mosquitto_pub "${tls[@]}" "${dev[@]}" -i jitr-device -t api/x -m hi \
+    >/dev/null 2>&1
+check "the unknown certificate's first connection is refused" 1 $(( $? != 0 ))
+wait "${sub_pids[-1]}"
+sub_pids=()
+"$PY" - "$tmp/jitr.msg" "$id_dev" "$ca_id" <<'PY' >"$tmp/jitr.check"
+import json, sys
+m = json.loads(open(sys.argv[1]).read())
+want = {"certificateId": sys.argv[2], "caCertificateId": sys.argv[3],
+        "certificateStatus": "PENDING_ACTIVATION", "awsAccountId": "123456789012"}
+bad = [k for k, v in want.items() if m.get(k) != v]
+bad += [k for k in ("timestamp", "certificateRegistrationTimestamp") if not isinstance(m.get(k), int)]
+print("ok" if not bad else "bad: " + ", ".join(bad) + " in " + json.dumps(m))
+PY
+check "the registration message reaches a subscriber of \$aws/events/certificates/registered/+" \
+    "ok" "$(cat "$tmp/jitr.check")"
+check "describe-certificate shows PENDING_ACTIVATION" "PENDING_ACTIVATION" \
+    "$(iot describe-certificate --certificate-id "$id_dev" --query certificateDescription.status)"
+iot update-certificate --certificate-id "$id_dev" --new-status ACTIVE
+timeout 30 mosquitto_pub "${tls[@]}" "${dev[@]}" -i jitr-device -t api/x -m hi -q 1 \
+    >/dev/null 2>"$tmp/pub.err"
+check "once ACTIVE, the device connects and publishes" 0 $?
+
 stop_pid "$broker_pid"
 broker_pid=""
 cmp -s "$pki/registry.json" "$tmp/registry.json"
