@@ -1,13 +1,13 @@
 #include "lifecycle.h"
 
 #include <jansson.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "api_client.h"
+#include "async_run.h"
 #include "broker_proc.h"
 #include "case.h"
 #include "event_match.h"
@@ -25,19 +25,11 @@ enum {
     BROKER_STOP_MS = 5000,
 };
 
-/* struct held is a connection that stays up while later steps run: a backend process of its
- * own, run by a thread. */
+/* struct held is a connection that stays up while later steps run. */
 struct held {
     const struct tq_scenario_step *step;
-    pthread_t thread;
-    bool running;                /* the thread was started and not yet joined */
-    char exe[4096];
-    char *line;
-    int deadline_ms;
-    struct tq_proc_output out;
-    tq_status st;
+    struct tq_async_run run;
     char client_id[192];
-    int ended;                   /* set (atomically) when the process is gone */
 };
 
 struct engine {
@@ -215,41 +207,27 @@ static enum tq_verdict step_connect(struct engine *e, const struct tq_scenario_s
     return v;
 }
 
-static void *held_main(void *arg)
-{
-    struct held *h = arg;
-    char flag[] = "--run";
-    char *argv[] = {h->exe, flag, NULL};
-    struct tq_diag ignored;
-    h->st = tq_proc_run(&ignored, &h->out, argv, h->line, strlen(h->line), h->deadline_ms,
-                        MAX_OUTPUT);
-    __atomic_store_n(&h->ended, 1, __ATOMIC_RELEASE);
-    return NULL;
-}
-
 static enum tq_verdict step_hold(struct engine *e, const struct tq_scenario_step *step,
                                  char *why, size_t why_len)
 {
     struct held *h = &e->held[e->num_held];
-    *h = (struct held){.step = step, .st = TQ_STATUS(TQ_ERR_INTERNAL),
-                       .deadline_ms = e->c->timeout_ms + e->c->grace_ms};
-    snprintf(h->exe, sizeof(h->exe), "%s", e->c->backend_path);
-    if (!tq_ok(build_line(e, step, &h->line, h->client_id, sizeof(h->client_id)))) {
+    *h = (struct held){.step = step};
+    char *line = NULL;
+    if (!tq_ok(build_line(e, step, &line, h->client_id, sizeof(h->client_id)))) {
         snprintf(why, why_len, "cannot build the case (see the details)");
         return TQ_VERDICT_ERROR;
     }
-    if (pthread_create(&h->thread, NULL, held_main, h) != 0) {
-        free(h->line);
+    if (!tq_ok(tq_async_run_start(&h->run, e->c->backend_path, line,
+                                  e->c->timeout_ms + e->c->grace_ms))) {
         snprintf(why, why_len, "cannot start a thread for the held connection");
         return TQ_VERDICT_ERROR;
     }
-    h->running = true;
     e->num_held++;
     for (double deadline = tq_now_ms() + HOLD_READY_MS; tq_now_ms() < deadline;
          usleep(20 * 1000)) {
         if (subscribed(e, h->client_id))
             return TQ_VERDICT_PASS;
-        if (__atomic_load_n(&h->ended, __ATOMIC_ACQUIRE))
+        if (tq_async_run_ended(&h->run))
             break;
     }
     snprintf(why, why_len, "the held connection '%s' (client ID %s) did not connect and "
@@ -266,35 +244,22 @@ static struct held *find_held(struct engine *e, const char *name)
     return NULL;
 }
 
-/* held_join waits for the held connection's process to end (it ends by itself: the broker
- * closes it, a message arrives, or its deadline passes). */
-static void held_join(struct held *h)
-{
-    if (!h->running)
-        return;
-    pthread_join(h->thread, NULL);
-    h->running = false;
-    free(h->line);
-    h->line = NULL;
-}
-
+/* step_wait waits for the held connection's process to end (by itself: the broker closes it,
+ * a message arrives, or its deadline passes) and judges it. */
 static enum tq_verdict step_wait(struct engine *e, const struct tq_scenario_step *step,
                                  char *why, size_t why_len)
 {
     struct held *h = find_held(e, step->wait);
-    if (h == NULL || !h->running) {
+    if (h == NULL) {
         snprintf(why, why_len, "the held connection '%s' never started", step->wait);
         return TQ_VERDICT_ERROR;
     }
-    held_join(h);
-    if (!tq_ok(h->st)) {
+    tq_async_run_join(&h->run);
+    if (!tq_ok(h->run.st)) {
         snprintf(why, why_len, "cannot start the backend for held connection '%s'", step->wait);
         return TQ_VERDICT_ERROR;
     }
-    enum tq_verdict v = judge_connection(e, &step->expect, &h->out, why, why_len);
-    tq_proc_output_cleanup(&h->out);
-    h->st = TQ_STATUS(TQ_ERR_INTERNAL); /* its output is gone */
-    return v;
+    return judge_connection(e, &step->expect, &h->run.out, why, why_len);
 }
 
 /* ---- control-plane calls ------------------------------------------------------------------ */
@@ -536,12 +501,8 @@ void tq_lifecycle_run(const struct tq_lifecycle_case *c, struct tq_lifecycle_ver
     }
     /* Stopping the broker first closes every held connection, so their processes end now. */
     tq_broker_proc_stop(&e->broker, BROKER_STOP_MS);
-    for (size_t i = 0; i < e->num_held; i++) {
-        held_join(&e->held[i]);
-        if (tq_ok(e->held[i].st))
-            tq_proc_output_cleanup(&e->held[i].out);
-        e->held[i].st = TQ_STATUS(TQ_ERR_INTERNAL);
-    }
+    for (size_t i = 0; i < e->num_held; i++)
+        tq_async_run_cleanup(&e->held[i].run);
     free(e);
     out->seconds = (tq_now_ms() - start) / 1000.0;
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "async_run.h"
 #include "broker_proc.h"
 #include "case.h"
 #include "event_match.h"
@@ -330,36 +331,18 @@ static void run_backend(struct run_case *rc, const char *case_line)
 
 /* struct companion is the second device of a scenario, run in a thread of its own. */
 struct companion {
-    pthread_t thread;
-    char exe[4096];
-    char *line;
-    int timeout_ms;
-    struct tq_proc_output out;
-    tq_status st;
+    struct tq_async_run run;
     char client_id[128];
-    volatile sig_atomic_t ended;   /* set by the thread when the companion process is gone */
 };
-
-static void *companion_main(void *arg)
-{
-    struct companion *c = arg;
-    char flag[] = "--run";
-    char *argv[] = {c->exe, flag, NULL};
-    struct tq_diag ignored;
-    c->st = tq_proc_run(&ignored, &c->out, argv, c->line, strlen(c->line), c->timeout_ms,
-                        MAX_BACKEND_OUTPUT);
-    __atomic_store_n(&c->ended, 1, __ATOMIC_RELEASE);
-    return NULL;
-}
 
 /* companion_ready waits until the broker's events show the companion subscribed; false when
  * it did not within COMPANION_READY_MS, or its process ended first. */
-static bool companion_ready(const char *events_path, const struct companion *c)
+static bool companion_ready(const char *events_path, struct companion *c)
 {
     char pattern[256];
     snprintf(pattern, sizeof(pattern), "mqtt_connect client_id=%s", c->client_id);
     for (double deadline = tq_now_ms() + COMPANION_READY_MS;
-         tq_now_ms() < deadline && !__atomic_load_n(&c->ended, __ATOMIC_ACQUIRE);
+         tq_now_ms() < deadline && !tq_async_run_ended(&c->run);
          usleep(20 * 1000)) {
         char *text = NULL;
         size_t len = 0;
@@ -384,16 +367,15 @@ static bool companion_start(struct run_case *rc, struct companion *c,
                             const struct tq_case_context *ctx)
 {
     struct tq_diag diag = {0};
-    snprintf(c->exe, sizeof(c->exe), "%s", tq_backend_path(rc->backend));
-    c->timeout_ms = rc->cfg->timeout_ms + GRACE_MS;
-    if (!tq_ok(tq_case_build_companion(&diag, &c->line, c->client_id, sizeof(c->client_id),
+    char *line = NULL;
+    if (!tq_ok(tq_case_build_companion(&diag, &line, c->client_id, sizeof(c->client_id),
                                        rc->scenario, ctx))) {
         set_verdict(rc, TQ_VERDICT_ERROR, "cannot build the companion: %s", diag.msg);
         return false;
     }
-    if (pthread_create(&c->thread, NULL, companion_main, c) != 0) {
+    if (!tq_ok(tq_async_run_start(&c->run, tq_backend_path(rc->backend), line,
+                                  rc->cfg->timeout_ms + GRACE_MS))) {
         set_verdict(rc, TQ_VERDICT_ERROR, "cannot start the companion thread");
-        free(c->line);
         return false;
     }
     return true;
@@ -402,19 +384,17 @@ static bool companion_start(struct run_case *rc, struct companion *c,
 /* companion_finish joins the companion and keeps its port and its evidence. */
 static void companion_finish(struct run_case *rc, struct companion *c)
 {
-    pthread_join(c->thread, NULL);
+    tq_async_run_join(&c->run);
     struct tq_diag ignored;
     struct tq_result result;
-    struct tq_buf *out = &c->out.out;
-    if (tq_ok(c->st) && tq_ok(tq_result_parse(&ignored, &result, (const char *)out->data,
-                                               out->len)))
+    struct tq_buf *out = &c->run.out.out;
+    if (!tq_ok(c->run.st))
+        return;
+    if (tq_ok(tq_result_parse(&ignored, &result, (const char *)out->data, out->len)))
         rc->companion_port = result.local_port;
     append_text(&rc->details, "companion result: ");
     if (out->len && tq_ok(tq_buf_u8(out, '\0')))
         append_text(&rc->details, (const char *)out->data);
-    if (tq_ok(c->st))
-        tq_proc_output_cleanup(&c->out);
-    free(c->line);
 }
 
 /* run_with_companion connects the companion, runs the client, joins the companion, and only
@@ -424,10 +404,11 @@ static void companion_finish(struct run_case *rc, struct companion *c)
 static void companion_failed(struct run_case *rc, const struct companion *c)
 {
     char how[160];
-    tq_proc_describe(how, sizeof(how), &c->out, c->timeout_ms);
-    if (!tq_ok(c->st))
+    const struct tq_proc_output *out = &c->run.out;
+    tq_proc_describe(how, sizeof(how), out, c->run.deadline_ms);
+    if (!tq_ok(c->run.st))
         set_verdict(rc, TQ_VERDICT_ERROR, "cannot start the companion backend");
-    else if (c->out.timed_out || !c->out.exited || c->out.exit_code != 0)
+    else if (out->timed_out || !out->exited || out->exit_code != 0)
         set_verdict(rc, TQ_VERDICT_ERROR, "backend_crashed: the companion %s", how);
     else
         set_verdict(rc, TQ_VERDICT_FAIL, "the companion '%s' did not connect and subscribe "
@@ -437,7 +418,7 @@ static void companion_failed(struct run_case *rc, const struct companion *c)
 static void run_with_companion(struct run_case *rc, const struct tq_case_context *ctx,
                                const char *line)
 {
-    struct companion c = {.st = TQ_STATUS(TQ_ERR_INTERNAL)};
+    struct companion c = {.run.st = TQ_STATUS(TQ_ERR_INTERNAL)};
     if (!companion_start(rc, &c, ctx))
         return;
     struct tq_proc_output run;
@@ -448,6 +429,7 @@ static void run_with_companion(struct run_case *rc, const struct tq_case_context
         companion_failed(rc, &c);
     if (ran)
         finish_case(rc, &run);
+    tq_async_run_cleanup(&c.run);
 }
 
 /* run_lifecycle runs a scenario with steps, on a broker of its own in a folder of the run. */
