@@ -10,7 +10,7 @@
 #include "async_run.h"
 #include "broker_proc.h"
 #include "case.h"
-#include "event_match.h"
+#include "events_log.h"
 #include "fs.h"
 #include "proc.h"
 #include "verdict.h"
@@ -30,10 +30,12 @@ struct held {
     const struct tq_scenario_step *step;
     struct tq_async_run run;
     char client_id[192];
+    size_t events_from;          /* no event line before this one can be the connection's */
 };
 
 struct engine {
     const struct tq_lifecycle_case *c;
+    struct tq_events_log *events;
     struct tq_buf *details;
     struct tq_broker_proc broker;
     struct tq_broker_proc_options opts;
@@ -56,75 +58,6 @@ static void note(struct engine *e, const char *fmt, ...)
         return; /* evidence past its bound is cut, and that is fine */
 }
 
-/* ---- the broker's events: the case's own file, small enough to read whole ---------------- */
-
-static char *read_events(const struct engine *e, size_t *len)
-{
-    char *text = NULL;
-    struct tq_diag ignored;
-    *len = 0;
-    if (!tq_ok(tq_fs_read_all(&ignored, &text, len, e->events_path, MAX_EVENTS_BYTES)))
-        return NULL;
-    return text;
-}
-
-/* events_of_port appends the event lines whose peer has port `port` to `out`. */
-static void events_of_port(const struct engine *e, struct tq_buf *out, long port)
-{
-    size_t len;
-    char *text = read_events(e, &len);
-    char suffix[32];
-    snprintf(suffix, sizeof(suffix), ":%ld\"", port);
-    char *save = NULL;
-    for (char *line = text ? strtok_r(text, "\n", &save) : NULL; line && port > 0;
-         line = strtok_r(NULL, "\n", &save)) {
-        json_t *event = json_loads(line, 0, NULL);
-        const char *peer = json_string_value(json_object_get(event, "peer"));
-        char quoted[96];
-        snprintf(quoted, sizeof(quoted), "%s\"", peer ? peer : "");
-        size_t n = strlen(quoted), k = strlen(suffix);
-        if (n > k && strcmp(quoted + n - k, suffix) == 0 &&
-            (!tq_ok(tq_buf_append(out, line, strlen(line))) || !tq_ok(tq_buf_u8(out, '\n'))))
-            out->len = 0;
-        json_decref(event);
-    }
-    free(text);
-}
-
-/* missing_events returns the first of `want` with no match among the events of `port`,
- * re-reading for up to EVENTS_WAIT_MS; the events found are left in `found`. */
-static const char *missing_events(const struct engine *e, const struct tq_strlist *want,
-                                  long port, struct tq_buf *found)
-{
-    for (double deadline = tq_now_ms() + EVENTS_WAIT_MS;; usleep(20 * 1000)) {
-        found->len = 0;
-        events_of_port(e, found, port);
-        const char *missing = NULL;
-        for (size_t i = 0; i < want->num && missing == NULL; i++)
-            if (!tq_events_find(want->items[i], (const char *)found->data, found->len))
-                missing = want->items[i];
-        if (missing == NULL || tq_now_ms() > deadline)
-            return missing;
-    }
-}
-
-/* subscribed is true when the events show the client `client_id` connected and subscribed. */
-static bool subscribed(const struct engine *e, const char *client_id)
-{
-    size_t len;
-    char *text = read_events(e, &len);
-    char pattern[256];
-    snprintf(pattern, sizeof(pattern), "mqtt_connect client_id=%s", client_id);
-    const char *connect = text ? tq_events_find(pattern, text, len) : NULL;
-    json_t *event = connect ? json_loadb(connect, strcspn(connect, "\n"), 0, NULL) : NULL;
-    snprintf(pattern, sizeof(pattern), "mqtt_subscribe conn=%lld",
-             (long long)json_integer_value(json_object_get(event, "conn")));
-    bool found = event != NULL && tq_events_find(pattern, text, len) != NULL;
-    json_decref(event);
-    free(text);
-    return found;
-}
-
 /* ---- judging one connection --------------------------------------------------------------- */
 
 /* judge_connection judges a finished connection against `expect`, with the broker's events for
@@ -145,7 +78,10 @@ static enum tq_verdict judge_connection(struct engine *e, const struct tq_scenar
         return v;
     struct tq_buf events;
     tq_buf_init(&events, 256 * 1024);
-    const char *missing = missing_events(e, &expect->broker_events, result.local_port, &events);
+    const struct tq_strlist *want = &expect->broker_events;
+    const char *missing = tq_events_log_await(e->events, &events, &result.local_port, 1,
+                                              (const char *const *)want->items, want->num,
+                                              EVENTS_WAIT_MS);
     if (missing && (v == TQ_VERDICT_PASS || v == TQ_VERDICT_WARN)) {
         snprintf(why, why_len, "want broker event '%s' for this connection, got none", missing);
         v = TQ_VERDICT_FAIL;
@@ -212,6 +148,9 @@ static enum tq_verdict step_hold(struct engine *e, const struct tq_scenario_step
 {
     struct held *h = &e->held[e->num_held];
     *h = (struct held){.step = step};
+    struct tq_events_log_stats stats;
+    tq_events_log_stats(e->events, &stats);
+    h->events_from = stats.num_lines;
     char *line = NULL;
     if (!tq_ok(build_line(e, step, &line, h->client_id, sizeof(h->client_id)))) {
         snprintf(why, why_len, "cannot build the case (see the details)");
@@ -223,9 +162,11 @@ static enum tq_verdict step_hold(struct engine *e, const struct tq_scenario_step
         return TQ_VERDICT_ERROR;
     }
     e->num_held++;
+    size_t next = h->events_from;
+    struct tq_events_log_line connect = {0};
     for (double deadline = tq_now_ms() + HOLD_READY_MS; tq_now_ms() < deadline;
          usleep(20 * 1000)) {
-        if (subscribed(e, h->client_id))
+        if (tq_events_log_client_subscribed(e->events, h->client_id, &next, &connect))
             return TQ_VERDICT_PASS;
         if (tq_async_run_ended(&h->run))
             break;
@@ -403,6 +344,7 @@ static tq_status broker_setup(struct tq_diag *diag, struct engine *e)
     free(registry);
     TQ_GUARD(st);
     unlink(e->events_path);
+    TQ_GUARD(tq_events_log_open(diag, &e->events, e->events_path, MAX_EVENTS_BYTES));
     size_t num_args = tq_scenario_broker_args(&c->scenario->broker, e->args,
                                               TQ_BROKER_PROC_MAX_ARGS);
     e->opts = (struct tq_broker_proc_options){
@@ -467,7 +409,7 @@ static void run_steps(struct engine *e, struct tq_lifecycle_verdict *out)
         enum tq_verdict v = run_step(e, step, why, sizeof(why));
         if (v == TQ_VERDICT_PASS)
             continue;
-        snprintf(out->message, sizeof(out->message), "step %zu (%s, line %u): %s", i + 1, label,
+        snprintf(out->message, sizeof(out->message), "step %zu (%.120s, line %u): %.800s", i + 1, label,
                  step->line, why);
         out->verdict = v;
         if (v != TQ_VERDICT_WARN)
@@ -503,6 +445,7 @@ void tq_lifecycle_run(const struct tq_lifecycle_case *c, struct tq_lifecycle_ver
     tq_broker_proc_stop(&e->broker, BROKER_STOP_MS);
     for (size_t i = 0; i < e->num_held; i++)
         tq_async_run_cleanup(&e->held[i].run);
+    tq_events_log_close(e->events);
     free(e);
     out->seconds = (tq_now_ms() - start) / 1000.0;
 }

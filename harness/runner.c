@@ -1,6 +1,5 @@
 #include "runner.h"
 
-#include <jansson.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -11,6 +10,7 @@
 #include "broker_proc.h"
 #include "case.h"
 #include "event_match.h"
+#include "events_log.h"
 #include "fs.h"
 #include "lifecycle.h"
 #include "proc.h"
@@ -41,6 +41,7 @@ enum { MAX_BROKERS = 32 };
 
 struct broker {
     struct tq_broker_proc proc;
+    struct tq_events_log *events;     /* its events file, read incrementally */
     char events_path[4096];
     char key[1024];                   /* its options, joined: equal keys share the broker */
 };
@@ -71,8 +72,11 @@ static tq_status broker_start(struct tq_diag *diag, struct broker *b, size_t ind
     struct tq_broker_proc_options opts = {.pki_dir = cfg->pki_dir, .events_path = b->events_path,
                                           .log_path = log_path, .args = args,
                                           .num_args = num_args};
+    TQ_GUARD(tq_events_log_open(diag, &b->events, b->events_path, MAX_EVENTS_BYTES));
     tq_status st = tq_broker_proc_start(diag, &b->proc, &opts);
     if (!tq_ok(st)) {
+        tq_events_log_close(b->events);
+        b->events = NULL;
         char why[sizeof(diag->msg)];
         snprintf(why, sizeof(why), "%s", diag->msg);
         return tq_diag_fail(diag, st.code, NULL, 0, "broker (%s) did not start: %s; its log: %s",
@@ -107,8 +111,11 @@ static tq_status pool_get(struct tq_diag *diag, struct broker_pool *pool, const 
 
 static void pool_stop(struct broker_pool *pool)
 {
-    for (size_t i = 0; i < pool->num; i++)
+    for (size_t i = 0; i < pool->num; i++) {
         tq_broker_proc_stop(&pool->items[i].proc, 5000);
+        tq_events_log_close(pool->items[i].events);
+        pool->items[i].events = NULL;
+    }
     pool->num = 0;
 }
 
@@ -116,64 +123,6 @@ static void append_text(struct tq_buf *out, const char *s)
 {
     if (!tq_ok(tq_buf_append(out, s, strlen(s))))
         return; /* the details are bounded; past the bound they are cut, and that is fine */
-}
-
-static bool peer_has_port(json_t *event, const char *suffix)
-{
-    const char *peer = json_string_value(json_object_get(event, "peer"));
-    size_t n = peer ? strlen(peer) : 0, k = strlen(suffix);
-    return n > k && strcmp(peer + n - k, suffix) == 0;
-}
-
-/* events_for_port appends to `out` every broker event line whose peer is the client's local
- * port, each ending in a newline. */
-static void events_for_port(struct tq_buf *out, const char *events_path, long port)
-{
-    char *text = NULL;
-    size_t len = 0;
-    struct tq_diag ignored;
-    if (port <= 0 || !tq_ok(tq_fs_read_all(&ignored, &text, &len, events_path, MAX_EVENTS_BYTES)))
-        return;
-    char suffix[32];
-    snprintf(suffix, sizeof(suffix), ":%ld", port);
-    char *save = NULL;
-    for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-        json_t *event = json_loads(line, 0, NULL);
-        if (peer_has_port(event, suffix)) {
-            append_text(out, line);
-            append_text(out, "\n");
-        }
-        json_decref(event);
-    }
-    free(text);
-}
-
-/* missing_event returns the first pattern of `want` with no matching event in `events`. */
-static const char *missing_event(const struct tq_strlist *want, const struct tq_buf *events)
-{
-    for (size_t i = 0; i < want->num; i++)
-        if (!tq_events_find(want->items[i], (const char *)events->data, events->len))
-            return want->items[i];
-    return NULL;
-}
-
-/* connection_events collects the connection's events into `out`. When the scenario expects
- * events, it re-reads for up to EVENTS_WAIT_MS: the broker may log a close just after the
- * client has exited. Returns the first expected pattern still missing, or NULL. */
-static const char *connection_events(struct tq_buf *out, const char *events_path,
-                                     const long *ports, size_t num_ports,
-                                     const struct tq_strlist *want)
-{
-    double deadline = tq_now_ms() + EVENTS_WAIT_MS;
-    for (;;) {
-        out->len = 0;
-        for (size_t i = 0; i < num_ports; i++)
-            events_for_port(out, events_path, ports[i]);
-        const char *missing = missing_event(want, out);
-        if (missing == NULL || tq_now_ms() > deadline)
-            return missing;
-        usleep(20 * 1000);
-    }
 }
 
 /* struct run_case is everything known about one case while it runs. */
@@ -277,9 +226,11 @@ static void judge_output(struct run_case *rc, const struct tq_proc_output *run)
     struct tq_buf events;
     tq_buf_init(&events, 1 << 20);
     long ports[2] = {result.local_port, rc->companion_port};
-    const char *missing = connection_events(&events, rc->broker->events_path, ports,
-                                            rc->companion_port > 0 ? 2 : 1,
-                                            &rc->scenario->expect.broker_events);
+    const struct tq_strlist *patterns = &rc->scenario->expect.broker_events;
+    const char *missing = tq_events_log_await(rc->broker->events, &events, ports,
+                                              rc->companion_port > 0 ? 2 : 1,
+                                              (const char *const *)patterns->items,
+                                              patterns->num, EVENTS_WAIT_MS);
     if (missing && (v == TQ_VERDICT_PASS || v == TQ_VERDICT_WARN))
         set_verdict(rc, TQ_VERDICT_FAIL, "want broker event '%s' for this connection, got none",
                     missing);
@@ -333,33 +284,19 @@ static void run_backend(struct run_case *rc, const char *case_line)
 struct companion {
     struct tq_async_run run;
     char client_id[128];
+    size_t events_from;        /* no event line before this one can be the companion's */
 };
 
 /* companion_ready waits until the broker's events show the companion subscribed; false when
  * it did not within COMPANION_READY_MS, or its process ended first. */
-static bool companion_ready(const char *events_path, struct companion *c)
+static bool companion_ready(struct tq_events_log *events, struct companion *c)
 {
-    char pattern[256];
-    snprintf(pattern, sizeof(pattern), "mqtt_connect client_id=%s", c->client_id);
+    size_t next = c->events_from;
+    struct tq_events_log_line connect = {0};
     for (double deadline = tq_now_ms() + COMPANION_READY_MS;
-         tq_now_ms() < deadline && !tq_async_run_ended(&c->run);
-         usleep(20 * 1000)) {
-        char *text = NULL;
-        size_t len = 0;
-        struct tq_diag ignored;
-        if (!tq_ok(tq_fs_read_all(&ignored, &text, &len, events_path, MAX_EVENTS_BYTES)))
-            continue;
-        const char *connect = tq_events_find(pattern, text, len);
-        json_t *event = connect ? json_loadb(connect, strcspn(connect, "\n"), 0, NULL) : NULL;
-        char subscribed[64];
-        snprintf(subscribed, sizeof(subscribed), "mqtt_subscribe conn=%lld",
-                 (long long)json_integer_value(json_object_get(event, "conn")));
-        bool ready = event && tq_events_find(subscribed, text, len);
-        json_decref(event);
-        free(text);
-        if (ready)
+         tq_now_ms() < deadline && !tq_async_run_ended(&c->run); usleep(20 * 1000))
+        if (tq_events_log_client_subscribed(events, c->client_id, &next, &connect))
             return true;
-    }
     return false;
 }
 
@@ -419,10 +356,13 @@ static void run_with_companion(struct run_case *rc, const struct tq_case_context
                                const char *line)
 {
     struct companion c = {.run.st = TQ_STATUS(TQ_ERR_INTERNAL)};
+    struct tq_events_log_stats stats;
+    tq_events_log_stats(rc->broker->events, &stats);
+    c.events_from = stats.num_lines;
     if (!companion_start(rc, &c, ctx))
         return;
     struct tq_proc_output run;
-    bool ran = companion_ready(rc->broker->events_path, &c) && run_process(rc, line, &run);
+    bool ran = companion_ready(rc->broker->events, &c) && run_process(rc, line, &run);
     bool ready_failed = !ran && rc->record.verdict == TQ_VERDICT_NOT_RUN;
     companion_finish(rc, &c);
     if (ready_failed)
