@@ -116,8 +116,7 @@ TQ_YAML_TABLE(plan_table, "top level", F(struct tq_device_plan, name, STRING, .r
                 .count_offset = offsetof(struct tq_device_plan, num_cases),
                 .elem_size = sizeof(struct tq_device_case),
                 .max_items = TQ_DEVICE_PLAN_MAX_CASES, .init = case_init,
-                .too_many = "a plan has at most " DIGITS(TQ_DEVICE_PLAN_MAX_CASES) " cases",
-                .item = "a case"));
+                .too_many = "a plan has at most " DIGITS(TQ_DEVICE_PLAN_MAX_CASES) " cases"));
 
 /* The context of the checks on the plan as a whole: where their errors point. */
 struct ctx {
@@ -196,9 +195,8 @@ static tq_status check_case(struct ctx *c, size_t i)
 
 static tq_status parse_text(struct ctx *c, const char *text, size_t len)
 {
-    /* node_words: plans keep the words their errors always had (yaml_table.h). */
     const struct tq_yaml_options opts = {
-        .path = c->path, .empty_want = "a mapping with name and cases", .node_words = true};
+        .path = c->path, .empty_want = "a mapping with name and cases"};
     TQ_GUARD(tq_yaml_table_parse(c->diag, &c->root_line, c->plan, &plan_table, &opts, text, len));
     if (c->plan->num_cases == 0)
         return tq_diag_fail(c->diag, TQ_ERR_PARSE, c->path, c->root_line,

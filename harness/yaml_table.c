@@ -64,14 +64,8 @@ static tq_status want_type(struct ctx *c, const yaml_node_t *node, yaml_node_typ
 {
     if (node->type == type)
         return TQ_SUCCESS;
-    const char *wanted = c->opts->node_words ? type_words(type) : kind_words(kind);
-    return fail_at(c, node, "'%s' must be %s, got %s", name, wanted, type_words(node->type));
-}
-
-/* item_name is how an item of list `f` of the wrong type is named. */
-static const char *item_name(const struct ctx *c, const struct tq_yaml_field *f)
-{
-    return c->opts->node_words && f->item != NULL ? f->item : f->key;
+    return fail_at(c, node, "'%s' must be %s, got %s", name, kind_words(kind),
+                   type_words(node->type));
 }
 
 /* Every sequence of mappings scenarios have is a list of steps (MQTT or lifecycle), hence the
@@ -102,20 +96,14 @@ static tq_status no_nul(struct ctx *c, const yaml_node_t *node, const struct tq_
 {
     if (strlen(scalar(node)) == node->data.scalar.length)
         return TQ_SUCCESS;
-    if (c->opts->node_words)
-        return fail_at(c, node, "'%s' must not contain NUL bytes", f->key);
-    return fail_at(c, node, "a string must not contain NUL bytes");
+    return fail_at(c, node, "'%s' must not contain NUL bytes", f->key);
 }
 
-/* The order only decides which error a value with both faults gets (see node_words). */
+/* NUL first: a check must never judge a value cut short at its NUL. */
 static tq_status check_string(struct ctx *c, const yaml_node_t *node, const struct tq_yaml_field *f)
 {
-    if (c->opts->node_words) {
-        TQ_GUARD(no_nul(c, node, f));
-        return run_check(c, node, f);
-    }
-    TQ_GUARD(run_check(c, node, f));
-    return no_nul(c, node, f);
+    TQ_GUARD(no_nul(c, node, f));
+    return run_check(c, node, f);
 }
 
 /* store_string copies the scalar `node` into `*out`, once it passed the checks of `f`. */
@@ -175,7 +163,7 @@ static tq_status parse_list(struct ctx *c, const yaml_node_t *node, const struct
         yaml_node_t *item = yaml_document_get_node(c->doc, *it);
         if (*num == f->max_items)
             return too_many(c, item, f);
-        TQ_GUARD(want_type(c, item, YAML_SCALAR_NODE, item_name(c, f), f->kind));
+        TQ_GUARD(want_type(c, item, YAML_SCALAR_NODE, f->key, f->kind));
         TQ_GUARD(store_string(c, item, f, &items[(*num)++]));
     }
     return TQ_SUCCESS;
@@ -195,7 +183,7 @@ static tq_status parse_seq(struct ctx *c, const yaml_node_t *node, const struct 
         yaml_node_t *item = yaml_document_get_node(c->doc, *it);
         if (*num == f->max_items)
             return too_many(c, item, f);
-        TQ_GUARD(want_type(c, item, YAML_MAPPING_NODE, item_name(c, f), f->kind));
+        TQ_GUARD(want_type(c, item, YAML_MAPPING_NODE, f->key, f->kind));
         void *elem = items + (*num)++ * f->elem_size;
         if (f->init != NULL)
             f->init(elem, line_of(item));

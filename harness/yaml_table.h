@@ -15,7 +15,7 @@
  *   the engine's: the caller makes them after parsing, with the lines the engine recorded.
  *
  * The errors, each TQ_ERR_PARSE at the line of the node that is wrong (K: a key, S: a table's
- * section; see also tq_yaml_options.node_words):
+ * section):
  *   invalid YAML: <libyaml's problem and context>
  *   empty file; want <empty_want>
  *   the S must be a mapping, got a list
@@ -29,7 +29,7 @@
  *   'K' must be an integer, got 'VALUE'
  *   'K' must be true or false, got 'VALUE'
  *   'K' has more than N items                    (a LIST; a SEQ says "steps"; or `too_many`)
- *   a string must not contain NUL bytes
+ *   'K' must not contain NUL bytes
  * Running out of memory is TQ_ERR_NOMEM; a table of more than TQ_YAML_MAX_FIELDS rows (built
  * without TQ_YAML_TABLE) is TQ_ERR_INTERNAL. */
 #ifndef TQ_YAML_TABLE_H
@@ -77,8 +77,6 @@ struct tq_yaml_field {
                                                 later errors) before the item is read */
     const char *too_many;           /* LIST, SEQ: the whole error when there are too many items;
                                        NULL: "'K' has more than N items" (or "steps") */
-    const char *item;               /* LIST, SEQ, with `node_words`: how an item of the wrong
-                                       type is named, e.g. "a case"; NULL: by the key */
     bool has_present;               /* set a bool at `present_offset` when the key is given */
     size_t present_offset;
     bool has_line;                  /* store the line of the key in an unsigned at `line_offset` */
@@ -118,12 +116,6 @@ struct tq_yaml_options {
      * the line it was written on; `value` is the pointer the struct holds. */
     void (*on_string)(void *arg, const char *value, unsigned line);
     void *arg;
-    /* node_words keeps the words device plans have always used (their tests and users quote
-     * them): a wrong type names the YAML node wanted ("'K' must be a scalar", "a list", and for
-     * an item "'a case' must be a mapping", by the field's `item`) instead of the kind ("a
-     * string", "a list of mappings"); and a NUL byte is "'K' must not contain NUL bytes",
-     * found before the value's check instead of after it. */
-    bool node_words;
 };
 
 /* tq_yaml_table_parse reads the YAML `text` (`text_len` bytes, not necessarily NUL-terminated)

@@ -155,7 +155,7 @@ static const struct bad_plan bad_plans[] = {
                                   "    description: again\n",
      .line = 6, .msg = "key 'description' appears twice in case"},
     {.what = "case not a mapping", .text = "name: p\ncases: [x]\n", .line = 2,
-     .msg = "'a case' must be a mapping, got a scalar"},
+     .msg = "'cases' must be a list of mappings, got a scalar"},
 };
 
 Test(device_plan, bad_plans_name_file_line_and_want)
