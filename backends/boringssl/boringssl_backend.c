@@ -22,9 +22,9 @@ static const char *bssl_library_version(void)
     return OpenSSL_version(OPENSSL_VERSION);
 }
 
-static tq_status bssl_handshake(void *ctx, struct tq_outcome *out, int fd)
+static tq_status bssl_handshake(void *conn, struct tq_outcome *out, int fd)
 {
-    struct bssl_client *c = ctx;
+    struct bssl_client *c = conn;
     if (SSL_set_fd(c->ssl, fd) != 1)
         return bssl_fail(c, out, 0);
     int ret = SSL_connect(c->ssl);
@@ -46,10 +46,10 @@ static bool peer_closed(struct bssl_client *c, int ret)
     return false;
 }
 
-static tq_status bssl_read(void *ctx, struct tq_outcome *out, uint8_t *buf, size_t buf_len,
+static tq_status bssl_read(void *conn, struct tq_outcome *out, uint8_t *buf, size_t buf_len,
                            size_t *out_len)
 {
-    struct bssl_client *c = ctx;
+    struct bssl_client *c = conn;
     *out_len = 0;
     int ret = SSL_read(c->ssl, buf, buf_len > INT_MAX ? INT_MAX : (int)buf_len);
     if (ret > 0) {
@@ -64,9 +64,9 @@ static tq_status bssl_read(void *ctx, struct tq_outcome *out, uint8_t *buf, size
     return bssl_fail(c, out, ret);
 }
 
-static tq_status bssl_write(void *ctx, struct tq_outcome *out, const uint8_t *buf, size_t len)
+static tq_status bssl_write(void *conn, struct tq_outcome *out, const uint8_t *buf, size_t len)
 {
-    struct bssl_client *c = ctx;
+    struct bssl_client *c = conn;
     size_t done = 0;
     for (int i = 0; i < 1000 && done < len; i++) {
         size_t left = len - done;
@@ -108,9 +108,9 @@ static void describe_chain(struct bssl_client *c, struct tq_session_info *info)
         describe_cert(&info->chain[info->num_chain++], sk_X509_value(chain, i));
 }
 
-static void bssl_describe(void *ctx, struct tq_session_info *info)
+static void bssl_describe(void *conn, struct tq_session_info *info)
 {
-    struct bssl_client *c = ctx;
+    struct bssl_client *c = conn;
     if (c->ssl == NULL)
         return;
     info->alert_sent = c->alert_sent - 1;
@@ -124,6 +124,7 @@ static void bssl_describe(void *ctx, struct tq_session_info *info)
              X509_verify_cert_error_string(verify));
     if (!SSL_is_init_finished(c->ssl))
         return;
+    info->resumed = SSL_session_reused(c->ssl) == 1;
     snprintf(info->version, sizeof(info->version), "%s", SSL_get_version(c->ssl));
     const SSL_CIPHER *cipher = SSL_get_current_cipher(c->ssl);
     const char *suite = cipher != NULL ? SSL_CIPHER_standard_name(cipher) : NULL;
@@ -135,21 +136,27 @@ static void bssl_describe(void *ctx, struct tq_session_info *info)
              alpn != NULL ? (const char *)alpn : "");
 }
 
-static void bssl_close(void *ctx)
+static void bssl_close(void *conn)
 {
-    struct bssl_client *c = ctx;
+    struct bssl_client *c = conn;
     if (c->ssl != NULL && SSL_is_init_finished(c->ssl))
         (void)SSL_shutdown(c->ssl);
     ERR_clear_error();
 }
 
-static void bssl_cleanup(void *ctx)
+static void bssl_cleanup(void *conn)
 {
-    struct bssl_client *c = ctx;
+    struct bssl_client *c = conn;
     SSL_free(c->ssl);
-    SSL_CTX_free(c->ctx);
     c->ssl = NULL;
-    c->ctx = NULL;
+    ERR_clear_error();
+}
+
+static void bssl_release(void *config)
+{
+    struct bssl_config *k = config;
+    SSL_CTX_free(k->ctx);
+    k->ctx = NULL;
     ERR_clear_error();
 }
 
@@ -161,11 +168,14 @@ static const struct tq_tls_client_ops tq_boringssl_ops = {
     .features = TQ_FEAT_SNI | TQ_FEAT_NO_SNI | TQ_FEAT_ALPN | TQ_FEAT_CRL | TQ_FEAT_CLIENT_CERT |
                 TQ_FEAT_VERIFY_TIME | TQ_FEAT_GROUPS | TQ_FEAT_SIGALGS |
                 TQ_FEAT_SUITES | TQ_FEAT_NO_VERIFY,
-    .ctx_size = sizeof(struct bssl_client),
+    .config_size = sizeof(struct bssl_config),
+    .conn_size = sizeof(struct bssl_client),
     .global_init = bssl_global_init,
     .library_version = bssl_library_version,
     .list_names = bssl_list_names,
     .configure = bssl_configure,
+    .release = bssl_release,
+    .open = bssl_open,
     .handshake = bssl_handshake,
     .read = bssl_read,
     .write = bssl_write,

@@ -1,4 +1,5 @@
-/* boringssl_config.c: a `struct tq_client_config` turned into a BoringSSL SSL_CTX and SSL.
+/* boringssl_config.c: a `struct tq_client_config` turned into a BoringSSL SSL_CTX (its
+ * [context] members) and an SSL per connection (the [connection] members).
  * Differences from the OpenSSL backend: SSL_CTX_set_strict_cipher_list (no silent drops), no
  * security levels, groups via SSL_CTX_set1_curves_list, no max_fragment_length, and TLS 1.3
  * suites that cannot be configured (all three are always offered; see set_suites). */
@@ -163,7 +164,7 @@ static bool append_name(char *buf, size_t buf_len, const char *name)
 /* set_suites applies exactly the requested suites. TLS 1.3 suites cannot be chosen in
  * BoringSSL: a list with none of them caps the version at TLS 1.2, a list with all three is
  * honoured, and a list with some of them is `unsupported`. */
-static tq_status set_suites(struct bssl_client *c, struct tq_outcome *out, bool *out_no13,
+static tq_status set_suites(SSL_CTX *ctx, struct tq_outcome *out, bool *out_no13,
                             bool *out_only13, const struct tq_str_list *suites)
 {
     SSL_CTX *full = new_full_ctx();
@@ -190,21 +191,21 @@ static tq_status set_suites(struct bssl_client *c, struct tq_outcome *out, bool 
                                "TLS 1.3 suites or none");
     *out_no13 = num13 == 0;
     *out_only13 = tls12[0] == '\0';
-    if (tls12[0] != '\0' && SSL_CTX_set_strict_cipher_list(c->ctx, tls12) != 1)
+    if (tls12[0] != '\0' && SSL_CTX_set_strict_cipher_list(ctx, tls12) != 1)
         return bssl_config_fail(out, TQ_OUT_UNSUPPORTED, "suites");
     ERR_clear_error();
     return TQ_SUCCESS;
 }
 
 /* set_named applies a group or sigalg list after checking each name alone. */
-static tq_status set_named(struct bssl_client *c, struct tq_outcome *out,
+static tq_status set_named(SSL_CTX *ctx, struct tq_outcome *out,
                            const struct tq_str_list *names, const struct name_alias *table,
                            size_t n, int (*apply)(SSL_CTX *, const char *), const char *what)
 {
     char list[4096] = "";
     for (size_t i = 0; i < names->num; i++) {
         const char *name = alias_of(table, n, names->items[i]);
-        if (name == NULL || apply(c->ctx, name) != 1) {
+        if (name == NULL || apply(ctx, name) != 1) {
             char reason[128];
             snprintf(reason, sizeof(reason), "%s %s", what, names->items[i]);
             return bssl_config_fail(out, TQ_OUT_UNSUPPORTED, reason);
@@ -212,7 +213,7 @@ static tq_status set_named(struct bssl_client *c, struct tq_outcome *out,
         if (!append_name(list, sizeof(list), name))
             return tq_outcome_fail(out, TQ_OUT_UNSUPPORTED, "too many %s", what);
     }
-    if (names->num == 0 || apply(c->ctx, list) != 1)
+    if (names->num == 0 || apply(ctx, list) != 1)
         return bssl_config_fail(out, TQ_OUT_UNSUPPORTED, what);
     return TQ_SUCCESS;
 }
@@ -226,27 +227,27 @@ static int proto_of(enum tq_tls_version v)
     return protos[v];
 }
 
-static tq_status set_protocol(struct bssl_client *c, struct tq_outcome *out,
+static tq_status set_protocol(SSL_CTX *ctx, struct tq_outcome *out,
                               const struct tq_client_config *cfg)
 {
     enum tq_tls_version min = cfg->min_version, max = cfg->max_version;
     bool no13 = false, only13 = false;
     if (cfg->suites.present)
-        TQ_GUARD(set_suites(c, out, &no13, &only13, &cfg->suites));
+        TQ_GUARD(set_suites(ctx, out, &no13, &only13, &cfg->suites));
     if (no13 && (max == TQ_TLS_ANY || max == TQ_TLS_1_3))
         max = TQ_TLS_1_2;
     if (only13 && cfg->suites.num > 0)
         min = TQ_TLS_1_3;
     if (min != TQ_TLS_ANY && max != TQ_TLS_ANY && min > max)
         return tq_outcome_fail(out, TQ_OUT_UNSUPPORTED, "suites and versions leave no version");
-    if (SSL_CTX_set_min_proto_version(c->ctx, (uint16_t)proto_of(min)) != 1 ||
-        SSL_CTX_set_max_proto_version(c->ctx, (uint16_t)proto_of(max)) != 1)
+    if (SSL_CTX_set_min_proto_version(ctx, (uint16_t)proto_of(min)) != 1 ||
+        SSL_CTX_set_max_proto_version(ctx, (uint16_t)proto_of(max)) != 1)
         return bssl_config_fail(out, TQ_OUT_UNSUPPORTED, "versions");
     if (cfg->groups.present)
-        TQ_GUARD(set_named(c, out, &cfg->groups, group_names, NUM(group_names), set_groups,
+        TQ_GUARD(set_named(ctx, out, &cfg->groups, group_names, NUM(group_names), set_groups,
                            "groups"));
     if (cfg->sigalgs.present)
-        TQ_GUARD(set_named(c, out, &cfg->sigalgs, sigalg_names, NUM(sigalg_names), set_sigalgs,
+        TQ_GUARD(set_named(ctx, out, &cfg->sigalgs, sigalg_names, NUM(sigalg_names), set_sigalgs,
                            "sigalgs"));
     return TQ_SUCCESS;
 }
@@ -279,24 +280,24 @@ static tq_status add_crls(struct tq_outcome *out, X509_STORE *store, const char 
     return TQ_SUCCESS;
 }
 
-static tq_status set_trust(struct bssl_client *c, struct tq_outcome *out,
+static tq_status set_trust(SSL_CTX *ctx, struct tq_outcome *out,
                            const struct tq_client_config *cfg)
 {
     for (size_t i = 0; i < cfg->trust.num; i++) {
-        if (SSL_CTX_load_verify_locations(c->ctx, cfg->trust.items[i], NULL) != 1)
+        if (SSL_CTX_load_verify_locations(ctx, cfg->trust.items[i], NULL) != 1)
             return bssl_config_fail(out, TQ_OUT_CONFIG_ERROR, cfg->trust.items[i]);
     }
-    X509_STORE *store = SSL_CTX_get_cert_store(c->ctx);
+    X509_STORE *store = SSL_CTX_get_cert_store(ctx);
     for (size_t i = 0; i < cfg->crl.num; i++)
         TQ_GUARD(add_crls(out, store, cfg->crl.items[i]));
     if (cfg->crl.present)
         X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
-    SSL_CTX_set_verify(c->ctx, cfg->verify_peer ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, NULL);
+    SSL_CTX_set_verify(ctx, cfg->verify_peer ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, NULL);
     return TQ_SUCCESS;
 }
 
 /* add_chain sends every certificate of the PEM file `path` after the leaf. */
-static tq_status add_chain(struct bssl_client *c, struct tq_outcome *out, const char *path)
+static tq_status add_chain(SSL_CTX *ctx, struct tq_outcome *out, const char *path)
 {
     BIO *bio TQ_DEFER(bio_free_ptr) = BIO_new_file(path, "r");
     if (bio == NULL)
@@ -305,7 +306,7 @@ static tq_status add_chain(struct bssl_client *c, struct tq_outcome *out, const 
         X509 *x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
         if (x == NULL)
             break;
-        int ok = (int)SSL_CTX_add0_chain_cert(c->ctx, x);
+        int ok = (int)SSL_CTX_add0_chain_cert(ctx, x);
         if (ok != 1) {
             X509_free(x);
             return bssl_config_fail(out, TQ_OUT_CONFIG_ERROR, path);
@@ -315,23 +316,23 @@ static tq_status add_chain(struct bssl_client *c, struct tq_outcome *out, const 
     return TQ_SUCCESS;
 }
 
-static tq_status set_client_cert(struct bssl_client *c, struct tq_outcome *out,
+static tq_status set_client_cert(SSL_CTX *ctx, struct tq_outcome *out,
                                  const struct tq_client_config *cfg)
 {
     if (cfg->cert == NULL)
         return TQ_SUCCESS;
-    if (SSL_CTX_use_certificate_chain_file(c->ctx, cfg->cert) != 1)
+    if (SSL_CTX_use_certificate_chain_file(ctx, cfg->cert) != 1)
         return bssl_config_fail(out, TQ_OUT_CONFIG_ERROR, cfg->cert);
-    if (SSL_CTX_use_PrivateKey_file(c->ctx, cfg->key, SSL_FILETYPE_PEM) != 1)
+    if (SSL_CTX_use_PrivateKey_file(ctx, cfg->key, SSL_FILETYPE_PEM) != 1)
         return bssl_config_fail(out, TQ_OUT_CONFIG_ERROR, cfg->key);
-    if (SSL_CTX_check_private_key(c->ctx) != 1)
+    if (SSL_CTX_check_private_key(ctx) != 1)
         return bssl_config_fail(out, TQ_OUT_CONFIG_ERROR, "key does not match cert");
     if (cfg->chain != NULL)
-        TQ_GUARD(add_chain(c, out, cfg->chain));
+        TQ_GUARD(add_chain(ctx, out, cfg->chain));
     return TQ_SUCCESS;
 }
 
-static tq_status set_extensions(struct bssl_client *c, struct tq_outcome *out,
+static tq_status set_extensions(SSL_CTX *ctx, struct tq_outcome *out,
                                 const struct tq_client_config *cfg)
 {
     if (cfg->alpn.present) {
@@ -343,7 +344,7 @@ static tq_status set_extensions(struct bssl_client *c, struct tq_outcome *out,
             memcpy(wire + len, cfg->alpn.items[i], n);
             len += n;
         }
-        if (SSL_CTX_set_alpn_protos(c->ctx, wire, (unsigned)len) != 0)
+        if (SSL_CTX_set_alpn_protos(ctx, wire, (unsigned)len) != 0)
             return bssl_config_fail(out, TQ_OUT_UNSUPPORTED, "alpn");
     }
     return TQ_SUCCESS;
@@ -387,19 +388,33 @@ static tq_status set_peer_name(struct bssl_client *c, struct tq_outcome *out,
 }
 
 /* see boringssl_internal.h */
-tq_status bssl_configure(void *ctx, struct tq_outcome *out, const struct tq_client_config *cfg)
+tq_status bssl_configure(void *config, struct tq_outcome *out, const struct tq_client_config *cfg)
 {
-    struct bssl_client *c = ctx;
+    struct bssl_config *k = config;
     ERR_clear_error();
-    c->ctx = SSL_CTX_new(TLS_client_method());
-    if (c->ctx == NULL)
+    k->ctx = SSL_CTX_new(TLS_client_method());
+    if (k->ctx == NULL)
         return bssl_config_fail(out, TQ_OUT_UNMAPPED, "SSL_CTX_new");
-    TQ_GUARD(set_protocol(c, out, cfg));
-    TQ_GUARD(set_trust(c, out, cfg));
-    TQ_GUARD(set_client_cert(c, out, cfg));
-    TQ_GUARD(set_extensions(c, out, cfg));
-    SSL_CTX_set_info_callback(c->ctx, info_callback);
-    c->ssl = SSL_new(c->ctx);
+    /* The context serves many cases: it keeps no client session (no SSL_set_session is ever
+     * called either), so every case is a full handshake. Tickets stay offered as before: the
+     * ClientHello does not change. */
+    SSL_CTX_set_session_cache_mode(k->ctx, SSL_SESS_CACHE_OFF);
+    TQ_GUARD(set_protocol(k->ctx, out, cfg));
+    TQ_GUARD(set_trust(k->ctx, out, cfg));
+    TQ_GUARD(set_client_cert(k->ctx, out, cfg));
+    TQ_GUARD(set_extensions(k->ctx, out, cfg));
+    SSL_CTX_set_info_callback(k->ctx, info_callback);
+    return TQ_SUCCESS;
+}
+
+/* see boringssl_internal.h */
+tq_status bssl_open(void *conn, void *config, struct tq_outcome *out,
+                    const struct tq_client_config *cfg)
+{
+    struct bssl_client *c = conn;
+    const struct bssl_config *k = config;
+    ERR_clear_error();
+    c->ssl = SSL_new(k->ctx);
     if (c->ssl == NULL)
         return bssl_config_fail(out, TQ_OUT_UNMAPPED, "SSL_new");
     SSL_set_app_data(c->ssl, c);

@@ -7,9 +7,13 @@
 
 #include "backend_ops.h"
 
-/* struct bssl_client is the per-case context (ops.ctx_size bytes, zeroed by the driver). */
-struct bssl_client {
+/* struct bssl_config is a configured context (ops.config_size bytes, zeroed by the driver). */
+struct bssl_config {
     SSL_CTX *ctx;
+};
+
+/* struct bssl_client is one connection (ops.conn_size bytes, zeroed by the driver). */
+struct bssl_client {
     SSL *ssl;
     int alert_sent;          /* description + 1; 0: none */
     int alert_received;      /* description + 1; 0: none */
@@ -17,8 +21,12 @@ struct bssl_client {
     bool received_fatal;
 };
 
-/* bssl_configure builds `c->ctx` and `c->ssl` for `cfg` (ops.configure). */
-tq_status bssl_configure(void *ctx, struct tq_outcome *out, const struct tq_client_config *cfg);
+/* bssl_configure builds the SSL_CTX of a struct bssl_config for `cfg` (ops.configure). */
+tq_status bssl_configure(void *config, struct tq_outcome *out, const struct tq_client_config *cfg);
+
+/* bssl_open makes the SSL of a struct bssl_client from a struct bssl_config (ops.open). */
+tq_status bssl_open(void *conn, void *config, struct tq_outcome *out,
+                    const struct tq_client_config *cfg);
 
 /* bssl_list_names adds every IANA name of `kind` this OpenSSL can honour (ops.list_names). */
 void bssl_list_names(enum tq_name_kind kind, struct tq_name_sink *sink);

@@ -7,15 +7,33 @@
  *
  * The driver owns everything that is the same for every library: the command line, reading and
  * validating case lines (docs/backend-protocol.md), the TCP connection, deadlines, the MQTT
- * exchange, timings and the result line. The ops table owns only the TLS library: configure a
- * client from a `struct tq_client_config`, handshake on a connected blocking socket, move bytes,
- * describe the session, and map the library's errors to the canonical outcomes with a table.
+ * exchange, timings and the result line. The ops table owns only the TLS library, in two
+ * layers: a *configured context* (SSL_CTX, mbedtls_ssl_config, WOLFSSL_CTX, GnuTLS credentials
+ * and priorities) built from the [context] members of a `struct tq_client_config`, and
+ * *connections* (SSL, mbedtls_ssl_context, WOLFSSL, gnutls_session_t) made from it, one per
+ * case: handshake on a connected blocking socket, move bytes, describe the session, and map the
+ * library's errors to the canonical outcomes with a table.
+ *
+ * One `--run` process serves many cases in turn. The driver keeps the configured context of the
+ * previous case and reuses it for the next case when every [context] member is equal and every
+ * file those members name is unchanged (same path, device, inode, size, mtime and ctime);
+ * otherwise it releases it and configures a new one (config_cache.h). A context is never shared
+ * by two connections at once.
+ *
+ * Call order, per context: `configure` once; then, per case that uses it, `open`, [`handshake`,
+ * `read`, `write`, `close`], `describe` (only after a successful `open`), `cleanup`; finally
+ * `release` once. `cleanup` is called once after every `open` and `release` once after every
+ * `configure`, also when they failed part way, so both must accept any partial state.
  *
  * Conventions for every ops function:
- * - `ctx` is `ctx_size` zeroed bytes owned by the driver; `cleanup` is always called once after
- *   `configure` (also when `configure` failed part way), so it must accept any partial state.
+ * - `config` is `config_size` zeroed bytes and `conn` is `conn_size` zeroed bytes, both owned by
+ *   the driver; a fresh `conn` for every case.
  * - A failing function returns a failed tq_status *and* fills `out` with the canonical outcome,
  *   the library's error text and, for `unsupported`, the reason. It never prints to stdout.
+ * - Every case is a full handshake from a clean state (docs/backend-protocol.md, "sessions"): a
+ *   connection must not resume a session or see anything an earlier connection left in the
+ *   context (session caches off; no state that a handshake adds to the context, such as
+ *   intermediate certificates a library caches, may survive into the next connection).
  * - The socket is blocking; the driver arms SO_RCVTIMEO/SO_SNDTIMEO with the time left before
  *   every call, and turns any failure after the deadline into outcome `timeout` itself. */
 #ifndef TQ_BACKEND_OPS_H
@@ -86,30 +104,35 @@ struct tq_mqtt_spec {
 };
 
 /* struct tq_client_config is one validated case. Strings are owned, NUL-terminated and contain
- * no NUL; a NULL string or a list with `present == false` means the member was absent. */
+ * no NUL; a NULL string or a list with `present == false` means the member was absent.
+ *
+ * [context] members are all that `configure` may read: cases that differ only in the other,
+ * [connection] members share one configured context, and `open` applies those to the
+ * connection. File members ([context, file]) are compared by path and by the file's identity
+ * (stat: device, inode, size, mtime, ctime), so a regenerated PKI is loaded again. */
 struct tq_client_config {
-    char *id;
-    char *host;
-    uint16_t port;
-    char *server_name;
-    bool send_sni;                 /* default true */
-    bool verify_peer;              /* default true */
-    struct tq_str_list trust;      /* PEM files */
-    char *cert;
-    char *key;
-    char *chain;
-    struct tq_str_list crl;        /* PEM files */
-    enum tq_tls_version min_version;
-    enum tq_tls_version max_version;
-    struct tq_str_list suites;     /* IANA names */
-    struct tq_str_list groups;     /* IANA names */
-    struct tq_str_list sigalgs;    /* IANA names */
-    struct tq_str_list alpn;       /* each 1..255 bytes */
-    unsigned max_fragment_length;  /* 0: absent; else 512, 1024, 2048 or 4096 */
-    bool has_verify_time;
-    int64_t verify_time;           /* Unix seconds */
-    uint32_t timeout_ms;           /* default 10000 */
-    struct tq_mqtt_spec mqtt;
+    char *id;                      /* [connection] */
+    char *host;                    /* [connection] */
+    uint16_t port;                 /* [connection] */
+    char *server_name;             /* [connection] SNI and the name verified */
+    bool send_sni;                 /* [connection] default true */
+    bool verify_peer;              /* [context] default true */
+    struct tq_str_list trust;      /* [context, file] PEM files */
+    char *cert;                    /* [context, file] */
+    char *key;                     /* [context, file] */
+    char *chain;                   /* [context, file] */
+    struct tq_str_list crl;        /* [context, file] PEM files */
+    enum tq_tls_version min_version;  /* [context] */
+    enum tq_tls_version max_version;  /* [context] */
+    struct tq_str_list suites;     /* [context] IANA names */
+    struct tq_str_list groups;     /* [context] IANA names */
+    struct tq_str_list sigalgs;    /* [context] IANA names */
+    struct tq_str_list alpn;       /* [context] each 1..255 bytes */
+    unsigned max_fragment_length;  /* [context] 0: absent; else 512, 1024, 2048 or 4096 */
+    bool has_verify_time;          /* [connection] */
+    int64_t verify_time;           /* [connection] Unix seconds */
+    uint32_t timeout_ms;           /* [connection] default 10000 */
+    struct tq_mqtt_spec mqtt;      /* [connection] */
 };
 
 /* The most peer certificates a result reports. */
@@ -134,6 +157,7 @@ struct tq_session_info {
     char verify_text[256];
     int alert_sent;       /* alert description (RFC 8446 number), -1: none */
     int alert_received;
+    bool resumed;         /* the handshake resumed a session: the driver fails the case */
 };
 
 /* Which list `list_names` is asked for. */
@@ -162,7 +186,8 @@ struct tq_tls_client_ops {
     uint32_t versions;            /* TQ_VERSION_BIT(TQ_TLS_1_2) | ... */
     uint32_t features;            /* enum tq_feature bits */
     uint32_t client_key_types;    /* enum tq_key_type bits; 0: not declared (any is tried) */
-    size_t ctx_size;              /* bytes the driver allocates (zeroed) per case */
+    size_t config_size;           /* bytes the driver allocates (zeroed) per configured context */
+    size_t conn_size;             /* bytes the driver allocates (zeroed) per connection */
 
     /* global_init runs once per process before anything else (library init, RNG seeding). */
     tq_status (*global_init)(struct tq_diag *diag);
@@ -171,25 +196,36 @@ struct tq_tls_client_ops {
     /* list_names adds every IANA name of `kind` the backend can honour to `sink`. */
     void (*list_names)(enum tq_name_kind kind, struct tq_name_sink *sink);
 
-    /* configure builds the client for `cfg`. A name the library cannot honour (suite, group,
-     * sigalg) is outcome `unsupported` with a reason naming it: never dropped silently. A file
-     * that cannot be loaded is outcome `config_error`. */
-    tq_status (*configure)(void *ctx, struct tq_outcome *out, const struct tq_client_config *cfg);
+    /* configure builds the library context in `config` from the [context] members of `cfg`
+     * (and no other member: the context is reused for cases that differ in those). A name the
+     * library cannot honour (suite, group, sigalg) is outcome `unsupported` with a reason
+     * naming it: never dropped silently. A file that cannot be loaded is outcome
+     * `config_error`. The driver keeps a context only when `configure` succeeded. */
+    tq_status (*configure)(void *config, struct tq_outcome *out,
+                           const struct tq_client_config *cfg);
+    /* release frees everything `configure` (and `open`, in `config`) made. */
+    void (*release)(void *config);
+    /* open makes the connection `conn` for `cfg` from `config`, which `configure` built for a
+     * case with the same [context] members, and applies the [connection] members (server name,
+     * SNI, verify_time). It may read any member of `cfg`. A connection that fails part way, or
+     * a failed `open`, leaves `config` fit for the next `open`. */
+    tq_status (*open)(void *conn, void *config, struct tq_outcome *out,
+                      const struct tq_client_config *cfg);
     /* handshake runs the TLS handshake on the connected socket `fd` (which the driver closes). */
-    tq_status (*handshake)(void *ctx, struct tq_outcome *out, int fd);
+    tq_status (*handshake)(void *conn, struct tq_outcome *out, int fd);
     /* read reads up to `buf_len` (> 0) application bytes. `*out_len` 0 means the peer closed the
      * connection (close_notify or TCP FIN); a fatal alert or other error is a failure. */
-    tq_status (*read)(void *ctx, struct tq_outcome *out, uint8_t *buf, size_t buf_len,
+    tq_status (*read)(void *conn, struct tq_outcome *out, uint8_t *buf, size_t buf_len,
                       size_t *out_len);
     /* write writes all `len` bytes or fails. */
-    tq_status (*write)(void *ctx, struct tq_outcome *out, const uint8_t *buf, size_t len);
+    tq_status (*write)(void *conn, struct tq_outcome *out, const uint8_t *buf, size_t len);
     /* describe fills `info` (which the driver zeroed and set alerts to -1). It is called after a
      * completed or failed handshake, before `close`. */
-    void (*describe)(void *ctx, struct tq_session_info *info);
+    void (*describe)(void *conn, struct tq_session_info *info);
     /* close sends close_notify (best effort; never waits for the peer's). */
-    void (*close)(void *ctx);
-    /* cleanup frees everything `configure` and later calls made. */
-    void (*cleanup)(void *ctx);
+    void (*close)(void *conn);
+    /* cleanup frees everything `open` and later calls on `conn` made. */
+    void (*cleanup)(void *conn);
 };
 
 /* The exit codes of docs/backend-protocol.md. */

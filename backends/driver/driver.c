@@ -37,9 +37,9 @@ static int cmd_capabilities(const struct tq_tls_client_ops *ops)
 }
 
 /* run_one parses one case line, runs it and writes its result. */
-static int run_one(const struct tq_tls_client_ops *ops, const char *line, size_t len,
-                   unsigned line_no)
+static int run_one(struct tq_config_cache *cache, const char *line, size_t len, unsigned line_no)
 {
+    const struct tq_tls_client_ops *ops = cache->ops;
     struct tq_diag diag = {0};
     struct tq_client_config cfg;
     if (!tq_ok(tq_case_parse(&diag, &cfg, line, len))) {
@@ -48,7 +48,7 @@ static int run_one(const struct tq_tls_client_ops *ops, const char *line, size_t
         return report_diag(ops, &diag, TQ_BACKEND_EXIT_USAGE);
     }
     struct tq_case_result result;
-    tq__run_case(&result, ops, &cfg);
+    tq__run_case(&result, cache, &cfg);
     tq_status st = tq__write_result(&diag, stdout, &result);
     tq_case_cleanup(&cfg);
     if (!tq_ok(st))
@@ -61,6 +61,9 @@ static int cmd_run(const struct tq_tls_client_ops *ops)
     char *line TQ_DEFER(tq_free_ptr) = malloc(TQ_CASE_MAX_LINE + 1);
     if (line == NULL)
         return TQ_BACKEND_EXIT_INTERNAL;
+    /* The configured context of the last case, reused while the cases ask for the same one. */
+    struct tq_config_cache cache TQ_DEFER(tq_config_cache_cleanup);
+    tq_config_cache_init(&cache, ops);
     for (unsigned line_no = 1; line_no <= MAX_CASES; line_no++) {
         struct tq_diag diag = {0};
         size_t len = 0;
@@ -74,7 +77,7 @@ static int cmd_run(const struct tq_tls_client_ops *ops)
             return TQ_BACKEND_EXIT_OK;
         if (len == 0)
             continue;
-        int rc = run_one(ops, line, len, line_no);
+        int rc = run_one(&cache, line, len, line_no);
         if (rc != TQ_BACKEND_EXIT_OK)
             return rc;
     }
@@ -94,9 +97,10 @@ static const struct {
 static bool ops_complete(const struct tq_tls_client_ops *ops)
 {
     return ops->name != NULL && ops->global_init != NULL && ops->library_version != NULL &&
-           ops->list_names != NULL && ops->configure != NULL && ops->handshake != NULL &&
-           ops->read != NULL && ops->write != NULL && ops->describe != NULL &&
-           ops->close != NULL && ops->cleanup != NULL;
+           ops->list_names != NULL && ops->configure != NULL && ops->release != NULL &&
+           ops->open != NULL && ops->handshake != NULL && ops->read != NULL &&
+           ops->write != NULL && ops->describe != NULL && ops->close != NULL &&
+           ops->cleanup != NULL;
 }
 
 /* see backend_ops.h */

@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "backend_ops.h"
+#include "config_cache.h"
 #include "mqtt.h"
 
 /* tq__now_ms returns CLOCK_MONOTONIC in milliseconds, with a fractional part. */
@@ -38,7 +39,7 @@ struct tq_mqtt_report {
 /* struct tq_link is one TLS connection as the MQTT exchange sees it. */
 struct tq_link {
     const struct tq_tls_client_ops *ops;
-    void *ctx;
+    void *conn;
     int fd;
     double deadline_ms;
 };
@@ -80,8 +81,10 @@ TQ_MUST_USE tq_status tq__check_features(struct tq_outcome *out,
                                          const struct tq_tls_client_ops *ops,
                                          const struct tq_client_config *cfg);
 
-/* tq__run_case runs one case end to end and fills `r` (whose strings point into `cfg`). */
-void tq__run_case(struct tq_case_result *r, const struct tq_tls_client_ops *ops,
+/* tq__run_case runs one case end to end with the backend of `cache` and fills `r` (whose
+ * strings point into `cfg`). The configured context comes from `cache`, which keeps it for the
+ * next case. */
+void tq__run_case(struct tq_case_result *r, struct tq_config_cache *cache,
                   const struct tq_client_config *cfg);
 
 #endif

@@ -47,7 +47,7 @@ static tq_status read_more(struct session *s, const char *waiting_for)
     uint8_t chunk[16384];
     size_t n = 0;
     tq__arm_deadline(s->link->fd, s->link->deadline_ms);
-    TQ_GUARD(s->link->ops->read(s->link->ctx, s->out, chunk, sizeof(chunk), &n));
+    TQ_GUARD(s->link->ops->read(s->link->conn, s->out, chunk, sizeof(chunk), &n));
     if (n == 0)
         return tq_outcome_fail(s->out, TQ_OUT_CLOSED_BY_PEER,
                                "the server closed the connection while the client waited for %s",
@@ -82,7 +82,7 @@ static tq_status read_frame(struct session *s, struct tq_mqtt_frame *frame,
 static tq_status send_buf(struct session *s, const struct tq_buf *b)
 {
     tq__arm_deadline(s->link->fd, s->link->deadline_ms);
-    return s->link->ops->write(s->link->ctx, s->out, b->data, b->len);
+    return s->link->ops->write(s->link->conn, s->out, b->data, b->len);
 }
 
 /* send_packet builds a packet with `build` into a fresh buffer and sends it. */

@@ -1,5 +1,6 @@
-/* run_case.c: one case end to end: feature check, configure, connect, handshake, MQTT, close,
- * describe. See driver_internal.h. */
+/* run_case.c: one case end to end: feature check, configured context (kept from the previous
+ * case when it fits), connection, TCP connect, handshake, MQTT, close, describe. See
+ * driver_internal.h. */
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -73,7 +74,7 @@ static void drain(struct tq_case_result *r, const struct tq_link *link)
         size_t n = 0;
         struct tq_outcome scratch = {.code = TQ_OUT_NOT_RUN};
         tq__arm_deadline(link->fd, until);
-        if (!tq_ok(link->ops->read(link->ctx, &scratch, buf, sizeof(buf), &n))) {
+        if (!tq_ok(link->ops->read(link->conn, &scratch, buf, sizeof(buf), &n))) {
             if (scratch.code == TQ_OUT_ALERT_RECEIVED)
                 r->outcome = scratch;
             return;
@@ -89,7 +90,7 @@ static tq_status run_connected(struct tq_case_result *r, const struct tq_link *l
 {
     double t0 = tq__now_ms();
     tq__arm_deadline(link->fd, link->deadline_ms);
-    tq_status st = link->ops->handshake(link->ctx, &r->outcome, link->fd);
+    tq_status st = link->ops->handshake(link->conn, &r->outcome, link->fd);
     r->t_handshake = tq__now_ms() - t0;
     r->handshake = tq_ok(st) ? "completed" : "failed";
     TQ_GUARD(st);
@@ -100,7 +101,7 @@ static tq_status run_connected(struct tq_case_result *r, const struct tq_link *l
         TQ_GUARD(st);
     }
     r->outcome.code = TQ_OUT_OK;
-    link->ops->close(link->ctx);
+    link->ops->close(link->conn);
     if (!cfg->mqtt.present)
         drain(r, link);
     return r->outcome.code == TQ_OUT_OK ? TQ_SUCCESS : TQ_STATUS(TQ_ERR_CRYPTO);
@@ -109,11 +110,18 @@ static tq_status run_connected(struct tq_case_result *r, const struct tq_link *l
 static void session_describe(struct tq_case_result *r, const struct tq_link *link)
 {
     r->session = (struct tq_session_info){.alert_sent = -1, .alert_received = -1};
-    link->ops->describe(link->ctx, &r->session);
+    link->ops->describe(link->conn, &r->session);
     r->has_session = true;
+    /* Every case is a full handshake (docs/backend-protocol.md): a resumed session means state
+     * survived from an earlier case, a backend bug the case must not pass on. */
+    if (r->session.resumed) {
+        r->outcome = (struct tq_outcome){.code = TQ_OUT_UNMAPPED};
+        tq_outcome_set_error(&r->outcome, "the TLS library resumed a session: every case must be "
+                                          "a full handshake");
+    }
 }
 
-/* run_configured connects and runs the case with a configured backend context. */
+/* run_configured connects and runs the case on an opened connection. */
 static void run_configured(struct tq_case_result *r, struct tq_link *link,
                            const struct tq_client_config *cfg)
 {
@@ -129,6 +137,23 @@ static void run_configured(struct tq_case_result *r, struct tq_link *link,
     session_describe(r, link);
 }
 
+/* run_opened makes the case's connection from the configured context and runs the case. */
+static void run_opened(struct tq_case_result *r, struct tq_link *link, void *config,
+                       const struct tq_client_config *cfg)
+{
+    link->conn = calloc(1, link->ops->conn_size > 0 ? link->ops->conn_size : 1);
+    if (link->conn == NULL) {
+        r->outcome.code = TQ_OUT_UNMAPPED;
+        tq_outcome_set_error(&r->outcome, "out of memory");
+        return;
+    }
+    if (tq_ok(link->ops->open(link->conn, config, &r->outcome, cfg)))
+        run_configured(r, link, cfg);
+    link->ops->cleanup(link->conn);
+    free(link->conn);
+    link->conn = NULL;
+}
+
 static void finish_outcome(struct tq_case_result *r, double deadline_ms)
 {
     if (r->outcome.code == TQ_OUT_OK)
@@ -141,27 +166,20 @@ static void finish_outcome(struct tq_case_result *r, double deadline_ms)
 }
 
 /* see driver_internal.h */
-void tq__run_case(struct tq_case_result *r, const struct tq_tls_client_ops *ops,
+void tq__run_case(struct tq_case_result *r, struct tq_config_cache *cache,
                   const struct tq_client_config *cfg)
 {
+    const struct tq_tls_client_ops *ops = cache->ops;
     double start = tq__now_ms();
     *r = (struct tq_case_result){
         .id = cfg->id, .library = ops->library_version(), .handshake = "not_started",
         .local_port = -1, .mqtt = {.connack = -1},
     };
     struct tq_link link = {.ops = ops, .fd = -1, .deadline_ms = start + cfg->timeout_ms};
-    if (tq_ok(tq__check_features(&r->outcome, ops, cfg))) {
-        link.ctx = calloc(1, ops->ctx_size > 0 ? ops->ctx_size : 1);
-        if (link.ctx == NULL) {
-            r->outcome.code = TQ_OUT_UNMAPPED;
-            tq_outcome_set_error(&r->outcome, "out of memory");
-        } else {
-            if (tq_ok(ops->configure(link.ctx, &r->outcome, cfg)))
-                run_configured(r, &link, cfg);
-            ops->cleanup(link.ctx);
-            free(link.ctx);
-        }
-    }
+    void *config = NULL;
+    if (tq_ok(tq__check_features(&r->outcome, ops, cfg)) &&
+        tq_ok(tq_config_cache_get(cache, &r->outcome, &config, cfg)))
+        run_opened(r, &link, config, cfg);
     if (link.fd >= 0)
         close(link.fd);
     r->t_total = tq__now_ms() - start;

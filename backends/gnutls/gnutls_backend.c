@@ -91,9 +91,9 @@ static bool retry(struct gtls_client *c, int ret)
            (ret == GNUTLS_E_AGAIN && !c->timed_out);
 }
 
-static tq_status gtls_handshake(void *ctx, struct tq_outcome *out, int fd)
+static tq_status gtls_handshake(void *conn, struct tq_outcome *out, int fd)
 {
-    struct gtls_client *c = ctx;
+    struct gtls_client *c = conn;
     c->fd = fd;
     gnutls_transport_set_ptr(c->session, c);
     gnutls_transport_set_pull_function(c->session, pull);
@@ -116,10 +116,10 @@ static tq_status gtls_handshake(void *ctx, struct tq_outcome *out, int fd)
     return TQ_SUCCESS;
 }
 
-static tq_status gtls_read(void *ctx, struct tq_outcome *out, uint8_t *buf, size_t buf_len,
+static tq_status gtls_read(void *conn, struct tq_outcome *out, uint8_t *buf, size_t buf_len,
                            size_t *out_len)
 {
-    struct gtls_client *c = ctx;
+    struct gtls_client *c = conn;
     *out_len = 0;
     ssize_t ret = GNUTLS_E_INTERRUPTED;
     for (int i = 0; i < MAX_RETRIES && ret < 0; i++) {
@@ -138,9 +138,9 @@ static tq_status gtls_read(void *ctx, struct tq_outcome *out, uint8_t *buf, size
     return gtls_fail(c, out, (int)ret);
 }
 
-static tq_status gtls_write(void *ctx, struct tq_outcome *out, const uint8_t *buf, size_t len)
+static tq_status gtls_write(void *conn, struct tq_outcome *out, const uint8_t *buf, size_t len)
 {
-    struct gtls_client *c = ctx;
+    struct gtls_client *c = conn;
     size_t done = 0;
     for (int i = 0; i < MAX_RETRIES && done < len; i++) {
         c->timed_out = false;
@@ -230,9 +230,9 @@ static void describe_negotiated(struct gtls_client *c, struct tq_session_info *i
                  (const char *)alpn.data);
 }
 
-static void gtls_describe(void *ctx, struct tq_session_info *info)
+static void gtls_describe(void *conn, struct tq_session_info *info)
 {
-    struct gtls_client *c = ctx;
+    struct gtls_client *c = conn;
     if (c->session == NULL)
         return;
     info->alert_sent = c->alert_sent - 1;
@@ -242,31 +242,38 @@ static void gtls_describe(void *ctx, struct tq_session_info *info)
     for (unsigned i = 0; peers != NULL && i < num && i < TQ_MAX_PEER_CHAIN; i++)
         describe_cert(&info->chain[info->num_chain++], &peers[i]);
     describe_verify(c, info);
-    if (c->handshake_done)
+    if (c->handshake_done) {
+        info->resumed = gnutls_session_is_resumed(c->session) != 0;
         describe_negotiated(c, info);
+    }
 }
 
-static void gtls_close(void *ctx)
+static void gtls_close(void *conn)
 {
-    struct gtls_client *c = ctx;
+    struct gtls_client *c = conn;
     if (c->session != NULL && c->handshake_done)
         (void)gnutls_bye(c->session, GNUTLS_SHUT_WR);   /* SHUT_RDWR waits for the peer */
 }
 
-static void gtls_cleanup(void *ctx)
+static void gtls_cleanup(void *conn)
 {
-    struct gtls_client *c = ctx;
+    struct gtls_client *c = conn;
     if (c->session != NULL)
         gnutls_deinit(c->session);
-    if (c->priority != NULL)
-        gnutls_priority_deinit(c->priority);
-    if (c->cred != NULL)
-        gnutls_certificate_free_credentials(c->cred);
     free(c->server_name);
     c->session = NULL;
     c->server_name = NULL;
-    c->priority = NULL;
-    c->cred = NULL;
+}
+
+static void gtls_release(void *config)
+{
+    struct gtls_config *k = config;
+    if (k->priority != NULL)
+        gnutls_priority_deinit(k->priority);
+    if (k->cred != NULL)
+        gnutls_certificate_free_credentials(k->cred);
+    k->priority = NULL;
+    k->cred = NULL;
 }
 
 static const struct tq_tls_client_ops tq_gnutls_ops = {
@@ -277,11 +284,14 @@ static const struct tq_tls_client_ops tq_gnutls_ops = {
     .features = TQ_FEAT_SNI | TQ_FEAT_NO_SNI | TQ_FEAT_ALPN | TQ_FEAT_CRL | TQ_FEAT_CLIENT_CERT |
                 TQ_FEAT_VERIFY_TIME | TQ_FEAT_MFL | TQ_FEAT_GROUPS | TQ_FEAT_SIGALGS |
                 TQ_FEAT_SUITES | TQ_FEAT_NO_VERIFY,
-    .ctx_size = sizeof(struct gtls_client),
+    .config_size = sizeof(struct gtls_config),
+    .conn_size = sizeof(struct gtls_client),
     .global_init = gtls_global_init,
     .library_version = gtls_library_version,
     .list_names = gtls_list_names,
     .configure = gtls_configure,
+    .release = gtls_release,
+    .open = gtls_open,
     .handshake = gtls_handshake,
     .read = gtls_read,
     .write = gtls_write,

@@ -1,4 +1,7 @@
-/* gnutls_config.c: a `struct tq_client_config` turned into GnuTLS credentials and a session. */
+/* gnutls_config.c: a `struct tq_client_config` turned into GnuTLS credentials and priorities
+ * (its [context] members) and a session per connection (the [connection] members). The verify
+ * function lives in the shared credentials but reads everything per connection from the
+ * session's pointer. */
 #include <gnutls/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,25 +46,25 @@ static int verify_peer(gnutls_session_t session)
     return ret < 0 || status != 0 ? GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR : 0;
 }
 
-static tq_status set_trust(struct gtls_client *c, struct tq_outcome *out,
+static tq_status set_trust(struct gtls_config *k, struct tq_outcome *out,
                            const struct tq_client_config *cfg)
 {
     for (size_t i = 0; i < cfg->trust.num; i++) {
-        int n = gnutls_certificate_set_x509_trust_file(c->cred, cfg->trust.items[i],
+        int n = gnutls_certificate_set_x509_trust_file(k->cred, cfg->trust.items[i],
                                                        GNUTLS_X509_FMT_PEM);
         if (n <= 0)
             return gtls_config_fail(out, TQ_OUT_CONFIG_ERROR, n ? n : GNUTLS_E_BASE64_DECODING_ERROR,
                                     cfg->trust.items[i]);
     }
     for (size_t i = 0; i < cfg->crl.num; i++) {
-        int n = gnutls_certificate_set_x509_crl_file(c->cred, cfg->crl.items[i],
+        int n = gnutls_certificate_set_x509_crl_file(k->cred, cfg->crl.items[i],
                                                      GNUTLS_X509_FMT_PEM);
         if (n <= 0)
             return gtls_config_fail(out, TQ_OUT_CONFIG_ERROR, n ? n : GNUTLS_E_BASE64_DECODING_ERROR,
                                     cfg->crl.items[i]);
     }
     if (cfg->verify_peer)
-        gnutls_certificate_set_verify_function(c->cred, verify_peer);
+        gnutls_certificate_set_verify_function(k->cred, verify_peer);
     return TQ_SUCCESS;
 }
 
@@ -97,7 +100,7 @@ static tq_status load_client_files(struct tq_outcome *out, gnutls_datum_t *out_c
     return TQ_SUCCESS;
 }
 
-static tq_status set_client_cert(struct gtls_client *c, struct tq_outcome *out,
+static tq_status set_client_cert(struct gtls_config *k, struct tq_outcome *out,
                                  const struct tq_client_config *cfg)
 {
     if (cfg->cert == NULL)
@@ -106,7 +109,7 @@ static tq_status set_client_cert(struct gtls_client *c, struct tq_outcome *out,
     gnutls_datum_t key TQ_DEFER(datum_free) = {0};
     TQ_GUARD(load_client_files(out, &certs, &key, cfg));
     /* Checks that the key matches the leaf (GNUTLS_E_CERTIFICATE_KEY_MISMATCH). */
-    int ret = gnutls_certificate_set_x509_key_mem2(c->cred, &certs, &key, GNUTLS_X509_FMT_PEM,
+    int ret = gnutls_certificate_set_x509_key_mem2(k->cred, &certs, &key, GNUTLS_X509_FMT_PEM,
                                                    NULL, 0);
     if (ret < 0)
         return gtls_config_fail(out, TQ_OUT_CONFIG_ERROR, ret, cfg->cert);
@@ -149,39 +152,42 @@ static tq_status set_session_options(struct gtls_client *c, struct tq_outcome *o
     return TQ_SUCCESS;
 }
 
-static tq_status set_priority(struct gtls_client *c, struct tq_outcome *out,
-                              const struct tq_client_config *cfg)
+/* see gnutls_internal.h */
+tq_status gtls_configure(void *config, struct tq_outcome *out, const struct tq_client_config *cfg)
 {
+    struct gtls_config *k = config;
+    int ret = gnutls_certificate_allocate_credentials(&k->cred);
+    if (ret < 0)
+        return gtls_config_fail(out, TQ_OUT_UNMAPPED, ret, "credentials");
+    TQ_GUARD(set_trust(k, out, cfg));
+    TQ_GUARD(set_client_cert(k, out, cfg));
     char prio[8192];
     TQ_GUARD(gtls_priority_string(out, prio, sizeof(prio), cfg));
     const char *err_pos = NULL;
-    int ret = gnutls_priority_init(&c->priority, prio, &err_pos);
-    if (ret < 0)
-        return gtls_config_fail(out, TQ_OUT_UNSUPPORTED, ret, "versions, suites, groups or sigalgs");
-    if ((ret = gnutls_priority_set(c->session, c->priority)) < 0)
-        return gtls_config_fail(out, TQ_OUT_UNSUPPORTED, ret, "priority");
+    if ((ret = gnutls_priority_init(&k->priority, prio, &err_pos)) < 0)
+        return gtls_config_fail(out, TQ_OUT_UNSUPPORTED, ret,
+                                "versions, suites, groups or sigalgs");
     return TQ_SUCCESS;
 }
 
 /* see gnutls_internal.h */
-tq_status gtls_configure(void *ctx, struct tq_outcome *out, const struct tq_client_config *cfg)
+tq_status gtls_open(void *conn, void *config, struct tq_outcome *out,
+                    const struct tq_client_config *cfg)
 {
-    struct gtls_client *c = ctx;
+    struct gtls_client *c = conn;
+    const struct gtls_config *k = config;
     if (cfg->server_name != NULL && (c->server_name = strdup(cfg->server_name)) == NULL)
         return gtls_config_fail(out, TQ_OUT_UNMAPPED, GNUTLS_E_MEMORY_ERROR, "server_name");
-    c->verify_peer = cfg->verify_peer;
     c->has_verify_time = cfg->has_verify_time;
     c->verify_time = (time_t)cfg->verify_time;
-    int ret = gnutls_certificate_allocate_credentials(&c->cred);
+    /* A session never resumes: nothing ever calls gnutls_session_set_data. */
+    int ret = gnutls_init(&c->session, GNUTLS_CLIENT);
     if (ret < 0)
-        return gtls_config_fail(out, TQ_OUT_UNMAPPED, ret, "credentials");
-    TQ_GUARD(set_trust(c, out, cfg));
-    TQ_GUARD(set_client_cert(c, out, cfg));
-    if ((ret = gnutls_init(&c->session, GNUTLS_CLIENT)) < 0)
         return gtls_config_fail(out, TQ_OUT_UNMAPPED, ret, "gnutls_init");
     gnutls_session_set_ptr(c->session, c);
-    if ((ret = gnutls_credentials_set(c->session, GNUTLS_CRD_CERTIFICATE, c->cred)) < 0)
+    if ((ret = gnutls_credentials_set(c->session, GNUTLS_CRD_CERTIFICATE, k->cred)) < 0)
         return gtls_config_fail(out, TQ_OUT_UNMAPPED, ret, "credentials");
-    TQ_GUARD(set_priority(c, out, cfg));
+    if ((ret = gnutls_priority_set(c->session, k->priority)) < 0)
+        return gtls_config_fail(out, TQ_OUT_UNSUPPORTED, ret, "priority");
     return set_session_options(c, out, cfg);
 }

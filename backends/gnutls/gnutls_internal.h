@@ -8,13 +8,18 @@
 
 #include "backend_ops.h"
 
-/* struct gtls_client is the per-case context (ops.ctx_size bytes, zeroed by the driver). */
-struct gtls_client {
+/* struct gtls_config is a configured context (ops.config_size bytes, zeroed by the driver):
+ * credentials (trust, CRLs, client certificate, the verify function) and the priorities, which
+ * GnuTLS lets many sessions share. */
+struct gtls_config {
     gnutls_certificate_credentials_t cred;
     gnutls_priority_t priority;
+};
+
+/* struct gtls_client is one connection (ops.conn_size bytes, zeroed by the driver). */
+struct gtls_client {
     gnutls_session_t session;
     char *server_name;         /* owned copy (GnuTLS's typed data is not const); NULL: no check */
-    bool verify_peer;
     bool has_verify_time;
     time_t verify_time;
     bool verify_ran;           /* the verify function ran: verify_status is the verdict */
@@ -27,8 +32,13 @@ struct gtls_client {
     int alert_received;        /* description + 1; 0: none */
 };
 
-/* gtls_configure builds the credentials and the session for `cfg` (ops.configure). */
-tq_status gtls_configure(void *ctx, struct tq_outcome *out, const struct tq_client_config *cfg);
+/* gtls_configure builds the credentials and priorities of a struct gtls_config for `cfg`
+ * (ops.configure). */
+tq_status gtls_configure(void *config, struct tq_outcome *out, const struct tq_client_config *cfg);
+
+/* gtls_open makes the session of a struct gtls_client from a struct gtls_config (ops.open). */
+tq_status gtls_open(void *conn, void *config, struct tq_outcome *out,
+                    const struct tq_client_config *cfg);
 
 /* gtls_list_names adds every IANA name of `kind` this GnuTLS can honour (ops.list_names). */
 void gtls_list_names(enum tq_name_kind kind, struct tq_name_sink *sink);

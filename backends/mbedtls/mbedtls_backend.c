@@ -47,9 +47,9 @@ static int io_error(void)
     return MBEDTLS_ERR_NET_RECV_FAILED;
 }
 
-static int bio_send(void *ctx, const unsigned char *buf, size_t len)
+static int bio_send(void *conn, const unsigned char *buf, size_t len)
 {
-    struct mtls_client *c = ctx;
+    struct mtls_client *c = conn;
     ssize_t n = send(c->fd, buf, len, MSG_NOSIGNAL);
     if (n < 0)
         return io_error() == MBEDTLS_ERR_NET_RECV_FAILED ? MBEDTLS_ERR_NET_SEND_FAILED
@@ -58,9 +58,9 @@ static int bio_send(void *ctx, const unsigned char *buf, size_t len)
     return (int)n;
 }
 
-static int bio_recv(void *ctx, unsigned char *buf, size_t len)
+static int bio_recv(void *conn, unsigned char *buf, size_t len)
 {
-    struct mtls_client *c = ctx;
+    struct mtls_client *c = conn;
     ssize_t n = recv(c->fd, buf, len, 0);
     return n < 0 ? io_error() : (int)n;
 }
@@ -78,9 +78,9 @@ static void note_received_alert(struct mtls_client *c, int ret)
         c->alert_received = c->ssl.in_msg[1] + 1;
 }
 
-static tq_status mtls_handshake(void *ctx, struct tq_outcome *out, int fd)
+static tq_status mtls_handshake(void *conn, struct tq_outcome *out, int fd)
 {
-    struct mtls_client *c = ctx;
+    struct mtls_client *c = conn;
     c->fd = fd;
     mbedtls_ssl_set_bio(&c->ssl, c, bio_send, bio_recv, NULL);
     int ret = MBEDTLS_ERR_SSL_WANT_READ;
@@ -93,10 +93,10 @@ static tq_status mtls_handshake(void *ctx, struct tq_outcome *out, int fd)
     return TQ_SUCCESS;
 }
 
-static tq_status mtls_read(void *ctx, struct tq_outcome *out, uint8_t *buf, size_t buf_len,
+static tq_status mtls_read(void *conn, struct tq_outcome *out, uint8_t *buf, size_t buf_len,
                            size_t *out_len)
 {
-    struct mtls_client *c = ctx;
+    struct mtls_client *c = conn;
     *out_len = 0;
     int ret = MBEDTLS_ERR_SSL_WANT_READ;
     for (int i = 0; i < MAX_RETRIES && retry(ret); i++)
@@ -112,9 +112,9 @@ static tq_status mtls_read(void *ctx, struct tq_outcome *out, uint8_t *buf, size
     return mtls_fail(c, out, ret);
 }
 
-static tq_status mtls_write(void *ctx, struct tq_outcome *out, const uint8_t *buf, size_t len)
+static tq_status mtls_write(void *conn, struct tq_outcome *out, const uint8_t *buf, size_t len)
 {
-    struct mtls_client *c = ctx;
+    struct mtls_client *c = conn;
     size_t done = 0;
     for (int i = 0; i < MAX_RETRIES && done < len; i++) {
         int ret = mbedtls_ssl_write(&c->ssl, buf + done, len - done);
@@ -171,9 +171,9 @@ static void describe_negotiated(struct mtls_client *c, struct tq_session_info *i
     snprintf(info->alpn, sizeof(info->alpn), "%s", alpn != NULL ? alpn : "");
 }
 
-static void mtls_describe(void *ctx, struct tq_session_info *info)
+static void mtls_describe(void *conn, struct tq_session_info *info)
 {
-    struct mtls_client *c = ctx;
+    struct mtls_client *c = conn;
     if (!c->initialized)
         return;
     info->alert_sent = c->alert_sent - 1;
@@ -183,31 +183,40 @@ static void mtls_describe(void *ctx, struct tq_session_info *info)
          crt = crt->next)
         describe_cert(&info->chain[info->num_chain++], crt);
     describe_verify(c, info);
+    /* info->resumed stays false: Mbed TLS 2.28 cannot tell after the handshake, and a fresh SSL
+     * context that was never given mbedtls_ssl_set_session cannot resume (mtls_open). */
     if (c->handshake_done)
         describe_negotiated(c, info);
 }
 
-static void mtls_close(void *ctx)
+static void mtls_close(void *conn)
 {
-    struct mtls_client *c = ctx;
+    struct mtls_client *c = conn;
     if (c->handshake_done)
         (void)mbedtls_ssl_close_notify(&c->ssl);
 }
 
-static void mtls_cleanup(void *ctx)
+static void mtls_cleanup(void *conn)
 {
-    struct mtls_client *c = ctx;
-    if (!c->initialized)
-        return;
-    mbedtls_ssl_free(&c->ssl);
-    mbedtls_ssl_config_free(&c->conf);
-    mbedtls_x509_crt_free(&c->ca);
-    mbedtls_x509_crl_free(&c->crl);
-    mbedtls_x509_crt_free(&c->own);
-    mbedtls_pk_free(&c->key);
-    mbedtls_ctr_drbg_free(&c->drbg);
-    mbedtls_entropy_free(&c->entropy);
+    struct mtls_client *c = conn;
+    if (c->initialized)
+        mbedtls_ssl_free(&c->ssl);
     c->initialized = false;
+}
+
+static void mtls_release(void *config)
+{
+    struct mtls_config *k = config;
+    if (!k->initialized)
+        return;
+    mbedtls_ssl_config_free(&k->conf);
+    mbedtls_x509_crt_free(&k->ca);
+    mbedtls_x509_crl_free(&k->crl);
+    mbedtls_x509_crt_free(&k->own);
+    mbedtls_pk_free(&k->key);
+    mbedtls_ctr_drbg_free(&k->drbg);
+    mbedtls_entropy_free(&k->entropy);
+    k->initialized = false;
 }
 
 /* No TLS 1.3 (MBEDTLS_SSL_PROTO_TLS1_3_EXPERIMENTAL is off in Debian's build); no sigalgs (only
@@ -220,11 +229,14 @@ static const struct tq_tls_client_ops tq_mbedtls_ops = {
     .features = TQ_FEAT_SNI | TQ_FEAT_ALPN | TQ_FEAT_CRL | TQ_FEAT_CLIENT_CERT |
                 TQ_FEAT_VERIFY_TIME | TQ_FEAT_MFL | TQ_FEAT_GROUPS | TQ_FEAT_SUITES |
                 TQ_FEAT_NO_VERIFY,
-    .ctx_size = sizeof(struct mtls_client),
+    .config_size = sizeof(struct mtls_config),
+    .conn_size = sizeof(struct mtls_client),
     .global_init = mtls_global_init,
     .library_version = mtls_library_version,
     .list_names = mtls_list_names,
     .configure = mtls_configure,
+    .release = mtls_release,
+    .open = mtls_open,
     .handshake = mtls_handshake,
     .read = mtls_read,
     .write = mtls_write,

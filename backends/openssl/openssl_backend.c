@@ -21,9 +21,9 @@ static const char *ossl_library_version(void)
     return OpenSSL_version(OPENSSL_VERSION);
 }
 
-static tq_status ossl_handshake(void *ctx, struct tq_outcome *out, int fd)
+static tq_status ossl_handshake(void *conn, struct tq_outcome *out, int fd)
 {
-    struct ossl_client *c = ctx;
+    struct ossl_client *c = conn;
     if (SSL_set_fd(c->ssl, fd) != 1)
         return ossl_fail(c, out, 0);
     int ret = SSL_connect(c->ssl);
@@ -45,10 +45,10 @@ static bool peer_closed(struct ossl_client *c, int ret)
            ERR_GET_REASON(e) == SSL_R_UNEXPECTED_EOF_WHILE_READING && !c->received_fatal;
 }
 
-static tq_status ossl_read(void *ctx, struct tq_outcome *out, uint8_t *buf, size_t buf_len,
+static tq_status ossl_read(void *conn, struct tq_outcome *out, uint8_t *buf, size_t buf_len,
                            size_t *out_len)
 {
-    struct ossl_client *c = ctx;
+    struct ossl_client *c = conn;
     *out_len = 0;
     int ret = SSL_read_ex(c->ssl, buf, buf_len, out_len);
     if (ret == 1)
@@ -61,9 +61,9 @@ static tq_status ossl_read(void *ctx, struct tq_outcome *out, uint8_t *buf, size
     return ossl_fail(c, out, ret);
 }
 
-static tq_status ossl_write(void *ctx, struct tq_outcome *out, const uint8_t *buf, size_t len)
+static tq_status ossl_write(void *conn, struct tq_outcome *out, const uint8_t *buf, size_t len)
 {
-    struct ossl_client *c = ctx;
+    struct ossl_client *c = conn;
     size_t done = 0;
     for (int i = 0; i < 1000 && done < len; i++) {
         size_t n = 0;
@@ -105,9 +105,9 @@ static void describe_chain(struct ossl_client *c, struct tq_session_info *info)
         describe_cert(&info->chain[info->num_chain++], sk_X509_value(chain, i));
 }
 
-static void ossl_describe(void *ctx, struct tq_session_info *info)
+static void ossl_describe(void *conn, struct tq_session_info *info)
 {
-    struct ossl_client *c = ctx;
+    struct ossl_client *c = conn;
     if (c->ssl == NULL)
         return;
     info->alert_sent = c->alert_sent - 1;
@@ -121,6 +121,7 @@ static void ossl_describe(void *ctx, struct tq_session_info *info)
              X509_verify_cert_error_string(verify));
     if (!SSL_is_init_finished(c->ssl))
         return;
+    info->resumed = SSL_session_reused(c->ssl) == 1;
     snprintf(info->version, sizeof(info->version), "%s", SSL_get_version(c->ssl));
     const SSL_CIPHER *cipher = SSL_get_current_cipher(c->ssl);
     const char *suite = cipher != NULL ? SSL_CIPHER_standard_name(cipher) : NULL;
@@ -132,21 +133,27 @@ static void ossl_describe(void *ctx, struct tq_session_info *info)
              alpn != NULL ? (const char *)alpn : "");
 }
 
-static void ossl_close(void *ctx)
+static void ossl_close(void *conn)
 {
-    struct ossl_client *c = ctx;
+    struct ossl_client *c = conn;
     if (c->ssl != NULL && SSL_is_init_finished(c->ssl))
         (void)SSL_shutdown(c->ssl);
     ERR_clear_error();
 }
 
-static void ossl_cleanup(void *ctx)
+static void ossl_cleanup(void *conn)
 {
-    struct ossl_client *c = ctx;
+    struct ossl_client *c = conn;
     SSL_free(c->ssl);
-    SSL_CTX_free(c->ctx);
     c->ssl = NULL;
-    c->ctx = NULL;
+    ERR_clear_error();
+}
+
+static void ossl_release(void *config)
+{
+    struct ossl_config *k = config;
+    SSL_CTX_free(k->ctx);
+    k->ctx = NULL;
     ERR_clear_error();
 }
 
@@ -158,11 +165,14 @@ static const struct tq_tls_client_ops tq_openssl_ops = {
     .features = TQ_FEAT_SNI | TQ_FEAT_NO_SNI | TQ_FEAT_ALPN | TQ_FEAT_CRL | TQ_FEAT_CLIENT_CERT |
                 TQ_FEAT_VERIFY_TIME | TQ_FEAT_MFL | TQ_FEAT_GROUPS | TQ_FEAT_SIGALGS |
                 TQ_FEAT_SUITES | TQ_FEAT_NO_VERIFY,
-    .ctx_size = sizeof(struct ossl_client),
+    .config_size = sizeof(struct ossl_config),
+    .conn_size = sizeof(struct ossl_client),
     .global_init = ossl_global_init,
     .library_version = ossl_library_version,
     .list_names = ossl_list_names,
     .configure = ossl_configure,
+    .release = ossl_release,
+    .open = ossl_open,
     .handshake = ossl_handshake,
     .read = ossl_read,
     .write = ossl_write,

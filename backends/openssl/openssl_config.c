@@ -1,4 +1,5 @@
-/* openssl_config.c: a `struct tq_client_config` turned into an SSL_CTX and an SSL.
+/* openssl_config.c: a `struct tq_client_config` turned into an SSL_CTX (its [context] members)
+ * and an SSL per connection (the [connection] members).
  * Every requested name is checked on its own before the list is applied, because OpenSSL
  * silently drops unknown names from a list that holds at least one known name. */
 #include <openssl/err.h>
@@ -160,7 +161,7 @@ static bool weak_suite(const SSL_CIPHER *c)
 
 /* set_suites applies exactly the requested suites, split into the TLS 1.2 cipher list and the
  * TLS 1.3 ciphersuites; it sets `*out_weak` when one of them needs security level 0. */
-static tq_status set_suites(struct ossl_client *c, struct tq_outcome *out, bool *out_weak,
+static tq_status set_suites(SSL_CTX *ctx, struct tq_outcome *out, bool *out_weak,
                             const struct tq_str_list *suites)
 {
     SSL_CTX *full = new_full_ctx();
@@ -182,23 +183,23 @@ static tq_status set_suites(struct ossl_client *c, struct tq_outcome *out, bool 
     SSL_CTX_free(full);
     TQ_GUARD(st);
     /* With no TLS 1.2 name the call "fails" with no cipher match but installs the empty list. */
-    if (SSL_CTX_set_cipher_list(c->ctx, tls12) != 1 && tls12[0] != '\0')
+    if (SSL_CTX_set_cipher_list(ctx, tls12) != 1 && tls12[0] != '\0')
         return ossl_config_fail(out, TQ_OUT_UNSUPPORTED, "suites");
-    if (SSL_CTX_set_ciphersuites(c->ctx, tls13) != 1)
+    if (SSL_CTX_set_ciphersuites(ctx, tls13) != 1)
         return ossl_config_fail(out, TQ_OUT_UNSUPPORTED, "suites");
     ERR_clear_error();
     return TQ_SUCCESS;
 }
 
 /* set_named applies a group or sigalg list after checking each name alone. */
-static tq_status set_named(struct ossl_client *c, struct tq_outcome *out,
+static tq_status set_named(SSL_CTX *ctx, struct tq_outcome *out,
                            const struct tq_str_list *names, const struct name_alias *table,
                            size_t n, int (*apply)(SSL_CTX *, const char *), const char *what)
 {
     char list[4096] = "";
     for (size_t i = 0; i < names->num; i++) {
         const char *name = alias_of(table, n, names->items[i]);
-        if (name == NULL || apply(c->ctx, name) != 1) {
+        if (name == NULL || apply(ctx, name) != 1) {
             char reason[128];
             snprintf(reason, sizeof(reason), "%s %s", what, names->items[i]);
             return ossl_config_fail(out, TQ_OUT_UNSUPPORTED, reason);
@@ -206,7 +207,7 @@ static tq_status set_named(struct ossl_client *c, struct tq_outcome *out,
         if (!append_name(list, sizeof(list), name))
             return tq_outcome_fail(out, TQ_OUT_UNSUPPORTED, "too many %s", what);
     }
-    if (names->num == 0 || apply(c->ctx, list) != 1)
+    if (names->num == 0 || apply(ctx, list) != 1)
         return ossl_config_fail(out, TQ_OUT_UNSUPPORTED, what);
     return TQ_SUCCESS;
 }
@@ -229,23 +230,23 @@ static bool wants_legacy(const struct tq_client_config *cfg)
     return old;
 }
 
-static tq_status set_protocol(struct ossl_client *c, struct tq_outcome *out,
+static tq_status set_protocol(SSL_CTX *ctx, struct tq_outcome *out,
                               const struct tq_client_config *cfg)
 {
-    if (SSL_CTX_set_min_proto_version(c->ctx, proto_of(cfg->min_version)) != 1 ||
-        SSL_CTX_set_max_proto_version(c->ctx, proto_of(cfg->max_version)) != 1)
+    if (SSL_CTX_set_min_proto_version(ctx, proto_of(cfg->min_version)) != 1 ||
+        SSL_CTX_set_max_proto_version(ctx, proto_of(cfg->max_version)) != 1)
         return ossl_config_fail(out, TQ_OUT_UNSUPPORTED, "versions");
     bool weak = false;
     if (cfg->suites.present)
-        TQ_GUARD(set_suites(c, out, &weak, &cfg->suites));
+        TQ_GUARD(set_suites(ctx, out, &weak, &cfg->suites));
     /* Level 0 only when the case needs it: TLS < 1.2, SHA-1 signatures, NULL or anon suites. */
     if (weak || wants_legacy(cfg))
-        SSL_CTX_set_security_level(c->ctx, 0);
+        SSL_CTX_set_security_level(ctx, 0);
     if (cfg->groups.present)
-        TQ_GUARD(set_named(c, out, &cfg->groups, group_names, NUM(group_names), set_groups,
+        TQ_GUARD(set_named(ctx, out, &cfg->groups, group_names, NUM(group_names), set_groups,
                            "groups"));
     if (cfg->sigalgs.present)
-        TQ_GUARD(set_named(c, out, &cfg->sigalgs, sigalg_names, NUM(sigalg_names), set_sigalgs,
+        TQ_GUARD(set_named(ctx, out, &cfg->sigalgs, sigalg_names, NUM(sigalg_names), set_sigalgs,
                            "sigalgs"));
     return TQ_SUCCESS;
 }
@@ -278,24 +279,24 @@ static tq_status add_crls(struct tq_outcome *out, X509_STORE *store, const char 
     return TQ_SUCCESS;
 }
 
-static tq_status set_trust(struct ossl_client *c, struct tq_outcome *out,
+static tq_status set_trust(SSL_CTX *ctx, struct tq_outcome *out,
                            const struct tq_client_config *cfg)
 {
     for (size_t i = 0; i < cfg->trust.num; i++) {
-        if (SSL_CTX_load_verify_locations(c->ctx, cfg->trust.items[i], NULL) != 1)
+        if (SSL_CTX_load_verify_locations(ctx, cfg->trust.items[i], NULL) != 1)
             return ossl_config_fail(out, TQ_OUT_CONFIG_ERROR, cfg->trust.items[i]);
     }
-    X509_STORE *store = SSL_CTX_get_cert_store(c->ctx);
+    X509_STORE *store = SSL_CTX_get_cert_store(ctx);
     for (size_t i = 0; i < cfg->crl.num; i++)
         TQ_GUARD(add_crls(out, store, cfg->crl.items[i]));
     if (cfg->crl.present)
         X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
-    SSL_CTX_set_verify(c->ctx, cfg->verify_peer ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, NULL);
+    SSL_CTX_set_verify(ctx, cfg->verify_peer ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, NULL);
     return TQ_SUCCESS;
 }
 
 /* add_chain sends every certificate of the PEM file `path` after the leaf. */
-static tq_status add_chain(struct ossl_client *c, struct tq_outcome *out, const char *path)
+static tq_status add_chain(SSL_CTX *ctx, struct tq_outcome *out, const char *path)
 {
     BIO *bio TQ_DEFER(bio_free_ptr) = BIO_new_file(path, "r");
     if (bio == NULL)
@@ -304,7 +305,7 @@ static tq_status add_chain(struct ossl_client *c, struct tq_outcome *out, const 
         X509 *x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
         if (x == NULL)
             break;
-        int ok = (int)SSL_CTX_add0_chain_cert(c->ctx, x);
+        int ok = (int)SSL_CTX_add0_chain_cert(ctx, x);
         if (ok != 1) {
             X509_free(x);
             return ossl_config_fail(out, TQ_OUT_CONFIG_ERROR, path);
@@ -314,23 +315,23 @@ static tq_status add_chain(struct ossl_client *c, struct tq_outcome *out, const 
     return TQ_SUCCESS;
 }
 
-static tq_status set_client_cert(struct ossl_client *c, struct tq_outcome *out,
+static tq_status set_client_cert(SSL_CTX *ctx, struct tq_outcome *out,
                                  const struct tq_client_config *cfg)
 {
     if (cfg->cert == NULL)
         return TQ_SUCCESS;
-    if (SSL_CTX_use_certificate_chain_file(c->ctx, cfg->cert) != 1)
+    if (SSL_CTX_use_certificate_chain_file(ctx, cfg->cert) != 1)
         return ossl_config_fail(out, TQ_OUT_CONFIG_ERROR, cfg->cert);
-    if (SSL_CTX_use_PrivateKey_file(c->ctx, cfg->key, SSL_FILETYPE_PEM) != 1)
+    if (SSL_CTX_use_PrivateKey_file(ctx, cfg->key, SSL_FILETYPE_PEM) != 1)
         return ossl_config_fail(out, TQ_OUT_CONFIG_ERROR, cfg->key);
-    if (SSL_CTX_check_private_key(c->ctx) != 1)
+    if (SSL_CTX_check_private_key(ctx) != 1)
         return ossl_config_fail(out, TQ_OUT_CONFIG_ERROR, "key does not match cert");
     if (cfg->chain != NULL)
-        TQ_GUARD(add_chain(c, out, cfg->chain));
+        TQ_GUARD(add_chain(ctx, out, cfg->chain));
     return TQ_SUCCESS;
 }
 
-static tq_status set_extensions(struct ossl_client *c, struct tq_outcome *out,
+static tq_status set_extensions(SSL_CTX *ctx, struct tq_outcome *out,
                                 const struct tq_client_config *cfg)
 {
     if (cfg->alpn.present) {
@@ -342,7 +343,7 @@ static tq_status set_extensions(struct ossl_client *c, struct tq_outcome *out,
             memcpy(wire + len, cfg->alpn.items[i], n);
             len += n;
         }
-        if (SSL_CTX_set_alpn_protos(c->ctx, wire, (unsigned)len) != 0)
+        if (SSL_CTX_set_alpn_protos(ctx, wire, (unsigned)len) != 0)
             return ossl_config_fail(out, TQ_OUT_UNSUPPORTED, "alpn");
     }
     if (cfg->max_fragment_length != 0) {
@@ -350,7 +351,7 @@ static tq_status set_extensions(struct ossl_client *c, struct tq_outcome *out,
                        : cfg->max_fragment_length == 1024 ? TLSEXT_max_fragment_length_1024
                        : cfg->max_fragment_length == 2048 ? TLSEXT_max_fragment_length_2048
                                                           : TLSEXT_max_fragment_length_4096;
-        if (SSL_CTX_set_tlsext_max_fragment_length(c->ctx, mode) != 1)
+        if (SSL_CTX_set_tlsext_max_fragment_length(ctx, mode) != 1)
             return ossl_config_fail(out, TQ_OUT_UNSUPPORTED, "max_fragment_length");
     }
     return TQ_SUCCESS;
@@ -394,19 +395,33 @@ static tq_status set_peer_name(struct ossl_client *c, struct tq_outcome *out,
 }
 
 /* see openssl_internal.h */
-tq_status ossl_configure(void *ctx, struct tq_outcome *out, const struct tq_client_config *cfg)
+tq_status ossl_configure(void *config, struct tq_outcome *out, const struct tq_client_config *cfg)
 {
-    struct ossl_client *c = ctx;
+    struct ossl_config *k = config;
     ERR_clear_error();
-    c->ctx = SSL_CTX_new(TLS_client_method());
-    if (c->ctx == NULL)
+    k->ctx = SSL_CTX_new(TLS_client_method());
+    if (k->ctx == NULL)
         return ossl_config_fail(out, TQ_OUT_UNMAPPED, "SSL_CTX_new");
-    TQ_GUARD(set_protocol(c, out, cfg));
-    TQ_GUARD(set_trust(c, out, cfg));
-    TQ_GUARD(set_client_cert(c, out, cfg));
-    TQ_GUARD(set_extensions(c, out, cfg));
-    SSL_CTX_set_info_callback(c->ctx, info_callback);
-    c->ssl = SSL_new(c->ctx);
+    /* The context serves many cases: it keeps no client session (no SSL_set_session is ever
+     * called either), so every case is a full handshake. Tickets stay offered as before: the
+     * ClientHello does not change. */
+    SSL_CTX_set_session_cache_mode(k->ctx, SSL_SESS_CACHE_OFF);
+    TQ_GUARD(set_protocol(k->ctx, out, cfg));
+    TQ_GUARD(set_trust(k->ctx, out, cfg));
+    TQ_GUARD(set_client_cert(k->ctx, out, cfg));
+    TQ_GUARD(set_extensions(k->ctx, out, cfg));
+    SSL_CTX_set_info_callback(k->ctx, info_callback);
+    return TQ_SUCCESS;
+}
+
+/* see openssl_internal.h */
+tq_status ossl_open(void *conn, void *config, struct tq_outcome *out,
+                    const struct tq_client_config *cfg)
+{
+    struct ossl_client *c = conn;
+    const struct ossl_config *k = config;
+    ERR_clear_error();
+    c->ssl = SSL_new(k->ctx);
     if (c->ssl == NULL)
         return ossl_config_fail(out, TQ_OUT_UNMAPPED, "SSL_new");
     SSL_set_app_data(c->ssl, c);

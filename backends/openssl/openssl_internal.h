@@ -7,9 +7,13 @@
 
 #include "backend_ops.h"
 
-/* struct ossl_client is the per-case context (ops.ctx_size bytes, zeroed by the driver). */
-struct ossl_client {
+/* struct ossl_config is a configured context (ops.config_size bytes, zeroed by the driver). */
+struct ossl_config {
     SSL_CTX *ctx;
+};
+
+/* struct ossl_client is one connection (ops.conn_size bytes, zeroed by the driver). */
+struct ossl_client {
     SSL *ssl;
     int alert_sent;          /* description + 1; 0: none */
     int alert_received;      /* description + 1; 0: none */
@@ -17,8 +21,12 @@ struct ossl_client {
     bool received_fatal;
 };
 
-/* ossl_configure builds `c->ctx` and `c->ssl` for `cfg` (ops.configure). */
-tq_status ossl_configure(void *ctx, struct tq_outcome *out, const struct tq_client_config *cfg);
+/* ossl_configure builds the SSL_CTX of a struct ossl_config for `cfg` (ops.configure). */
+tq_status ossl_configure(void *config, struct tq_outcome *out, const struct tq_client_config *cfg);
+
+/* ossl_open makes the SSL of a struct ossl_client from a struct ossl_config (ops.open). */
+tq_status ossl_open(void *conn, void *config, struct tq_outcome *out,
+                    const struct tq_client_config *cfg);
 
 /* ossl_list_names adds every IANA name of `kind` this OpenSSL can honour (ops.list_names). */
 void ossl_list_names(enum tq_name_kind kind, struct tq_name_sink *sink);

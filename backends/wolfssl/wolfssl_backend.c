@@ -22,9 +22,9 @@ static const char *wolf_library_version(void)
     return text;
 }
 
-static tq_status wolf_handshake(void *ctx, struct tq_outcome *out, int fd)
+static tq_status wolf_handshake(void *conn, struct tq_outcome *out, int fd)
 {
-    struct wolf_client *c = ctx;
+    struct wolf_client *c = conn;
     if (wolfSSL_set_fd(c->ssl, fd) != WOLFSSL_SUCCESS)
         return wolf_fail(c, out, WOLFSSL_FATAL_ERROR);
     int ret = wolfSSL_connect(c->ssl);
@@ -34,10 +34,10 @@ static tq_status wolf_handshake(void *ctx, struct tq_outcome *out, int fd)
     return TQ_SUCCESS;
 }
 
-static tq_status wolf_read(void *ctx, struct tq_outcome *out, uint8_t *buf, size_t buf_len,
+static tq_status wolf_read(void *conn, struct tq_outcome *out, uint8_t *buf, size_t buf_len,
                            size_t *out_len)
 {
-    struct wolf_client *c = ctx;
+    struct wolf_client *c = conn;
     *out_len = 0;
     int ret = wolfSSL_read(c->ssl, buf, buf_len > 0x7fffffff ? 0x7fffffff : (int)buf_len);
     if (ret > 0) {
@@ -50,9 +50,9 @@ static tq_status wolf_read(void *ctx, struct tq_outcome *out, uint8_t *buf, size
     return wolf_fail(c, out, ret);
 }
 
-static tq_status wolf_write(void *ctx, struct tq_outcome *out, const uint8_t *buf, size_t len)
+static tq_status wolf_write(void *conn, struct tq_outcome *out, const uint8_t *buf, size_t len)
 {
-    struct wolf_client *c = ctx;
+    struct wolf_client *c = conn;
     size_t done = 0;
     for (int i = 0; i < MAX_RETRIES && done < len; i++) {
         size_t left = len - done;
@@ -120,9 +120,9 @@ static void describe_negotiated(struct wolf_client *c, struct tq_session_info *i
         snprintf(info->alpn, sizeof(info->alpn), "%.*s", (int)alpn_len, alpn);
 }
 
-static void wolf_describe(void *ctx, struct tq_session_info *info)
+static void wolf_describe(void *conn, struct tq_session_info *info)
 {
-    struct wolf_client *c = ctx;
+    struct wolf_client *c = conn;
     if (c->ssl == NULL)
         return;
     WOLFSSL_ALERT_HISTORY h = {.last_rx = {.code = -1}, .last_tx = {.code = -1}};
@@ -136,24 +136,31 @@ static void wolf_describe(void *ctx, struct tq_session_info *info)
         describe_cert(&info->chain[info->num_chain++], wolfSSL_get_chain_cert(chain, i),
                       wolfSSL_get_chain_length(chain, i));
     describe_verify(c, info);
-    if (c->handshake_done)
+    if (c->handshake_done) {
+        info->resumed = wolfSSL_session_reused(c->ssl) == 1;
         describe_negotiated(c, info);
+    }
 }
 
-static void wolf_close(void *ctx)
+static void wolf_close(void *conn)
 {
-    struct wolf_client *c = ctx;
+    struct wolf_client *c = conn;
     if (c->ssl != NULL && c->handshake_done)
         (void)wolfSSL_shutdown(c->ssl);   /* sends close_notify; does not wait */
 }
 
-static void wolf_cleanup(void *ctx)
+static void wolf_cleanup(void *conn)
 {
-    struct wolf_client *c = ctx;
+    struct wolf_client *c = conn;
     wolfSSL_free(c->ssl);
-    wolfSSL_CTX_free(c->ctx);
     c->ssl = NULL;
-    c->ctx = NULL;
+}
+
+static void wolf_release(void *config)
+{
+    struct wolf_config *k = config;
+    wolfSSL_CTX_free(k->ctx);
+    k->ctx = NULL;
 }
 
 /* No TLS 1.0 (WOLFSSL_ALLOW_TLSV10 is off in Debian's build); no sigalgs (see
@@ -166,11 +173,14 @@ static const struct tq_tls_client_ops tq_wolfssl_ops = {
     .features = TQ_FEAT_SNI | TQ_FEAT_NO_SNI | TQ_FEAT_ALPN | TQ_FEAT_CRL | TQ_FEAT_CLIENT_CERT |
                 TQ_FEAT_VERIFY_TIME | TQ_FEAT_MFL | TQ_FEAT_GROUPS | TQ_FEAT_SUITES |
                 TQ_FEAT_NO_VERIFY,
-    .ctx_size = sizeof(struct wolf_client),
+    .config_size = sizeof(struct wolf_config),
+    .conn_size = sizeof(struct wolf_client),
     .global_init = wolf_global_init,
     .library_version = wolf_library_version,
     .list_names = wolf_list_names,
     .configure = wolf_configure,
+    .release = wolf_release,
+    .open = wolf_open,
     .handshake = wolf_handshake,
     .read = wolf_read,
     .write = wolf_write,

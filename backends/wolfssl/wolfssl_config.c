@@ -1,4 +1,5 @@
-/* wolfssl_config.c: a `struct tq_client_config` turned into a WOLFSSL_CTX and a WOLFSSL.
+/* wolfssl_config.c: a `struct tq_client_config` turned into a WOLFSSL_CTX (its [context]
+ * members) and a WOLFSSL per connection (the [connection] members).
  * wolfSSL silently drops unknown names from a cipher list that holds one known name, so every
  * requested suite is checked against wolfSSL's own IANA list first. */
 #include <stdio.h>
@@ -91,7 +92,7 @@ void wolf_list_names(enum tq_name_kind kind, struct tq_name_sink *sink)
      * schemes, so one IANA scheme cannot be offered alone; the feature is not declared. */
 }
 
-static tq_status set_suites(struct wolf_client *c, struct tq_outcome *out,
+static tq_status set_suites(WOLFSSL_CTX *ctx, struct tq_outcome *out,
                             const struct tq_str_list *suites)
 {
     char list[8192] = "";
@@ -105,7 +106,7 @@ static tq_status set_suites(struct wolf_client *c, struct tq_outcome *out,
             return tq_outcome_fail(out, TQ_OUT_UNSUPPORTED, "too many suites");
         used += (size_t)n;
     }
-    if (wolfSSL_CTX_set_cipher_list(c->ctx, list) != WOLFSSL_SUCCESS)
+    if (wolfSSL_CTX_set_cipher_list(ctx, list) != WOLFSSL_SUCCESS)
         return wolf_config_fail(out, TQ_OUT_UNSUPPORTED, 0, "suites");
     return TQ_SUCCESS;
 }
@@ -128,7 +129,7 @@ static tq_status set_groups(struct wolf_client *c, struct tq_outcome *out,
     return TQ_SUCCESS;
 }
 
-static tq_status set_versions(struct wolf_client *c, struct tq_outcome *out,
+static tq_status set_versions(WOLFSSL_CTX *ctx, struct tq_outcome *out,
                               const struct tq_client_config *cfg)
 {
     static const int protos[] = {
@@ -136,10 +137,10 @@ static tq_status set_versions(struct wolf_client *c, struct tq_outcome *out,
         [TQ_TLS_1_2] = TLS1_2_VERSION, [TQ_TLS_1_3] = TLS1_3_VERSION,
     };
     if (cfg->min_version != TQ_TLS_ANY &&
-        wolfSSL_CTX_set_min_proto_version(c->ctx, protos[cfg->min_version]) != WOLFSSL_SUCCESS)
+        wolfSSL_CTX_set_min_proto_version(ctx, protos[cfg->min_version]) != WOLFSSL_SUCCESS)
         return wolf_config_fail(out, TQ_OUT_UNSUPPORTED, 0, "versions");
     if (cfg->max_version != TQ_TLS_ANY &&
-        wolfSSL_CTX_set_max_proto_version(c->ctx, protos[cfg->max_version]) != WOLFSSL_SUCCESS)
+        wolfSSL_CTX_set_max_proto_version(ctx, protos[cfg->max_version]) != WOLFSSL_SUCCESS)
         return wolf_config_fail(out, TQ_OUT_UNSUPPORTED, 0, "versions");
     return TQ_SUCCESS;
 }
@@ -190,21 +191,28 @@ static int verify_cb(int preverify_ok, WOLFSSL_X509_STORE_CTX *store)
     return c->verify_peer ? preverify_ok : 1;
 }
 
-static tq_status set_trust(struct wolf_client *c, struct tq_outcome *out,
-                           const struct tq_client_config *cfg)
+static tq_status load_trust(WOLFSSL_CTX *ctx, struct tq_outcome *out,
+                            const struct tq_client_config *cfg)
 {
     for (size_t i = 0; i < cfg->trust.num; i++) {
-        int ret = wolfSSL_CTX_load_verify_locations(c->ctx, cfg->trust.items[i], NULL);
+        int ret = wolfSSL_CTX_load_verify_locations(ctx, cfg->trust.items[i], NULL);
         if (ret != WOLFSSL_SUCCESS)
             return wolf_config_fail(out, TQ_OUT_CONFIG_ERROR, ret, cfg->trust.items[i]);
     }
+    return TQ_SUCCESS;
+}
+
+static tq_status set_trust(WOLFSSL_CTX *ctx, struct tq_outcome *out,
+                           const struct tq_client_config *cfg)
+{
+    TQ_GUARD(load_trust(ctx, out, cfg));
     if (cfg->crl.present) {
-        int ret = wolfSSL_CTX_EnableCRL(c->ctx, WOLFSSL_CRL_CHECKALL);
+        int ret = wolfSSL_CTX_EnableCRL(ctx, WOLFSSL_CRL_CHECKALL);
         if (ret != WOLFSSL_SUCCESS)
             return wolf_config_fail(out, TQ_OUT_UNSUPPORTED, ret, "crl");
     }
     for (size_t i = 0; i < cfg->crl.num; i++) {
-        int ret = wolfSSL_CTX_LoadCRLFile(c->ctx, cfg->crl.items[i], WOLFSSL_FILETYPE_PEM);
+        int ret = wolfSSL_CTX_LoadCRLFile(ctx, cfg->crl.items[i], WOLFSSL_FILETYPE_PEM);
         /* wolfSSL checks a CRL's signature as it loads it, against the trust store alone: the
          * CRL of an intermediate CA (sent by the server, not trusted) cannot be loaded. */
         if (ret == ASN_CRL_NO_SIGNER_E)
@@ -214,22 +222,22 @@ static tq_status set_trust(struct wolf_client *c, struct tq_outcome *out,
         if (ret != WOLFSSL_SUCCESS)
             return wolf_config_fail(out, TQ_OUT_CONFIG_ERROR, ret, cfg->crl.items[i]);
     }
-    wolfSSL_CTX_set_verify(c->ctx, WOLFSSL_VERIFY_PEER, verify_cb);
+    wolfSSL_CTX_set_verify(ctx, WOLFSSL_VERIFY_PEER, verify_cb);
     return TQ_SUCCESS;
 }
 
-static tq_status set_client_cert(struct wolf_client *c, struct tq_outcome *out,
+static tq_status set_client_cert(WOLFSSL_CTX *ctx, struct tq_outcome *out,
                                  const struct tq_client_config *cfg)
 {
     if (cfg->cert == NULL)
         return TQ_SUCCESS;
-    int ret = wolfSSL_CTX_use_certificate_chain_file(c->ctx, cfg->cert);
+    int ret = wolfSSL_CTX_use_certificate_chain_file(ctx, cfg->cert);
     if (ret != WOLFSSL_SUCCESS)
         return wolf_config_fail(out, TQ_OUT_CONFIG_ERROR, ret, cfg->cert);
-    ret = wolfSSL_CTX_use_PrivateKey_file(c->ctx, cfg->key, WOLFSSL_FILETYPE_PEM);
+    ret = wolfSSL_CTX_use_PrivateKey_file(ctx, cfg->key, WOLFSSL_FILETYPE_PEM);
     if (ret != WOLFSSL_SUCCESS)
         return wolf_config_fail(out, TQ_OUT_CONFIG_ERROR, ret, cfg->key);
-    if ((ret = wolfSSL_CTX_check_private_key(c->ctx)) != WOLFSSL_SUCCESS)
+    if ((ret = wolfSSL_CTX_check_private_key(ctx)) != WOLFSSL_SUCCESS)
         return wolf_config_fail(out, TQ_OUT_CONFIG_ERROR, ret, "key does not match cert");
     if (cfg->chain == NULL)
         return TQ_SUCCESS;
@@ -241,7 +249,7 @@ static tq_status set_client_cert(struct wolf_client *c, struct tq_outcome *out,
         WOLFSSL_X509 *x = wolfSSL_PEM_read_bio_X509(bio, NULL, NULL, NULL);
         if (x == NULL)
             break;
-        if (wolfSSL_CTX_add1_chain_cert(c->ctx, x) != WOLFSSL_SUCCESS)
+        if (wolfSSL_CTX_add1_chain_cert(ctx, x) != WOLFSSL_SUCCESS)
             st = wolf_config_fail(out, TQ_OUT_CONFIG_ERROR, 0, cfg->chain);
         wolfSSL_X509_free(x);
     }
@@ -307,22 +315,50 @@ static tq_status set_peer_name(struct wolf_client *c, struct tq_outcome *out,
 }
 
 /* see wolfssl_internal.h */
-tq_status wolf_configure(void *ctx, struct tq_outcome *out, const struct tq_client_config *cfg)
+tq_status wolf_configure(void *config, struct tq_outcome *out, const struct tq_client_config *cfg)
 {
-    struct wolf_client *c = ctx;
+    struct wolf_config *k = config;
+    k->ctx = wolfSSL_CTX_new(wolfSSLv23_client_method());
+    if (k->ctx == NULL)
+        return wolf_config_fail(out, TQ_OUT_UNMAPPED, 0, "wolfSSL_CTX_new");
+    /* The context serves many cases: no session goes into wolfSSL's session cache (none is
+     * ever given back with wolfSSL_set_session either), so every case is a full handshake. */
+    (void)wolfSSL_CTX_set_session_cache_mode(k->ctx, WOLFSSL_SESS_CACHE_OFF);
+    TQ_GUARD(set_versions(k->ctx, out, cfg));
+    if (cfg->suites.present)
+        TQ_GUARD(set_suites(k->ctx, out, &cfg->suites));
+    TQ_GUARD(set_trust(k->ctx, out, cfg));
+    return set_client_cert(k->ctx, out, cfg);
+}
+
+/* forget_chain_cas empties the CA table and loads the trust files again. wolfSSL adds every
+ * intermediate of a peer chain that verifies to the context's CA table (WOLFSSL_CHAIN_CA, in
+ * ProcessPeerCerts): after one ATS handshake the table holds the two roots *and* the Mock Amazon
+ * intermediate. 5.5.4 still refused a leaf-only chain after that in our test
+ * (client-checks/incomplete-chain), but a case must not run against a trust store that an
+ * earlier case's server extended. CRLs are kept: wolfSSL checked their signatures when they
+ * were loaded. */
+static tq_status forget_chain_cas(struct wolf_config *k, struct tq_outcome *out,
+                                  const struct tq_client_config *cfg)
+{
+    if (wolfSSL_CTX_UnloadCAs(k->ctx) != WOLFSSL_SUCCESS)
+        return wolf_config_fail(out, TQ_OUT_UNMAPPED, 0, "wolfSSL_CTX_UnloadCAs");
+    return load_trust(k->ctx, out, cfg);
+}
+
+/* see wolfssl_internal.h */
+tq_status wolf_open(void *conn, void *config, struct tq_outcome *out,
+                    const struct tq_client_config *cfg)
+{
+    struct wolf_client *c = conn;
+    struct wolf_config *k = config;
     c->verify_peer = cfg->verify_peer;
     c->has_verify_time = cfg->has_verify_time;
     c->verify_time = cfg->verify_time;
     c->verdict = TQ_OUT_NOT_RUN;
-    c->ctx = wolfSSL_CTX_new(wolfSSLv23_client_method());
-    if (c->ctx == NULL)
-        return wolf_config_fail(out, TQ_OUT_UNMAPPED, 0, "wolfSSL_CTX_new");
-    TQ_GUARD(set_versions(c, out, cfg));
-    if (cfg->suites.present)
-        TQ_GUARD(set_suites(c, out, &cfg->suites));
-    TQ_GUARD(set_trust(c, out, cfg));
-    TQ_GUARD(set_client_cert(c, out, cfg));
-    c->ssl = wolfSSL_new(c->ctx);
+    if (k->num_opened++ > 0)
+        TQ_GUARD(forget_chain_cas(k, out, cfg));
+    c->ssl = wolfSSL_new(k->ctx);
     if (c->ssl == NULL)
         return wolf_config_fail(out, TQ_OUT_UNMAPPED, 0, "wolfSSL_new");
     wolfSSL_SetCertCbCtx(c->ssl, c);

@@ -9,9 +9,14 @@
 
 #include "backend_ops.h"
 
-/* struct wolf_client is the per-case context (ops.ctx_size bytes, zeroed by the driver). */
-struct wolf_client {
+/* struct wolf_config is a configured context (ops.config_size bytes, zeroed by the driver). */
+struct wolf_config {
     WOLFSSL_CTX *ctx;
+    unsigned num_opened;              /* connections made from it so far */
+};
+
+/* struct wolf_client is one connection (ops.conn_size bytes, zeroed by the driver). */
+struct wolf_client {
     WOLFSSL *ssl;
     bool verify_peer;
     bool has_verify_time;
@@ -24,8 +29,12 @@ struct wolf_client {
     bool handshake_done;
 };
 
-/* wolf_configure builds `c->ctx` and `c->ssl` for `cfg` (ops.configure). */
-tq_status wolf_configure(void *ctx, struct tq_outcome *out, const struct tq_client_config *cfg);
+/* wolf_configure builds the WOLFSSL_CTX of a struct wolf_config for `cfg` (ops.configure). */
+tq_status wolf_configure(void *config, struct tq_outcome *out, const struct tq_client_config *cfg);
+
+/* wolf_open makes the WOLFSSL of a struct wolf_client from a struct wolf_config (ops.open). */
+tq_status wolf_open(void *conn, void *config, struct tq_outcome *out,
+                    const struct tq_client_config *cfg);
 
 /* wolf_list_names adds every IANA name of `kind` this wolfSSL can honour (ops.list_names). */
 void wolf_list_names(enum tq_name_kind kind, struct tq_name_sink *sink);
