@@ -276,7 +276,7 @@ static bool listed_once(const long *ports, size_t i)
 
 /* lines_locked merges the ports' chains of lines by index: file order. */
 static tq_status lines_locked(struct tq_diag *diag, struct tq_events_log *log, struct tq_buf *out,
-                              const long *ports, size_t num_ports)
+                              const long *ports, size_t num_ports, size_t from)
 {
     if (num_ports > TQ_EVENTS_LOG_MAX_PORTS)
         return tq_diag_fail(diag, TQ_ERR_USAGE, log->path, 0, "want at most %d ports, got %zu",
@@ -293,6 +293,10 @@ static tq_status lines_locked(struct tq_diag *diag, struct tq_events_log *log, s
         if (pick == num_ports)
             return TQ_SUCCESS;
         const struct line *l = &log->lines[next[pick] - 1];
+        if (next[pick] - 1 < from) { /* an earlier connection that had the same port */
+            next[pick] = l->next_same_port;
+            continue;
+        }
         tq_status st = tq_buf_append(out, log->text + l->off, l->len + 1);
         if (!tq_ok(st))
             return tq_diag_fail(diag, st.code, log->path, (unsigned)next[pick],
@@ -304,10 +308,10 @@ static tq_status lines_locked(struct tq_diag *diag, struct tq_events_log *log, s
 
 /* see events_log.h */
 tq_status tq_events_log_lines(struct tq_diag *diag, struct tq_events_log *log, struct tq_buf *out,
-                              const long *ports, size_t num_ports)
+                              const long *ports, size_t num_ports, size_t from)
 {
     pthread_mutex_lock(&log->mutex);
-    tq_status st = lines_locked(diag, log, out, ports, num_ports);
+    tq_status st = lines_locked(diag, log, out, ports, num_ports, from);
     pthread_mutex_unlock(&log->mutex);
     return st;
 }
@@ -369,6 +373,18 @@ tq_status tq_events_log_find(struct tq_diag *diag, struct tq_events_log *log,
 }
 
 /* see events_log.h */
+size_t tq_events_log_mark(struct tq_events_log *log)
+{
+    struct tq_diag ignored;
+    pthread_mutex_lock(&log->mutex);
+    tq_status st = refresh(&ignored, log);
+    (void)st; /* on a read error, the count of the lines read is still a safe mark */
+    size_t mark = log->num_lines;
+    pthread_mutex_unlock(&log->mutex);
+    return mark;
+}
+
+/* see events_log.h */
 void tq_events_log_stats(struct tq_events_log *log, struct tq_events_log_stats *out)
 {
     pthread_mutex_lock(&log->mutex);
@@ -381,13 +397,13 @@ void tq_events_log_stats(struct tq_events_log *log, struct tq_events_log_stats *
 
 /* see events_log.h */
 const char *tq_events_log_await(struct tq_events_log *log, struct tq_buf *out, const long *ports,
-                                size_t num_ports, const char *const *want, size_t num_want,
-                                int wait_ms)
+                                size_t num_ports, size_t from, const char *const *want,
+                                size_t num_want, int wait_ms)
 {
     for (double deadline = tq_now_ms() + wait_ms;; usleep(20 * 1000)) {
         out->len = 0;
         struct tq_diag ignored;
-        if (!tq_ok(tq_events_log_lines(&ignored, log, out, ports, num_ports)))
+        if (!tq_ok(tq_events_log_lines(&ignored, log, out, ports, num_ports, from)))
             continue; /* what was found is evidence enough; the deadline still holds */
         const char *missing = NULL;
         for (size_t i = 0; i < num_want && missing == NULL; i++)

@@ -63,7 +63,8 @@ void tq_events_log_close(struct tq_events_log *log);
 
 /* tq_events_log_lines refreshes the log, then appends to `out` every line (each with its
  * trailing '\n') whose peer port is one of the `num_ports` (at most TQ_EVENTS_LOG_MAX_PORTS)
- * `ports`, in file order: the lines of two ports come interleaved as the broker wrote them. A
+ * `ports` at index `from` or later (0: from the first line; a mark taken before the client
+ * started excludes an earlier connection that had the same port), in file order: the lines of two ports come interleaved as the broker wrote them. A
  * port listed twice gives its lines once; a port outside 1..65535 gives none. The cost is the
  * bytes appended to the file since the last refresh plus the lines returned.
  * Fails with TQ_ERR_IO when the file exists but cannot be read (then nothing is appended), and
@@ -71,7 +72,12 @@ void tq_events_log_close(struct tq_events_log *log);
  * each whole. */
 TQ_MUST_USE tq_status tq_events_log_lines(struct tq_diag *diag, struct tq_events_log *log,
                                           struct tq_buf *out, const long *ports,
-                                          size_t num_ports);
+                                          size_t num_ports, size_t from);
+
+/* tq_events_log_mark refreshes the log and returns the number of lines read: the index from
+ * which the lines of a client started now will be (an unreadable file leaves the mark where it
+ * was, which is still safe). */
+size_t tq_events_log_mark(struct tq_events_log *log);
 
 /* tq_events_log_find refreshes the log, then looks at the lines from index `*io_next` on (0:
  * from the first line) for the first whose event matches `pattern` (event_match.h), among the
@@ -90,13 +96,13 @@ TQ_MUST_USE tq_status tq_events_log_find(struct tq_diag *diag, struct tq_events_
                                          struct tq_events_log_line *out, size_t *io_next,
                                          const char *pattern, long port);
 
-/* tq_events_log_await fills `out` (emptied first) with the lines of `ports` as
+/* tq_events_log_await fills `out` (emptied first) with the lines of `ports` from `from` on as
  * tq_events_log_lines does, re-reading for up to `wait_ms` while one of the `want` patterns
  * (event_match.h) has no match among them: the broker may log a close just after the client has
  * exited. Returns the first pattern still missing, or NULL when every one matched. */
 const char *tq_events_log_await(struct tq_events_log *log, struct tq_buf *out, const long *ports,
-                                size_t num_ports, const char *const *want, size_t num_want,
-                                int wait_ms);
+                                size_t num_ports, size_t from, const char *const *want,
+                                size_t num_want, int wait_ms);
 
 /* tq_events_log_client_subscribed is true when the lines from index `*io_next` on show the MQTT
  * client `client_id` connected (mqtt_connect) and then subscribed on the same connection

@@ -63,7 +63,8 @@ static void note(struct engine *e, const char *fmt, ...)
 /* judge_connection judges a finished connection against `expect`, with the broker's events for
  * its port, and leaves its result, stderr and events as evidence. */
 static enum tq_verdict judge_connection(struct engine *e, const struct tq_scenario_expect *expect,
-                                        struct tq_proc_output *run, char *why, size_t why_len)
+                                        struct tq_proc_output *run, size_t events_from,
+                                        char *why, size_t why_len)
 {
     struct tq_result result;
     bool has_result = false;
@@ -80,6 +81,7 @@ static enum tq_verdict judge_connection(struct engine *e, const struct tq_scenar
     tq_buf_init(&events, 256 * 1024);
     const struct tq_strlist *want = &expect->broker_events;
     const char *missing = tq_events_log_await(e->events, &events, &result.local_port, 1,
+                                              events_from,
                                               (const char *const *)want->items, want->num,
                                               EVENTS_WAIT_MS);
     if (missing && (v == TQ_VERDICT_PASS || v == TQ_VERDICT_WARN)) {
@@ -119,6 +121,7 @@ static enum tq_verdict step_connect(struct engine *e, const struct tq_scenario_s
                                     char *why, size_t why_len)
 {
     char *line = NULL, client_id[192];
+    size_t events_from = tq_events_log_mark(e->events);
     if (!tq_ok(build_line(e, step, &line, client_id, sizeof(client_id)))) {
         snprintf(why, why_len, "cannot build the case (see the details)");
         return TQ_VERDICT_ERROR;
@@ -138,7 +141,7 @@ static enum tq_verdict step_connect(struct engine *e, const struct tq_scenario_s
         snprintf(why, why_len, "cannot start backend: %.700s", diag.msg);
         return TQ_VERDICT_ERROR;
     }
-    enum tq_verdict v = judge_connection(e, &step->expect, &run, why, why_len);
+    enum tq_verdict v = judge_connection(e, &step->expect, &run, events_from, why, why_len);
     tq_proc_output_cleanup(&run);
     return v;
 }
@@ -148,9 +151,7 @@ static enum tq_verdict step_hold(struct engine *e, const struct tq_scenario_step
 {
     struct held *h = &e->held[e->num_held];
     *h = (struct held){.step = step};
-    struct tq_events_log_stats stats;
-    tq_events_log_stats(e->events, &stats);
-    h->events_from = stats.num_lines;
+    h->events_from = tq_events_log_mark(e->events);
     char *line = NULL;
     if (!tq_ok(build_line(e, step, &line, h->client_id, sizeof(h->client_id)))) {
         snprintf(why, why_len, "cannot build the case (see the details)");
@@ -200,7 +201,7 @@ static enum tq_verdict step_wait(struct engine *e, const struct tq_scenario_step
         snprintf(why, why_len, "cannot start the backend for held connection '%s'", step->wait);
         return TQ_VERDICT_ERROR;
     }
-    return judge_connection(e, &step->expect, &h->run.out, why, why_len);
+    return judge_connection(e, &step->expect, &h->run.out, h->events_from, why, why_len);
 }
 
 /* ---- control-plane calls ------------------------------------------------------------------ */

@@ -138,6 +138,7 @@ struct run_case {
     char *result_line;         /* owned; likewise */
     struct tq_session *session; /* the worker's process for this backend; NULL: isolated */
     long companion_port;       /* the companion's local port, when it reported one */
+    size_t events_from;        /* the broker's event lines before this one are not the case's */
 };
 
 static void set_verdict(struct run_case *rc, enum tq_verdict v, const char *fmt, ...)
@@ -228,7 +229,7 @@ static void judge_output(struct run_case *rc, const struct tq_proc_output *run)
     long ports[2] = {result.local_port, rc->companion_port};
     const struct tq_strlist *patterns = &rc->scenario->expect.broker_events;
     const char *missing = tq_events_log_await(rc->broker->events, &events, ports,
-                                              rc->companion_port > 0 ? 2 : 1,
+                                              rc->companion_port > 0 ? 2 : 1, rc->events_from,
                                               (const char *const *)patterns->items,
                                               patterns->num, EVENTS_WAIT_MS);
     if (missing && (v == TQ_VERDICT_PASS || v == TQ_VERDICT_WARN))
@@ -356,9 +357,7 @@ static void run_with_companion(struct run_case *rc, const struct tq_case_context
                                const char *line)
 {
     struct companion c = {.run.st = TQ_STATUS(TQ_ERR_INTERNAL)};
-    struct tq_events_log_stats stats;
-    tq_events_log_stats(rc->broker->events, &stats);
-    c.events_from = stats.num_lines;
+    c.events_from = rc->events_from;
     if (!companion_start(rc, &c, ctx))
         return;
     struct tq_proc_output run;
@@ -409,6 +408,7 @@ static void run_one(struct run_case *rc)
                                   .backend = tq_backend_name(rc->backend)};
     struct tq_diag diag = {0};
     char *line = NULL;
+    rc->events_from = tq_events_log_mark(rc->broker->events);
     if (!tq_ok(tq_case_build(&diag, &line, rc->scenario, &ctx)))
         return set_verdict(rc, TQ_VERDICT_ERROR, "cannot build the case: %s", diag.msg);
     if (rc->scenario->companion.enabled)

@@ -67,7 +67,7 @@ static char *lines_of(struct tq_events_log *log, const long *ports, size_t num_p
     struct tq_diag diag = {0};
     struct tq_buf out;
     tq_buf_init(&out, 64 << 20);
-    cr_assert(tq_ok(tq_events_log_lines(&diag, log, &out, ports, num_ports)), "%s", diag.msg);
+    cr_assert(tq_ok(tq_events_log_lines(&diag, log, &out, ports, num_ports, 0)), "%s", diag.msg);
     cr_assert(tq_ok(tq_buf_u8(&out, '\0')));
     return (char *)out.data; /* the buffer's memory is the caller's now */
 }
@@ -239,7 +239,7 @@ Test(events_log, two_ports_come_interleaved_in_file_order)
     struct tq_buf out;
     tq_buf_init(&out, 1 << 20);
     struct tq_diag diag = {0};
-    cr_expect_eq(tq_events_log_lines(&diag, log, &out, too_many, TQ_EVENTS_LOG_MAX_PORTS + 1)
+    cr_expect_eq(tq_events_log_lines(&diag, log, &out, too_many, TQ_EVENTS_LOG_MAX_PORTS + 1, 0)
                      .code,
                  TQ_ERR_USAGE);
     tq_buf_cleanup(&out);
@@ -506,7 +506,7 @@ Test(events_log, full_output_keeps_whole_lines)
     tq_buf_init(&out, strlen(a) + strlen(b) - 1);
     struct tq_diag diag = {0};
     long port = 5000;
-    cr_expect_eq(tq_events_log_lines(&diag, log, &out, &port, 1).code, TQ_ERR_LIMIT);
+    cr_expect_eq(tq_events_log_lines(&diag, log, &out, &port, 1, 0).code, TQ_ERR_LIMIT);
     cr_expect_eq(diag.line, 2, "the line that did not fit: %s", diag.msg);
     cr_expect_eq(out.len, strlen(a));
     cr_expect_eq(memcmp(out.data, a, out.len), 0);
@@ -528,7 +528,7 @@ Test(events_log, bad_arguments_and_unreadable_files_are_errors)
     struct tq_buf out;
     tq_buf_init(&out, 1 << 10);
     long port = 5000;
-    cr_expect_eq(tq_events_log_lines(&diag, log, &out, &port, 1).code, TQ_ERR_IO);
+    cr_expect_eq(tq_events_log_lines(&diag, log, &out, &port, 1, 0).code, TQ_ERR_IO);
     cr_expect(strstr(diag.msg, "regular file"), "%s", diag.msg);
     tq_buf_cleanup(&out);
     tq_events_log_close(log);
@@ -645,7 +645,7 @@ static void *stress_reader(void *arg)
         struct tq_buf out;
         tq_buf_init(&out, 1 << 20);
         struct tq_diag diag = {0};
-        bool ok = tq_ok(tq_events_log_lines(&diag, s->log, &out, &port, 1));
+        bool ok = tq_ok(tq_events_log_lines(&diag, s->log, &out, &port, 1, 0));
         bool right = conn < complete ? out.len == strlen(want) : out.len <= strlen(want);
         right = right && (out.len == 0 || memcmp(out.data, want, out.len) == 0);
         if (!ok || !right)
@@ -687,5 +687,37 @@ Test(events_log, many_readers_while_the_broker_appends)
     cr_expect_eq(stats.num_lines, 3 * STRESS_CONNS);
     cr_expect_eq(stats.num_skipped, 0);
     tq_events_log_close(s.log);
+    fixture_cleanup(&f);
+}
+
+/* A client port the kernel gives again later in a run: a mark taken before the second client
+ * started keeps the first connection's lines out of the second's. */
+Test(events_log, a_mark_excludes_an_earlier_connection_on_the_same_port)
+{
+    struct fixture f;
+    fixture_init(&f);
+    char a[256], b[256], c[256];
+    event_line(a, sizeof(a), "connection_opened", 1, 40000, NULL);
+    event_line(b, sizeof(b), "connection_closed", 1, 40000, ",\"reason\":\"client_disconnect\"");
+    event_line(c, sizeof(c), "connection_opened", 7, 40000, NULL);
+    append(f.path, a);
+    append(f.path, b);
+    struct tq_events_log *log = open_log(f.path, 1 << 20);
+    size_t mark = tq_events_log_mark(log);
+    cr_expect_eq(mark, 2, "the mark counts the lines read by its refresh");
+    append(f.path, c);
+    struct tq_diag diag = {0};
+    struct tq_buf out;
+    tq_buf_init(&out, 1 << 20);
+    long port = 40000;
+    cr_assert(tq_ok(tq_events_log_lines(&diag, log, &out, &port, 1, mark)), "%s", diag.msg);
+    cr_assert(tq_ok(tq_buf_u8(&out, '\0')));
+    cr_expect_str_eq((const char *)out.data, c);
+    const char *want[] = {"connection_closed"};
+    cr_expect_str_eq(tq_events_log_await(log, &out, &port, 1, mark, want, 1, 50),
+                     "connection_closed", "the earlier close is not this connection's");
+    cr_expect_null(tq_events_log_await(log, &out, &port, 1, 0, want, 1, 50));
+    tq_buf_cleanup(&out);
+    tq_events_log_close(log);
     fixture_cleanup(&f);
 }
