@@ -3,6 +3,7 @@
 
 #include <getopt.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -214,32 +215,76 @@ static tq_status resolve_backend(struct tq_diag *diag, char *path, size_t path_l
     return TQ_SUCCESS;
 }
 
-static tq_status probe_backends(struct tq_diag *diag, struct backend_set *set,
+/* struct probe is one backend's --capabilities call, run in a thread of its own: each is a
+ * process start and a library initialisation, and a run probes every backend before its first
+ * case. */
+struct probe {
+    pthread_t thread;
+    bool started;
+    char path[PATH_MAX];
+    const char *name;          /* the name asked for, or NULL (found, or exec:PATH) */
+    struct tq_backend *backend;
+    struct tq_diag diag;
+    tq_status st;
+};
+
+static void *probe_main(void *arg)
+{
+    struct probe *p = arg;
+    p->st = tq_backend_probe(&p->diag, &p->backend, p->path, p->name);
+    return NULL;
+}
+
+static tq_status resolve_probes(struct tq_diag *diag, struct probe *probes, size_t *num,
                                 const struct run_options *o)
 {
-    char self[PATH_MAX], dir[PATH_MAX], path[PATH_MAX];
+    char self[PATH_MAX], dir[PATH_MAX];
     char *found[MAX_BACKENDS];
     size_t num_found = 0;
     TQ_GUARD(tq_fs_self_dir(diag, self, sizeof(self)));
     TQ_GUARD(tq_fs_join(diag, dir, sizeof(dir), self, "backends"));
     if (o->num_backends == 0)
         TQ_GUARD(tq_backend_discover(diag, found, MAX_BACKENDS, &num_found, dir));
-    size_t num = o->num_backends ? o->num_backends : num_found;
-    tq_status st = num ? TQ_SUCCESS
-                       : tq_diag_fail(diag, TQ_ERR_NOT_FOUND, dir, 0, "no backend found");
-    for (size_t i = 0; i < num && tq_ok(st); i++) {
+    *num = o->num_backends ? o->num_backends : num_found;
+    tq_status st = *num ? TQ_SUCCESS
+                        : tq_diag_fail(diag, TQ_ERR_NOT_FOUND, dir, 0, "no backend found");
+    for (size_t i = 0; i < *num && tq_ok(st); i++) {
         const char *name = o->num_backends ? o->backends[i] : NULL;
+        struct probe *p = &probes[i];
+        p->name = name && strncmp(name, "exec:", 5) ? name : NULL;
         if (name == NULL)
-            snprintf(path, sizeof(path), "%s", found[i]);
+            snprintf(p->path, sizeof(p->path), "%s", found[i]);
         else
-            st = resolve_backend(diag, path, sizeof(path), dir, name);
-        if (tq_ok(st) && tq_ok(st = tq_backend_probe(diag, &set->items[set->num], path,
-                                                     name && strncmp(name, "exec:", 5) ? name
-                                                                                       : NULL)))
-            set->num++;
+            st = resolve_backend(diag, p->path, sizeof(p->path), dir, name);
     }
     for (size_t i = 0; i < num_found; i++)
         free(found[i]);
+    return st;
+}
+
+static tq_status probe_backends(struct tq_diag *diag, struct backend_set *set,
+                                const struct run_options *o)
+{
+    struct probe probes[MAX_BACKENDS] = {{.started = false}};
+    size_t num = 0;
+    TQ_GUARD(resolve_probes(diag, probes, &num, o));
+    for (size_t i = 0; i < num; i++)
+        probes[i].started = pthread_create(&probes[i].thread, NULL, probe_main, &probes[i]) == 0;
+    for (size_t i = 0; i < num; i++) {
+        if (probes[i].started)
+            pthread_join(probes[i].thread, NULL);
+        else
+            probe_main(&probes[i]);
+    }
+    tq_status st = TQ_SUCCESS;
+    for (size_t i = 0; i < num; i++) { /* in order: the first failure is the one reported */
+        if (tq_ok(st) && !tq_ok(probes[i].st)) {
+            *diag = probes[i].diag;
+            st = probes[i].st;
+        }
+        if (tq_ok(probes[i].st))
+            set->items[set->num++] = probes[i].backend;
+    }
     return st;
 }
 
