@@ -56,6 +56,8 @@ struct tq_broker_config {
     enum tq_shared_cert_mode shared_cert;
     const char *refusal_alert;        /* alert name for TQ_REFUSE_ALERT */
     const char *api;                  /* NULL: no control plane; else "HOST:PORT" (api.h) */
+    bool allow_remote;                /* false: `listen` and `api` must be loopback addresses
+                                       * (127.0.0.0/8, ::1, localhost) */
     const char *registry_path;        /* NULL: DIR/registry.json of the PKI; else this file,
                                        * whose "cert" members stay relative to the PKI */
 };
@@ -67,6 +69,11 @@ struct tq_broker_config {
 void tq_broker_config_defaults(struct tq_broker_config *cfg);
 
 struct tq_broker;
+
+/* tq_broker_host_is_loopback is true when the HOST of "HOST:PORT" (or "[IPv6]:PORT") is a
+ * loopback address: in 127.0.0.0/8 (also as an IPv4-mapped IPv6 address), ::1, or the name
+ * "localhost" (any case). Any other name, an empty host and a text without ":PORT" are not. */
+bool tq_broker_host_is_loopback(const char *host_port);
 
 /* tq_broker_new validates `cfg`, loads the PKI, binds the listener and writes the bound address
  * to cfg->ready_fd. On failure `*out` is NULL and `diag` names what is wrong; codes

@@ -18,7 +18,7 @@
 enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_CONFIG = 2 };
 
 enum option_kind {
-    OPT_STRING, OPT_UINT, OPT_FD, OPT_CHOICE, OPT_PROFILE, OPT_HELP, OPT_HELP_POLICIES
+    OPT_STRING, OPT_UINT, OPT_FD, OPT_CHOICE, OPT_PROFILE, OPT_FLAG, OPT_HELP, OPT_HELP_POLICIES
 };
 
 struct choice {
@@ -74,9 +74,13 @@ struct option_spec {
 #define CFG(field) offsetof(struct tq_broker_config, field)
 
 static const struct option_spec option_specs[] = {
+    {"allow-remote", OPT_FLAG, CFG(allow_remote), NULL, NULL,
+     "let --listen and --api bind a non-loopback address (refused otherwise: the control "
+     "plane has no authentication, the PKI's keys are test keys)"},
     {"api", OPT_STRING, CFG(api), NULL, "HOST:PORT",
-     "serve the AWS IoT certificate API (aws iot ... --endpoint-url http://HOST:PORT) there; "
-     "port 0 picks one (event broker_started.api); off by default"},
+     "serve the AWS IoT certificate API (aws iot ... --endpoint-url http://HOST:PORT) there, "
+     "loopback only unless --allow-remote; port 0 picks one (event broker_started.api); off by "
+     "default"},
     {"chain", OPT_CHOICE, CFG(chain), chain_choices, "VARIANT",
      "ATS chain sent: short (leaf+intermediate, default), cross (+ cross-signed root), "
      "cross-g2 (4 deep, + cross-signed Starfield G2)"},
@@ -93,7 +97,8 @@ static const struct option_spec option_specs[] = {
     {"keepalive-min", OPT_UINT, CFG(keepalive_min_s), NULL, "SECONDS",
      "smallest effective keep-alive (default 30, as AWS); lower values are for tests"},
     {"listen", OPT_STRING, CFG(listen), NULL, "HOST:PORT",
-     "listen address, port 0 picks one (default " TQ_BROKER_DEFAULT_LISTEN ")"},
+     "listen address, loopback only unless --allow-remote; port 0 picks one (default "
+     TQ_BROKER_DEFAULT_LISTEN ")"},
     {"listener", OPT_CHOICE, CFG(listener), listener_choices, "MODE",
      "mqtt (8883-style, default); alpn (443-style: ALPN x-amzn-mqtt-ca required, else "
      "no_application_protocol)"},
@@ -227,6 +232,9 @@ static int apply(const struct option_spec *o, struct tq_broker_config *cfg, cons
         return set_choice(o, (int *)(void *)field, value);
     case OPT_PROFILE:
         return set_profile(o, (const char **)(void *)field, value);
+    case OPT_FLAG:
+        *(bool *)(void *)field = true;
+        return EXIT_OK;
     case OPT_HELP:
         usage(stdout);
         return -1;

@@ -11,6 +11,7 @@
 #include "api.h"
 #include "broker.h"
 #include "events.h"
+#include "index.h"
 #include "manifest.h"
 #include "mqtt.h"
 #include "registry.h"
@@ -44,6 +45,12 @@ struct tq_broker {
     struct tq_router *router;
     struct tq_events *events;
     struct tq_session *sessions;          /* doubly linked, newest first */
+    struct tq_index client_ids;           /* CONNECTED sessions by client ID (empty ones not) */
+    struct tq_index cert_groups;          /* struct tq_cert_group by certificate id */
+    struct {
+        unsigned long ms;
+        const struct timeval *tv;         /* libevent's common timeout of that duration */
+    } timeouts[8];                        /* the deadlines sessions use, few and repeated */
     struct tq_api *api;                   /* the control plane (--api), or NULL */
     struct tq_audit *audit;               /* what Device Defender audits would see */
     unsigned long next_conn;
@@ -74,6 +81,22 @@ struct tq_session {
     uint16_t next_packet_id;
     const char *close_reason;
     char close_detail[256];
+    /* While indexed (tq__connected_add: the session is CONNECTED): its client ID in
+     * broker->client_ids, and its place in its certificate's group, newest first. */
+    bool indexed;
+    struct tq_index_node id_node;
+    struct tq_cert_group *group;
+    struct tq_session *group_prev, *group_next;
+};
+
+/* struct tq_cert_group is every CONNECTED session that uses one client certificate, for the
+ * shared-certificate check (aws-iot-facts.md §5) without a scan of all connections. */
+struct tq_cert_group {
+    struct tq_index_node node;            /* in broker->cert_groups, key cert_id */
+    char cert_id[65];
+    struct tq_session *newest;            /* ordered by connection number, highest first */
+    size_t num;                           /* sessions in the group */
+    size_t num_unnamed;                   /* of which with an empty client ID */
 };
 
 /* tq__session_accept takes ownership of the accepted socket `fd` and starts the handshake. */
@@ -100,6 +123,22 @@ void tq__session_arm(struct tq_session *s, unsigned long ms);
 /* tq__session_established runs once the handshake succeeded: tls_established, and the
  * registry refusal styles that act after the handshake. */
 void tq__session_established(struct tq_session *s);
+
+/* tq__connected_add indexes `s`, which is becoming CONNECTED: by client ID (an empty one is
+ * not indexed) and in its certificate's group. Fails with TQ_ERR_NOMEM only, and then `s` is
+ * not indexed at all. */
+TQ_MUST_USE tq_status tq__connected_add(struct tq_session *s);
+
+/* tq__connected_remove takes `s` out of the indexes; a no-op when it is not indexed. */
+void tq__connected_remove(struct tq_session *s);
+
+/* tq__connected_by_client_id returns the indexed session with client ID `client_id`, or NULL.
+ * There is at most one: a CONNECT takes the client ID over (duplicate_clientid) first. */
+struct tq_session *tq__connected_by_client_id(struct tq_broker *b, const char *client_id);
+
+/* tq__cert_group returns the group of indexed sessions that use certificate `cert_id`, or NULL
+ * when there is none. */
+const struct tq_cert_group *tq__cert_group(struct tq_broker *b, const char *cert_id);
 
 /* tq__mqtt_input consumes every complete MQTT packet in `s`'s input buffer. */
 void tq__mqtt_input(struct tq_session *s);

@@ -79,6 +79,7 @@ static json_t *suite_name(SSL *ssl, uint16_t code)
 /* struct ja3 accumulates the five JA3 fields as dash-separated decimal lists. */
 struct ja3 {
     char fields[5][2048];
+    size_t len[5];
 };
 
 static void ja3_add(struct ja3 *j, int field, uint16_t v)
@@ -86,8 +87,10 @@ static void ja3_add(struct ja3 *j, int field, uint16_t v)
     if (is_grease(v))
         return;
     char *f = j->fields[field];
-    size_t used = strlen(f);
-    snprintf(f + used, sizeof(j->fields[field]) - used, "%s%u", used ? "-" : "", v);
+    size_t used = j->len[field], room = sizeof(j->fields[field]) - used;
+    int n = snprintf(f + used, room, "%s%u", used ? "-" : "", v);
+    if (n > 0)   /* a full field stays full, as snprintf truncated it */
+        j->len[field] = (size_t)n < room ? used + (size_t)n : sizeof(j->fields[field]) - 1;
 }
 
 struct summary {
@@ -245,7 +248,8 @@ static tq_status body(struct summary *s, struct tq_cursor *c)
     TQ_GUARD(tq_cursor_u16(c, &legacy));
     json_object_set_new(s->obj, "legacy_version",
                         name_of(version_names, ARRAY_LEN(version_names), legacy));
-    snprintf(s->ja3.fields[0], sizeof(s->ja3.fields[0]), "%u", legacy);
+    int n0 = snprintf(s->ja3.fields[0], sizeof(s->ja3.fields[0]), "%u", legacy);
+    s->ja3.len[0] = n0 > 0 ? (size_t)n0 : 0;
     TQ_GUARD(tq_cursor_bytes(c, &skip, 32));                           /* random */
     TQ_GUARD(tq_cursor_u8(c, &n));
     TQ_GUARD(tq_cursor_bytes(c, &skip, n));                            /* session id */
@@ -297,8 +301,13 @@ tq_status tq_hello_summarize(struct tq_diag *diag, json_t **out, SSL *ssl, const
     if (!tq_ok(tq_cursor_bytes(&c, &p, 3)) || !tq_ok(tq_cursor_bytes(&c, &p, body_len)))
         return tq_diag_fail(diag, TQ_ERR_PARSE, NULL, 0, "truncated ClientHello");
     tq_cursor_init(&hello, p, body_len);
-    struct summary *s = calloc(1, sizeof(*s));
+    struct summary *s = malloc(sizeof(*s));   /* 10 KB: only the field starts are cleared */
     TQ_ENSURE(s != NULL, TQ_ERR_NOMEM);
+    s->has_versions = false;
+    for (size_t i = 0; i < ARRAY_LEN(s->ja3.fields); i++) {
+        s->ja3.fields[i][0] = '\0';
+        s->ja3.len[i] = 0;
+    }
     s->obj = empty_summary();
     s->ssl = ssl;
     tq_status st = s->obj ? body(s, &hello) : TQ_STATUS(TQ_ERR_NOMEM);

@@ -51,6 +51,14 @@ static bool is_cert_id(const char *id)
     return strspn(id, "0123456789abcdef") == 64;
 }
 
+/* is_plain_file_name is true for a name that stays inside the certificate folder when joined
+ * to it: not empty, not "." or ".." (the folder itself or its parent), and without '/'. */
+static bool is_plain_file_name(const char *name)
+{
+    return name[0] != '\0' && strcmp(name, ".") != 0 && strcmp(name, "..") != 0 &&
+           strchr(name, '/') == NULL;
+}
+
 static void index_free(struct registry_index *idx)
 {
     for (size_t i = 0; i < idx->num_paths; i++)
@@ -111,7 +119,7 @@ static tq_status load_entry(struct tq_diag *diag, struct build *b, const char *l
         return tq_diag_fail(diag, TQ_ERR_PARSE, b->path, 0,
                             "%s[%zu]: want id (64 lowercase hex digits), name, cert or pem, and "
                             "status", list, i);
-    if (file != NULL && (strchr(file, '/') != NULL || strcmp(file, "..") == 0))
+    if (file != NULL && !is_plain_file_name(file))
         return tq_diag_fail(diag, TQ_ERR_PARSE, b->path, 0,
                             "%s[%zu]: cert '%s' must be a plain file name", list, i, file);
     char inline_name[80];

@@ -47,8 +47,8 @@ struct tq_registry_entry {
 
 /* tq_registry_load reads `dir`/registry.json into a new registry in `*out`; certificate files
  * are relative to `dir`. Every entry must have id (64 lowercase hex digits), name, status and
- * either cert (a plain file name) or pem. On failure `*out` is NULL and `diag` names the file
- * and the entry that was wrong. */
+ * either cert (a plain file name: not "", "." or "..", and no '/') or pem. On failure `*out` is
+ * NULL and `diag` names the file and the entry that was wrong. */
 TQ_MUST_USE tq_status tq_registry_load(struct tq_diag *diag, struct tq_registry **out,
                                        const char *dir);
 

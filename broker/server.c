@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -32,6 +33,42 @@ void tq_broker_config_defaults(struct tq_broker_config *cfg)
         .crl = TQ_CRL_OFF,
         .shared_cert = TQ_SHARED_CERT_ALLOW,
     };
+}
+
+/* see broker.h */
+bool tq_broker_host_is_loopback(const char *host_port)
+{
+    const char *colon = strrchr(host_port, ':');
+    char host[INET6_ADDRSTRLEN + 2];
+    size_t n = colon ? (size_t)(colon - host_port) : 0;
+    if (n >= 2 && host_port[0] == '[' && host_port[n - 1] == ']')
+        host_port++, n -= 2;
+    if (n == 0 || n >= sizeof(host))
+        return false;
+    snprintf(host, sizeof(host), "%.*s", (int)n, host_port);
+    struct in_addr in;
+    struct in6_addr in6;
+    if (strcasecmp(host, "localhost") == 0)
+        return true;
+    if (inet_pton(AF_INET, host, &in) == 1)
+        return (ntohl(in.s_addr) >> 24) == 127;
+    if (inet_pton(AF_INET6, host, &in6) != 1)
+        return false;
+    if (IN6_IS_ADDR_LOOPBACK(&in6))
+        return true;
+    return IN6_IS_ADDR_V4MAPPED(&in6) && in6.s6_addr[12] == 127;
+}
+
+/* The project's rule: the broker binds to loopback unless told otherwise. Neither listener
+ * authenticates its operator side (the control plane has no authentication at all), and the
+ * mock PKI's keys are public test keys. */
+static tq_status check_loopback(struct tq_diag *diag, const char *option, const char *address)
+{
+    if (tq_broker_host_is_loopback(address))
+        return TQ_SUCCESS;
+    return tq_diag_fail(diag, TQ_ERR_USAGE, NULL, 0,
+                        "%s %s: not a loopback address (want 127.0.0.0/8, ::1 or localhost); "
+                        "give --allow-remote to bind it anyway", option, address);
 }
 
 static tq_status check_config(struct tq_diag *diag, const struct tq_broker_config *cfg)
@@ -61,6 +98,10 @@ static tq_status check_config(struct tq_diag *diag, const struct tq_broker_confi
     if (cfg->ready_fd >= 0 && fcntl(cfg->ready_fd, F_GETFD) < 0)
         return tq_diag_fail(diag, TQ_ERR_USAGE, NULL, 0, "--ready-fd %d is not an open file",
                             cfg->ready_fd);
+    if (!cfg->allow_remote)
+        TQ_GUARD(check_loopback(diag, "--listen", cfg->listen));
+    if (!cfg->allow_remote && cfg->api != NULL)
+        TQ_GUARD(check_loopback(diag, "--api", cfg->api));
     return TQ_SUCCESS;
 }
 
@@ -85,8 +126,8 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
     tq__session_accept(arg, fd, addr);
 }
 
-/* parse_listen reads "IPv4:PORT" or "[IPv6]:PORT" (port 0 allowed: libevent's own parser
- * refuses it). */
+/* parse_listen reads "IPv4:PORT", "[IPv6]:PORT" or "localhost:PORT" (127.0.0.1; port 0
+ * allowed: libevent's own parser refuses it). */
 static bool parse_listen(const char *text, struct sockaddr_storage *ss, int *out_len)
 {
     const char *colon = strrchr(text, ':');
@@ -98,6 +139,8 @@ static bool parse_listen(const char *text, struct sockaddr_storage *ss, int *out
     if (colon[1] == '\0' || *end != '\0' || port > 65535)
         return false;
     snprintf(host, sizeof(host), "%.*s", (int)(colon - text), text);
+    if (strcasecmp(host, "localhost") == 0)
+        snprintf(host, sizeof(host), "127.0.0.1");
     memset(ss, 0, sizeof(*ss));
     struct sockaddr_in *in = (struct sockaddr_in *)ss;
     struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
@@ -149,7 +192,8 @@ static tq_status bind_listener(struct tq_diag *diag, struct tq_broker *b)
     int len = 0;
     if (!parse_listen(b->cfg->listen, &ss, &len))
         return tq_diag_fail(diag, TQ_ERR_USAGE, NULL, 0,
-                            "--listen: want IP:PORT (e.g. 127.0.0.1:18883), got '%s'",
+                            "--listen: want IP:PORT or localhost:PORT (e.g. 127.0.0.1:18883), "
+                            "got '%s'",
                             b->cfg->listen);
     b->listener = evconnlistener_new_bind(b->base, on_accept, b,
                                           LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE |
@@ -322,12 +366,27 @@ static tq_status load_pki(struct tq_diag *diag, struct tq_broker *b)
     return tq_tls_server_new(diag, &b->ssl_ctx, b->manifest, &b->tls);
 }
 
+/* new_event_base makes the loop with epoll's change list: libevent then applies the
+ * add/remove changes of one loop iteration with one epoll_ctl per socket, not one per change
+ * (bufferevent_openssl enables and disables reading and writing several times per handshake).
+ * The change list misbehaves only for dup()ed descriptors, which the broker never has. */
+static struct event_base *new_event_base(void)
+{
+    struct event_config *cfg = event_config_new();
+    if (cfg == NULL)
+        return NULL;
+    event_config_set_flag(cfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+    struct event_base *base = event_base_new_with_config(cfg);
+    event_config_free(cfg);
+    return base;
+}
+
 static tq_status setup(struct tq_diag *diag, struct tq_broker *b)
 {
     TQ_GUARD(check_config(diag, b->cfg));
     TQ_GUARD(load_pki(diag, b));
     raise_nofile(b);
-    b->base = event_base_new();
+    b->base = new_event_base();
     b->router = tq_router_new();
     b->audit = tq__audit_new();
     TQ_ENSURE(b->base != NULL && b->router != NULL && b->audit != NULL, TQ_ERR_NOMEM);
@@ -338,6 +397,7 @@ static tq_status setup(struct tq_diag *diag, struct tq_broker *b)
     TQ_ENSURE(evsignal_add(b->sigint, NULL) == 0 && evsignal_add(b->sigterm, NULL) == 0 &&
               evsignal_add(b->sighup, NULL) == 0, TQ_ERR_INTERNAL);
     TQ_GUARD(tq_events_open(diag, &b->events, b->cfg->events_path));
+    TQ_GUARD(tq_events_defer(b->events, b->base));
     TQ_GUARD(bind_listener(diag, b));
     if (b->cfg->api != NULL)
         TQ_GUARD(tq_api_new(diag, &b->api, b, b->cfg->api));
@@ -409,6 +469,8 @@ void tq_broker_free(struct tq_broker *b)
     if (b->sigterm)
         event_free(b->sigterm);
     tq_router_free(b->router);
+    tq_index_cleanup(&b->client_ids);
+    tq_index_cleanup(&b->cert_groups);
     SSL_CTX_free(b->ssl_ctx);
     tq_registry_free(b->registry);
     tq_manifest_free(b->manifest);

@@ -2,6 +2,7 @@
 #include <arpa/inet.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent_ssl.h>
+#include <limits.h>
 #include <openssl/err.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,6 +73,7 @@ void tq__session_free(struct tq_session *s)
         "duration_ms", (json_int_t)elapsed_ms(&s->opened),
         "alert_sent", alert_or_null(s->tls.alert_sent),
         "alert_received", alert_or_null(s->tls.alert_received)));
+    tq__connected_remove(s);
     tq_router_drop(s->broker->router, s);
     X509_free(s->tls.jitr_leaf);
     if (s->prev)
@@ -85,11 +87,35 @@ void tq__session_free(struct tq_session *s)
     free(s);
 }
 
+/* deadline returns the timeval to arm a session's timer with for `ms` milliseconds: libevent's
+ * common timeout for that duration when there is one. Sessions use few durations (handshake,
+ * keep-alive, close grace), each for many timers, which a common timeout keeps in a queue
+ * (O(1) to re-arm on every packet) instead of the timer heap (O(log N)). */
+static const struct timeval *deadline(struct tq_broker *b, unsigned long ms, struct timeval *tv)
+{
+    *tv = (struct timeval){.tv_sec = (time_t)(ms / 1000),
+                           .tv_usec = (suseconds_t)(ms % 1000) * 1000};
+    if (ms == 0)
+        return tv;
+    size_t n = sizeof(b->timeouts) / sizeof(b->timeouts[0]), i = 0;
+    for (; i < n && b->timeouts[i].tv != NULL; i++)
+        if (b->timeouts[i].ms == ms)
+            return b->timeouts[i].tv;
+    if (i == n)
+        return tv;
+    const struct timeval *common = event_base_init_common_timeout(b->base, tv);
+    if (common == NULL)
+        return tv;
+    b->timeouts[i].ms = ms;
+    b->timeouts[i].tv = common;
+    return common;
+}
+
 /* see broker_internal.h */
 void tq__session_arm(struct tq_session *s, unsigned long ms)
 {
-    struct timeval tv = {.tv_sec = (time_t)(ms / 1000), .tv_usec = (suseconds_t)(ms % 1000) * 1000};
-    evtimer_add(s->timer, &tv);
+    struct timeval tv;
+    evtimer_add(s->timer, deadline(s->broker, ms, &tv));
 }
 
 /* see broker_internal.h */
@@ -98,6 +124,7 @@ void tq__session_close(struct tq_session *s, const char *reason, const char *det
     if (s->state == TQ_SESSION_CLOSING)
         return;
     s->state = TQ_SESSION_CLOSING;
+    tq__connected_remove(s);
     s->close_reason = reason;
     snprintf(s->close_detail, sizeof(s->close_detail), "%s", detail ? detail : "");
     bufferevent_disable(s->bev, EV_READ);
@@ -105,16 +132,38 @@ void tq__session_close(struct tq_session *s, const char *reason, const char *det
     tq__session_arm(s, flush && pending ? TQ_BROKER_CLOSE_GRACE_MS : 0);
 }
 
+/* write_now writes one whole packet with SSL_write at once; false when it could not (the
+ * socket is full, a renegotiation wants to read, an error): the caller then queues the packet,
+ * and bufferevent_openssl's own SSL_write of the same bytes (OpenSSL's retry rule; libevent
+ * sets SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER) finishes it or reports the error. The reason:
+ * libevent 2.1 writes a socket bufferevent_openssl's output only once the loop sees the socket
+ * writable, which costs every reply (CONNACK, PUBACK, PINGRESP) an epoll_ctl to watch for
+ * writing, a loop iteration and an epoll_ctl to stop. Only used while nothing is queued, so
+ * the packets keep their order. */
+static bool write_now(struct tq_session *s, const struct tq_buf *buf)
+{
+    if (buf->len == 0 || buf->len > INT_MAX)
+        return false;
+    ERR_clear_error();
+    if (SSL_write(s->ssl, buf->data, (int)buf->len) == (int)buf->len)
+        return true;
+    ERR_clear_error();
+    return false;
+}
+
 /* see broker_internal.h */
 void tq__session_send(struct tq_session *s, const struct tq_buf *buf)
 {
     if (s->state == TQ_SESSION_CLOSING)
         return;
-    if (evbuffer_get_length(bufferevent_get_output(s->bev)) + buf->len > TQ_BROKER_MAX_OUTPUT) {
+    size_t queued = evbuffer_get_length(bufferevent_get_output(s->bev));
+    if (queued + buf->len > TQ_BROKER_MAX_OUTPUT) {
         tq__session_close(s, "output_overflow", "the client does not read what it is sent",
                           false);
         return;
     }
+    if (queued == 0 && write_now(s, buf))
+        return;
     bufferevent_write(s->bev, buf->data, buf->len);
 }
 

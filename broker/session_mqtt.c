@@ -54,17 +54,17 @@ static void emit_connect(struct tq_session *s, const struct tq_mqtt_connect *c)
 
 /* take_over_client_id closes the connection that holds the same client ID (aws-iot-facts.md
  * §5: "the new client connection is accepted and the previously connected client is
- * disconnected"; lifecycle disconnectReason DUPLICATE_CLIENTID). */
+ * disconnected"; lifecycle disconnectReason DUPLICATE_CLIENTID). There is at most one: each
+ * CONNECT takes its client ID over before it is indexed. */
 static void take_over_client_id(struct tq_session *s)
 {
-    for (struct tq_session *o = s->broker->sessions; o != NULL; o = o->next) {
-        if (o == s || o->state != TQ_SESSION_CONNECTED || strcmp(o->client_id, s->client_id))
-            continue;
-        tq__audit_conflict(s->broker, s->client_id, o->tls.cert_id, s->tls.cert_id);
-        tq__session_emit(o, "duplicate_clientid", json_pack("{s:s, s:I, s:s}", "client_id",
-                         s->client_id, "new_conn", (json_int_t)s->conn, "new_peer", s->peer));
-        tq__session_close(o, "duplicate_clientid", NULL, false);
-    }
+    struct tq_session *o = tq__connected_by_client_id(s->broker, s->client_id);
+    if (o == NULL || o == s)
+        return;
+    tq__audit_conflict(s->broker, s->client_id, o->tls.cert_id, s->tls.cert_id);
+    tq__session_emit(o, "duplicate_clientid", json_pack("{s:s, s:I, s:s}", "client_id",
+                     s->client_id, "new_conn", (json_int_t)s->conn, "new_peer", s->peer));
+    tq__session_close(o, "duplicate_clientid", NULL, false);
 }
 
 /* At most this many other connections are listed in one shared_certificate event, so that N
@@ -77,28 +77,42 @@ static json_t *shared_with(const struct tq_session *o)
                      "client_id", o->client_id);
 }
 
+/* num_same_client_id counts the sessions of group `g` whose client ID is `s`'s: those are
+ * takeovers, not sharers. */
+static size_t num_same_client_id(struct tq_session *s, const struct tq_cert_group *g)
+{
+    if (s->client_id[0] == '\0')
+        return g->num_unnamed;
+    const struct tq_session *o = tq__connected_by_client_id(s->broker, s->client_id);
+    return o != NULL && o->group == g;
+}
+
 /* shared_certificate reports the connections that use `s`'s certificate under another client
  * ID (aws-iot-facts.md §5: DEVICE_CERTIFICATE_SHARED_CHECK, "Multiple, concurrent connections
  * use the same X.509 certificate"; its findings list the client IDs). The same certificate
  * under the same client ID is a takeover (duplicate_clientid), not a shared certificate. True
- * when there is one. */
+ * when there is one. The certificate's group gives the count at once, and the listing stops
+ * after SHARED_CERT_MAX_LISTED: the cost does not grow with the number of sharers. */
 static bool shared_certificate(struct tq_session *s)
 {
+    const struct tq_cert_group *g = tq__cert_group(s->broker, s->tls.cert_id);
+    size_t num = g ? g->num - num_same_client_id(s, g) : 0;
+    if (num == 0)
+        return false;
     json_t *ids = json_array(), *others = json_array();
     json_array_append_new(ids, json_string(s->client_id));
     const struct tq_session *first = NULL;
-    size_t num = 0;
-    for (const struct tq_session *o = s->broker->sessions; o != NULL; o = o->next) {
-        if (o == s || o->state != TQ_SESSION_CONNECTED ||
-            strcmp(o->tls.cert_id, s->tls.cert_id) != 0 || strcmp(o->client_id, s->client_id) == 0)
+    size_t listed = 0;
+    for (const struct tq_session *o = g->newest; o && listed < SHARED_CERT_MAX_LISTED;
+         o = o->group_next) {
+        if (strcmp(o->client_id, s->client_id) == 0)
             continue;
         first = first ? first : o;
-        if (num++ >= SHARED_CERT_MAX_LISTED)
-            continue;
+        listed++;
         json_array_append_new(ids, json_string(o->client_id));
         json_array_append_new(others, shared_with(o));
     }
-    if (num == 0) {
+    if (first == NULL) {   /* cannot be: num counts sessions with another client ID */
         json_decref(ids);
         json_decref(others);
         return false;
@@ -129,8 +143,11 @@ static tq_status accept_connect(struct tq_session *s, const struct tq_mqtt_conne
                           "client ID (--shared-cert refuse)", false);
         return TQ_SUCCESS;
     }
-    if (s->client_id[0] != '\0')
-        take_over_client_id(s);
+    take_over_client_id(s);
+    if (!tq_ok(tq__connected_add(s))) {
+        tq__session_close(s, "internal_error", "out of memory", false);
+        return TQ_SUCCESS;
+    }
     TQ_GUARD(send_connack(s, TQ_MQTT_ACCEPTED));
     s->state = TQ_SESSION_CONNECTED;
     keep_alive_deadline(s);

@@ -242,7 +242,13 @@ static int verify_cb(int preverify_ok, X509_STORE_CTX *store)
     SSL *ssl = X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx());
     struct tq_tls_peer *peer = SSL_get_app_data(ssl);
     const struct tq_tls_settings *settings = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
-    describe_leaf(peer, X509_STORE_CTX_get0_cert(store));
+    /* The callback runs once per certificate of the chain and per error, always for the same
+     * leaf: its digest and subject are computed once. */
+    X509 *leaf = X509_STORE_CTX_get0_cert(store);
+    if (leaf != peer->described) {
+        describe_leaf(peer, leaf);
+        peer->described = leaf;
+    }
     if (!preverify_ok)
         return chain_error(store, peer, settings);
     if (X509_STORE_CTX_get_error_depth(store) != 0 || peer->refusal != NULL)
@@ -263,9 +269,13 @@ static int verify_cb(int preverify_ok, X509_STORE_CTX *store)
 
 static void info_cb(const SSL *ssl, int where, int ret)
 {
+    struct tq_tls_peer *peer = SSL_get_app_data(ssl);
+    if (peer == NULL)
+        return;
+    if (where & SSL_CB_HANDSHAKE_START)   /* a renegotiation may bring another leaf */
+        peer->described = NULL;
     if ((where & SSL_CB_ALERT) == 0)
         return;
-    struct tq_tls_peer *peer = SSL_get_app_data(ssl);
     int *slot = (where & SSL_CB_READ) ? &peer->alert_received : &peer->alert_sent;
     if (*slot <= 0)    /* keep a fatal alert rather than the close_notify after it */
         *slot = ret & 0xff;

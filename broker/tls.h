@@ -85,6 +85,7 @@ struct tq_tls_settings {
 struct tq_tls_peer {
     char cert_id[65];        /* SHA-256 of the leaf's DER, lowercase hex; "" when none seen */
     char subject[256];       /* RFC 2253 subject of the leaf; "" when none seen */
+    const X509 *described;   /* the leaf that cert_id and subject describe (not owned) */
     const char *refusal;     /* NULL, or why the certificate may not connect: a registry reason
                               * (tq_registry_refusal) or a chain one ("unknown_ca", "expired",
                               * "not_yet_valid", "crl_revoked", "invalid") */

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "broker.h"
 #include "device_publish.h"
 #include "fs.h"
 #include "mqtt.h"
@@ -543,6 +544,10 @@ static tq_status broker_start(struct tq_diag *diag, struct live *lv, const char 
     size_t n = 10 + tq_device_plan_broker_args(cfg->plan, lv->dc, argv + 10, MAX_BROKER_ARGS);
     n = override(argv, n, "--policy", cfg->policy);
     n = override(argv, n, "--listener", cfg->listener);
+    /* A device on the bench is reached on the address `tlsqual device --listen` names: that
+     * option is the user's explicit word for a non-loopback bind (the broker's rule). */
+    if (!tq_broker_host_is_loopback(listen_arg))
+        argv[n++] = "--allow-remote";
     char *const *args = (char *const *)(void *)argv; /* posix_spawn's argv is not const */
     tq_status st = tq_proc_start(diag, &lv->broker, args, log_path, READY_FD, ready,
                                  sizeof(ready), BROKER_READY_MS);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # broker_settings_test: the broker settings of docs/broker.md (--listener, --endpoint, --chain,
 # --server-cert, --validity, --crl, --shared-cert, --profile, --keepalive-min) against real
-# clients: openssl s_client and mosquitto_pub/_sub. One broker per setting under test.
+# clients: openssl s_client and mosquitto_pub/_sub. One broker per setting under test. Then the
+# loopback rule: a non-loopback --listen or --api is refused unless --allow-remote.
 # Env: TQ_BUILD_DIR (the build tree with ./tlsqual); TQ_BROKER_TEST_PKI as in
 # broker_mosquitto_test.sh.
 set -u -o pipefail
@@ -301,6 +302,38 @@ else
     echo "FAIL - pinging client: want keepalive_timeout after >= 3.5 s, got '${busy:-none}'"
     failures=$((failures + 1))
 fi
+
+# --- loopback unless --allow-remote (the project's rule; docs/broker.md) ------------------
+# refused_remote NAME ARGS...: exit 2, one stderr line naming the option and --allow-remote,
+# and nothing bound (no broker_started event).
+refused_remote() {
+    local name="$1" option="$2"
+    shift
+    rm -f "$tmp/remote.jsonl"
+    timeout 10 "$bin" broker --pki "$pki" --events "$tmp/remote.jsonl" "$@" \
+        >/dev/null 2>"$tmp/remote.err"
+    check "$name exits 2" 2 $?
+    grep -q -- "$option .*not a loopback address.*--allow-remote" "$tmp/remote.err"
+    check "$name: the error names $option and --allow-remote" 0 $?
+    [[ ! -s "$tmp/remote.jsonl" ]]
+    check "$name: nothing is served" 0 $?
+}
+refused_remote "--listen 0.0.0.0:0" --listen 0.0.0.0:0
+refused_remote "--listen [::]:0" --listen '[::]:0'
+refused_remote "--listen on a LAN address" --listen 192.0.2.10:0
+refused_remote "--api 0.0.0.0:0" --api 0.0.0.0:0 --listen 127.0.0.1:0
+refused_remote "--api by another host name" --api example.test:0 --listen 127.0.0.1:0
+# With --allow-remote the address is tried: 192.0.2.10 (TEST-NET-1) is not on this host, so the
+# bind itself fails, which shows the loopback check let it through without exposing anything.
+timeout 10 "$bin" broker --pki "$pki" --listen 192.0.2.10:0 --allow-remote >/dev/null \
+    2>"$tmp/remote.err"
+rc=$?
+grep -q 'cannot bind' "$tmp/remote.err" && ! grep -q 'loopback' "$tmp/remote.err"
+check "--allow-remote lets --listen try a non-loopback address (rc $rc)" 0 $?
+start_broker loopback-127-0-0-2 --listen 127.0.0.2:0 --api localhost:0
+expect_event "127.0.0.2 and an --api on localhost are loopback: served" \
+    '"event":"broker_started","conn":0,"peer":"","listener":"127.0.0.2:[0-9]+"'
+stop_broker
 
 if ((failures > 0)); then
     echo "# $failures failure(s)"

@@ -94,6 +94,7 @@ Test(broker_cli, defaults_are_the_aws_profile)
     cr_expect_eq(cfg.shared_cert, TQ_SHARED_CERT_ALLOW);
     cr_expect_eq(cfg.sni, TQ_SNI_OPTIONAL);
     cr_expect_eq(cfg.keepalive_min_s, 30);
+    cr_expect_not(cfg.allow_remote);
     free_all(keep);
 }
 
@@ -172,5 +173,77 @@ Test(broker_cli, configuration_checks_of_new_settings_exit_2, .init = cr_redirec
         while (cases[i].argv[argc] != NULL)
             argc++;
         cr_expect_eq(run(argc, cases[i].argv), 2, "%s", cases[i].name);
+    }
+}
+
+/* "The broker binds to loopback unless told otherwise": what counts as loopback. */
+static const struct {
+    const char *address;
+    bool loopback;
+} loopback_cases[] = {
+    {"127.0.0.1:18883", true},
+    {"127.255.255.254:0", true},
+    {"localhost:0", true},
+    {"LocalHost:0", true},
+    {"[::1]:0", true},
+    {"[::ffff:127.0.0.1]:0", true},
+    {"0.0.0.0:0", false},
+    {"[::]:0", false},
+    {"128.0.0.1:0", false},
+    {"192.0.2.10:8883", false},
+    {"[::2]:0", false},
+    {"[::ffff:192.0.2.1]:0", false},
+    {"example.test:0", false},
+    {":8883", false},
+    {"127.0.0.1", false},
+};
+
+Test(broker_cli, loopback_addresses)
+{
+    for (size_t i = 0; i < sizeof(loopback_cases) / sizeof(loopback_cases[0]); i++)
+        cr_expect_eq(tq_broker_host_is_loopback(loopback_cases[i].address),
+                     loopback_cases[i].loopback, "%s: want %s", loopback_cases[i].address,
+                     loopback_cases[i].loopback ? "loopback" : "not loopback");
+}
+
+/* A non-loopback --listen or --api is a configuration error (exit 2) that names the option and
+ * the flag, checked before anything is read or bound; --allow-remote lifts it. */
+Test(broker_cli, non_loopback_needs_allow_remote)
+{
+    static const struct {
+        const char *name;
+        const char *argv[10];
+        const char *want;     /* in the message; NULL: no loopback refusal */
+    } cases[] = {
+        {"listen on every address", {"broker", "--pki", "/nonexistent-pki", "--listen",
+                                     "0.0.0.0:18883", NULL},
+         "--listen 0.0.0.0:18883: not a loopback address"},
+        {"api on a LAN address", {"broker", "--pki", "/nonexistent-pki", "--api",
+                                  "192.0.2.10:8080", NULL},
+         "--api 192.0.2.10:8080: not a loopback address"},
+        {"allowed", {"broker", "--pki", "/nonexistent-pki", "--listen", "0.0.0.0:18883",
+                     "--api", "[::]:0", "--allow-remote", NULL}, NULL},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct tq_broker_config cfg;
+        char *keep[11] = {0};
+        cr_assert_eq(parse(&cfg, cases[i].argv, keep), 0, "%s", cases[i].name);
+        cr_expect_eq(cfg.allow_remote, cases[i].want == NULL, "%s", cases[i].name);
+        struct tq_diag diag = {0};
+        struct tq_broker *b = NULL;
+        tq_status st = tq_broker_new(&diag, &b, &cfg);
+        cr_expect_not(tq_ok(st), "%s: the PKI does not exist", cases[i].name);
+        cr_expect_null(b);
+        if (cases[i].want != NULL) {
+            cr_expect_eq(st.code, TQ_ERR_USAGE, "%s", cases[i].name);
+            cr_expect(strstr(diag.msg, cases[i].want) != NULL, "%s: '%s'", cases[i].name,
+                      diag.msg);
+            cr_expect(strstr(diag.msg, "--allow-remote") != NULL, "%s: '%s'", cases[i].name,
+                      diag.msg);
+        } else {
+            cr_expect(strstr(diag.msg, "loopback") == NULL, "%s: '%s'", cases[i].name,
+                      diag.msg);
+        }
+        free_all(keep);
     }
 }

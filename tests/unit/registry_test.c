@@ -1,5 +1,6 @@
 /* Tests for broker/registry.c: loading registry.json and the refusal reasons. */
 #include <criterion/criterion.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -97,6 +98,52 @@ Test(registry, bad_files_say_what_and_where)
                   bad_cases[i].dir, diag.msg);
         cr_expect(strstr(diag.path, "registry.json") != NULL, "%s: path '%s'",
                   bad_cases[i].dir, diag.path);
+    }
+}
+
+/* A "cert" member is joined to the certificate folder: anything but a plain file name would
+ * point at the folder itself, its parent or elsewhere (found by fuzzing review). */
+static const struct {
+    const char *cert;
+    bool ok;
+} cert_name_cases[] = {
+    {"device-ca.pem", true},
+    {"..pem", true},
+    {".hidden.pem", true},
+    {"", false},
+    {".", false},
+    {"..", false},
+    {"sub/device-ca.pem", false},
+    {"/etc/passwd", false},
+    {"../device-ca.pem", false},
+    {"device-ca.pem/", false},
+};
+
+Test(registry, cert_must_be_a_plain_file_name)
+{
+    for (size_t i = 0; i < sizeof(cert_name_cases) / sizeof(cert_name_cases[0]); i++) {
+        const char *cert = cert_name_cases[i].cert;
+        char text[512];
+        int len = snprintf(text, sizeof(text),
+                           "{\"format\": \"tlsqual-registry/1\", \"cas\": [{\"id\": \"%s\", "
+                           "\"name\": \"device-ca\", \"cert\": \"%s\", \"status\": \"ACTIVE\"}], "
+                           "\"certificates\": []}", ID("a"), cert);
+        struct tq_diag diag = {0};
+        struct tq_registry *reg = NULL;
+        tq_status st = tq_registry_parse(&diag, &reg, "/tmp/tq-pki/registry.json", text,
+                                         (size_t)len);
+        if (cert_name_cases[i].ok) {
+            cr_expect(tq_ok(st), "cert '%s': want accepted, got %s", cert, diag.msg);
+            tq_registry_free(reg);
+            continue;
+        }
+        char want[128];
+        snprintf(want, sizeof(want), "cas[0]: cert '%s' must be a plain file name", cert);
+        cr_expect_eq(st.code, TQ_ERR_PARSE, "cert '%s': want parse error, got %s", cert,
+                     tq_status_name(st.code));
+        cr_expect_null(reg, "cert '%s': no registry on failure", cert);
+        cr_expect_str_eq(diag.msg, want, "cert '%s'", cert);
+        cr_expect_str_eq(diag.path, "/tmp/tq-pki/registry.json", "cert '%s'", cert);
     }
 }
 
