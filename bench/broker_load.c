@@ -3,12 +3,14 @@
  * Opens N concurrent mutual-TLS MQTT 3.1.1 connections (OpenSSL client, non-blocking, one
  * poll loop), CONNECTs each, keeps every connection busy with PINGREQ for D seconds and checks
  * that every PINGREQ gets its PINGRESP, then sends DISCONNECT and closes. It prints the
- * handshake rate, the errors by kind and the broker's resident memory (VmRSS of
+ * handshake rate, the CPU time per connection of the broker (/proc/PID/task/TID/schedstat) and
+ * of this tool during the ramp, the errors by kind and the broker's resident memory (VmRSS of
  * /proc/PID/status) idle, with N connections, and after they closed. It is a benchmark: it
  * prints figures and never passes or fails a build (docs: bench/README.md).
  *
  * Only 127.0.0.0/8 is accepted as the target, and every phase has a deadline. */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -26,6 +28,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -85,6 +88,8 @@ struct stats {
     double first_start, last_ready;
     const char *version, *suite; /* negotiated on the first handshake (static OpenSSL strings) */
     double *latencies;          /* TCP connect to CONNACK, seconds, one per ready connection */
+    double broker_cpu_s;        /* the broker's CPU time during the ramp; < 0: unknown */
+    double client_cpu_s;        /* this tool's CPU time during the ramp */
 };
 
 struct load {
@@ -182,6 +187,54 @@ static long rss_kb(unsigned pid)
     return kb;
 }
 
+/* task_cpu_s returns the CPU time of thread `task` of process `pid` (schedstat, ns), or -1. */
+static double task_cpu_s(unsigned pid, const char *task)
+{
+    char path[300];
+    unsigned long long ns = 0;
+    snprintf(path, sizeof(path), "/proc/%u/task/%.255s/schedstat", pid, task);
+    FILE *f = fopen(path, "re");
+    if (f == NULL)
+        return -1;
+    int n = fscanf(f, "%llu", &ns);
+    fclose(f);
+    return n == 1 ? (double)ns / 1e9 : -1;
+}
+
+/* cpu_s returns the CPU time (user + system) of every thread of `pid` so far, in seconds with
+ * nanosecond resolution (/proc/PID/task/TID/schedstat), or -1 when unknown. Both brokers of
+ * bench/run-all are one event-loop thread; the sum also covers a threaded one. */
+static double cpu_s(unsigned pid)
+{
+    char path[64];
+    if (pid == 0)
+        return -1;
+    snprintf(path, sizeof(path), "/proc/%u/task", pid);
+    DIR *dir = opendir(path);
+    if (dir == NULL)
+        return -1;
+    double total = 0;
+    bool any = false;
+    for (struct dirent *d; (d = readdir(dir)) != NULL;) {
+        double t = d->d_name[0] != '.' ? task_cpu_s(pid, d->d_name) : -1;
+        if (t >= 0) {
+            total += t;
+            any = true;
+        }
+    }
+    closedir(dir);
+    return any ? total : -1;
+}
+
+static double self_cpu_s(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0)
+        return 0;
+    return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+           (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
 /* start_broker runs `tlsqual broker` on 127.0.0.1:0 and reads its address from --ready-fd. */
 static pid_t start_broker(const struct options *o, char *addr, size_t addr_len)
 {
@@ -230,6 +283,10 @@ static SSL_CTX *client_ctx(const struct options *o)
         return NULL;
     /* The chain is verified; the host name is not (the mock leaf names the ATS endpoint). */
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+    /* No session is ever resumed here, so no ticket is asked for: a broker that issues tickets
+     * (mosquitto does, tlsqual never: aws-iot-facts.md section 1.4) would encrypt one per
+     * connection for nothing, and the brokers compared would not run the same handshake. */
+    SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
     return ctx;
 }
 
@@ -551,6 +608,13 @@ static void report(const struct load *l, const long rss[3], double keep_alive_s)
            ramp_s > 0 ? (double)st->ready / ramp_s : 0.0, st->ready, ramp_s, l->opt->parallel,
            st->version ? st->version : "?", st->suite ? st->suite : "?");
     report_latency(st);
+    if (st->ready > 0 && st->broker_cpu_s > 0)
+        printf("broker CPU in the ramp: %.0f ms, %.0f us per connection: capacity %.1f "
+               "connections per CPU-second\n", st->broker_cpu_s * 1e3,
+               st->broker_cpu_s * 1e6 / (double)st->ready, (double)st->ready / st->broker_cpu_s);
+    if (st->ready > 0)
+        printf("client CPU in the ramp: %.0f ms, %.0f us per connection\n",
+               st->client_cpu_s * 1e3, st->client_cpu_s * 1e6 / (double)st->ready);
     printf("keep-alive: %lu PINGREQ sent, %lu PINGRESP received in %.1f s\n", st->pings_sent,
            st->pongs, keep_alive_s);
     for (int k = 0; k < E_COUNT; k++) {
@@ -576,7 +640,11 @@ static int run(struct load *l, unsigned broker_pid)
 {
     long rss[3];
     rss[0] = rss_kb(broker_pid);
+    double broker0 = cpu_s(broker_pid), client0 = self_cpu_s();
     ramp(l);
+    double broker1 = cpu_s(broker_pid);
+    l->st.broker_cpu_s = broker0 >= 0 && broker1 >= 0 ? broker1 - broker0 : -1;
+    l->st.client_cpu_s = self_cpu_s() - client0;
     rss[1] = rss_kb(broker_pid);
     double t0 = tq_bench_now_s();
     keep_alive(l);
