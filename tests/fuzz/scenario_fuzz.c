@@ -3,9 +3,11 @@
  * Scenario files come from the repository and from users' own suites, so a malformed one must
  * fail with a located message, never crash. On success the target checks what the runner relies
  * on: the bounds of scenario.h (name length, list and step counts), a known outcome for every
- * alternative, a companion only with MQTT, value lines inside the file, and broker arguments in
- * option/value pairs. On failure `*out` is NULL and the
+ * alternative, a companion only with MQTT, value lines inside the file, broker arguments in
+ * option/value pairs, and for a lifecycle scenario: one kind per step, an expectation exactly
+ * where the engine judges one, and every wait naming an earlier held connection. On failure `*out` is NULL and the
  * diagnostic names the input. */
+#include <stdbool.h>
 #include <string.h>
 
 #include "fuzz_check.h"
@@ -27,16 +29,44 @@ static void check_steps(const struct tq_mqtt_step *steps, size_t num)
         TQ_FUZZ_CHECK(steps[i].topic != NULL);
 }
 
+static void check_expect(const struct tq_scenario_expect *e)
+{
+    TQ_FUZZ_CHECK(e->outcome.num >= 1);
+    check_list(&e->outcome);
+    for (size_t i = 0; i < e->outcome.num; i++)
+        TQ_FUZZ_CHECK(tq_outcome_known(e->outcome.items[i]));
+}
+
+/* check_lifecycle_step checks step `i` of `s` as harness/lifecycle.c relies on it. */
+static void check_lifecycle_step(const struct tq_scenario *s, size_t i, size_t max_lines)
+{
+    const struct tq_scenario_step *step = &s->steps[i];
+    TQ_FUZZ_CHECK(!!step->connect + !!step->api + !!step->wait + !!step->restart == 1);
+    TQ_FUZZ_CHECK(step->line >= 1 && step->line <= max_lines);
+    TQ_FUZZ_CHECK(step->has_expect == ((step->connect && !step->hold) || step->wait != NULL));
+    if (step->has_expect)
+        check_expect(&step->expect);
+    if (step->api && strcmp(step->api, "UpdateCACertificate") != 0)
+        TQ_FUZZ_CHECK(step->certificate != NULL);
+    bool held = false;
+    for (size_t j = 0; step->wait && j < i; j++)
+        held |= s->steps[j].connect && s->steps[j].hold &&
+                strcmp(s->steps[j].connect, step->wait) == 0;
+    TQ_FUZZ_CHECK(!step->wait || held);
+}
+
 /* check_scenario checks `s`, parsed from a file of at most `max_lines` lines. */
 static void check_scenario(const struct tq_scenario *s, size_t max_lines)
 {
     TQ_FUZZ_CHECK(strcmp(s->path, path) == 0 && s->name != NULL && s->spec != NULL);
     size_t name_len = strlen(s->name);
     TQ_FUZZ_CHECK(name_len >= 1 && (s->expand != NULL || name_len <= TQ_SCENARIO_NAME_MAX));
-    TQ_FUZZ_CHECK(s->expect.outcome.num >= 1);
-    check_list(&s->expect.outcome);
-    for (size_t i = 0; i < s->expect.outcome.num; i++)
-        TQ_FUZZ_CHECK(tq_outcome_known(s->expect.outcome.items[i]));
+    TQ_FUZZ_CHECK(s->num_steps <= TQ_SCENARIO_STEPS_MAX);
+    TQ_FUZZ_CHECK(s->num_steps > 0 ? !s->has_expect : s->has_expect);
+    if (s->has_expect)
+        check_expect(&s->expect);
+    for (size_t i = 0; i < s->num_steps; i++)
+        check_lifecycle_step(s, i, max_lines);
     check_list(&s->tags);
     check_list(&s->client.trust);
     check_list(&s->client.suites);
