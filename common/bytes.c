@@ -1,5 +1,7 @@
 #include "bytes.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -118,4 +120,37 @@ void tq_hex(char *out, const uint8_t *data, size_t len)
         out[2 * i + 1] = digits[data[i] & 0xf];
     }
     out[2 * len] = '\0';
+}
+
+/* see bytes.h */
+tq_status tq_buf_vappendf(struct tq_buf *b, const char *fmt, va_list ap)
+{
+    char small[512];
+    va_list again;
+    va_copy(again, ap);
+    int n = vsnprintf(small, sizeof(small), fmt, ap);
+    tq_status st = TQ_STATUS(TQ_ERR_USAGE); /* n < 0: an encoding error in the format */
+    if (n >= 0 && (size_t)n < sizeof(small)) {
+        st = tq_buf_append(b, small, (size_t)n);
+    } else if (n >= 0) { /* longer than the stack buffer: format it again at its length */
+        char *text = malloc((size_t)n + 1);
+        st = TQ_STATUS(TQ_ERR_NOMEM);
+        if (text != NULL) {
+            vsnprintf(text, (size_t)n + 1, fmt, again);
+            st = tq_buf_append(b, text, (size_t)n);
+            free(text);
+        }
+    }
+    va_end(again);
+    return st;
+}
+
+/* see bytes.h */
+tq_status tq_buf_appendf(struct tq_buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    tq_status st = tq_buf_vappendf(b, fmt, ap);
+    va_end(ap);
+    return st;
 }

@@ -7,6 +7,7 @@
 #ifndef TQ_BYTES_H
 #define TQ_BYTES_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -46,6 +47,11 @@ TQ_MUST_USE tq_status tq_buf_append(struct tq_buf *b, const void *data, size_t l
 TQ_MUST_USE tq_status tq_buf_u8(struct tq_buf *b, uint8_t v);
 TQ_MUST_USE tq_status tq_buf_u16(struct tq_buf *b, uint16_t v);
 TQ_MUST_USE tq_status tq_buf_u16_prefixed(struct tq_buf *b, const void *data, size_t len);
+/* tq_buf_appendf appends the printf-formatted text (no NUL), whatever its length. */
+TQ_MUST_USE tq_status tq_buf_appendf(struct tq_buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+TQ_MUST_USE tq_status tq_buf_vappendf(struct tq_buf *b, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 
 /* tq_hex writes the lowercase hex of `len` bytes into `out` (2*len+1 bytes with the NUL). */
 void tq_hex(char *out, const uint8_t *data, size_t len);

@@ -229,13 +229,12 @@ static void note(struct live *lv, const char *fmt, ...) TQ_PRINTF(2, 3);
 
 static void note(struct live *lv, const char *fmt, ...)
 {
-    char line[1024];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(line, sizeof(line), fmt, ap);
+    tq_status st = tq_buf_vappendf(&lv->notes, fmt, ap);
     va_end(ap);
-    append(&lv->notes, line);
-    append(&lv->notes, "\n");
+    if (tq_ok(st))
+        append(&lv->notes, "\n"); /* notes are bounded; past the bound they are cut */
 }
 
 /* why_closed describes how the device's connection ended, for messages. */

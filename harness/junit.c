@@ -14,19 +14,6 @@ static tq_status put(struct tq_buf *out, const char *s)
     return tq_buf_append(out, s, strlen(s));
 }
 
-static tq_status putf(struct tq_buf *out, const char *fmt, ...) TQ_PRINTF(2, 3);
-
-static tq_status putf(struct tq_buf *out, const char *fmt, ...)
-{
-    char line[512];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(line, sizeof(line), fmt, ap);
-    va_end(ap);
-    TQ_ENSURE(n >= 0 && (size_t)n < sizeof(line), TQ_ERR_LIMIT);
-    return tq_buf_append(out, line, (size_t)n);
-}
-
 /* utf8_len returns the length of the valid UTF-8 sequence at `s` (0 if invalid). */
 static size_t utf8_len(const unsigned char *s, size_t avail)
 {
@@ -68,7 +55,7 @@ static tq_status escape(struct tq_buf *out, const char *s)
 
 static tq_status attr(struct tq_buf *out, const char *name, const char *value)
 {
-    TQ_GUARD(putf(out, " %s=\"", name));
+    TQ_GUARD(tq_buf_appendf(out, " %s=\"", name));
     TQ_GUARD(escape(out, value));
     return put(out, "\"");
 }
@@ -76,7 +63,7 @@ static tq_status attr(struct tq_buf *out, const char *name, const char *value)
 static tq_status element(struct tq_buf *out, const char *tag, const char *type,
                          const char *message, const char *body)
 {
-    TQ_GUARD(putf(out, "      <%s", tag));
+    TQ_GUARD(tq_buf_appendf(out, "      <%s", tag));
     if (type)
         TQ_GUARD(attr(out, "type", type));
     TQ_GUARD(attr(out, "message", message ? message : ""));
@@ -84,7 +71,7 @@ static tq_status element(struct tq_buf *out, const char *tag, const char *type,
         return put(out, "/>\n");
     TQ_GUARD(put(out, ">"));
     TQ_GUARD(escape(out, body));
-    return putf(out, "</%s>\n", tag);
+    return tq_buf_appendf(out, "</%s>\n", tag);
 }
 
 static tq_status testcase(struct tq_buf *out, const struct tq_case_record *c)
@@ -95,7 +82,7 @@ static tq_status testcase(struct tq_buf *out, const struct tq_case_record *c)
     TQ_GUARD(put(out, "    <testcase"));
     TQ_GUARD(attr(out, "name", c->name));
     TQ_GUARD(attr(out, "classname", classname));
-    TQ_GUARD(putf(out, " time=\"%.3f\"", c->seconds));
+    TQ_GUARD(tq_buf_appendf(out, " time=\"%.3f\"", c->seconds));
     if (c->verdict == TQ_VERDICT_PASS)
         return put(out, "/>\n");
     TQ_GUARD(put(out, ">\n"));
@@ -154,9 +141,9 @@ static tq_status testsuite(struct tq_buf *out, const struct tq_report *r, const 
     struct tq_report_counts n = tq_report_counts_for(r, backend);
     TQ_GUARD(put(out, "  <testsuite"));
     TQ_GUARD(attr(out, "name", backend));
-    TQ_GUARD(putf(out, " tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"%zu\"",
+    TQ_GUARD(tq_buf_appendf(out, " tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"%zu\"",
                   n.total, n.failed, n.errors, n.skipped));
-    TQ_GUARD(putf(out, " time=\"%.3f\"", n.seconds));
+    TQ_GUARD(tq_buf_appendf(out, " time=\"%.3f\"", n.seconds));
     TQ_GUARD(attr(out, "timestamp", timestamp));
     TQ_GUARD(attr(out, "hostname", hostname));
     TQ_GUARD(put(out, ">\n"));
@@ -181,7 +168,7 @@ tq_status tq_junit_render(struct tq_buf *out, const struct tq_report *r, const c
 {
     struct tq_report_counts n = tq_report_counts_for(r, NULL);
     TQ_GUARD(put(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"));
-    TQ_GUARD(putf(out,
+    TQ_GUARD(tq_buf_appendf(out,
                   "<testsuites name=\"tlsqual\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\""
                   " time=\"%.3f\">\n",
                   n.total, n.failed, n.errors, n.seconds));

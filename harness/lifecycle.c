@@ -15,6 +15,7 @@
 #include "proc.h"
 #include "verdict.h"
 
+
 enum {
     MAX_OUTPUT = 1 << 20,
     MAX_EVENTS_BYTES = 16 << 20,
@@ -33,6 +34,9 @@ struct held {
     size_t events_from;          /* no event line before this one can be the connection's */
 };
 
+struct engine;
+static void note(struct engine *e, const char *fmt, ...) TQ_PRINTF(2, 3);
+
 struct engine {
     const struct tq_lifecycle_case *c;
     struct tq_events_log *events;
@@ -45,17 +49,14 @@ struct engine {
     size_t num_held;
 };
 
-static void note(struct engine *e, const char *fmt, ...) TQ_PRINTF(2, 3);
-
+/* note appends evidence to the case's details; past their bound it is cut, and that is fine. */
 static void note(struct engine *e, const char *fmt, ...)
 {
-    char text[4096];
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(text, sizeof(text), fmt, ap);
+    tq_status st = tq_buf_vappendf(e->details, fmt, ap);
     va_end(ap);
-    if (n > 0 && !tq_ok(tq_buf_append(e->details, text, strlen(text))))
-        return; /* evidence past its bound is cut, and that is fine */
+    (void)st;
 }
 
 /* ---- judging one connection --------------------------------------------------------------- */
