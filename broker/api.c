@@ -176,9 +176,12 @@ static bool read_count(const char *text, long min, long max, long *out)
     return true;
 }
 
-/* see api_internal.h */
-bool tq__api_page(struct tq_api_call *call, size_t num, size_t *out_first, size_t *out_end,
-                  long *out_next)
+/* page selects a page of `num` items from the query parameters pageSize (1-250, default 25),
+ * marker (where the last page stopped) and isAscendingOrder (false: newest first). It returns
+ * false after replying InvalidRequestException. On success items [`*out_first`, `*out_end`) of
+ * the ordered list are the page, and `*out_next` is the nextMarker or -1. */
+static bool page(struct tq_api_call *call, size_t num, size_t *out_first, size_t *out_end,
+                 long *out_next)
 {
     long size = PAGE_DEFAULT, first = 0;
     const char *ps = tq__api_query(call, "pageSize"), *marker = tq__api_query(call, "marker");
@@ -198,9 +201,23 @@ bool tq__api_page(struct tq_api_call *call, size_t num, size_t *out_first, size_
 }
 
 /* see api_internal.h */
-size_t tq__api_order(const struct tq_api_call *call, size_t num, size_t k)
+void tq__api_list(struct tq_api_call *call, size_t num, tq__api_entry_at entry_at,
+                  const char *kind)
 {
-    return tq__api_flag(call, "isAscendingOrder") ? k : num - 1 - k;
+    size_t first = 0, end = 0;
+    long next = -1;
+    if (!page(call, num, &first, &end, &next))
+        return;
+    bool ascending = tq__api_flag(call, "isAscendingOrder");
+    const struct tq_registry *reg = call->broker->registry;
+    json_t *list = json_array();
+    for (size_t k = first; k < end; k++)
+        json_array_append_new(list, tq__api_summary(entry_at(reg, ascending ? k : num - 1 - k),
+                                                    kind));
+    json_t *reply = json_pack("{s:o}", "certificates", list);
+    if (next >= 0)
+        json_object_set_new(reply, "nextMarker", json_sprintf("%ld", next));
+    tq__api_ok(call, reply);
 }
 
 static json_t *asn1_time(const ASN1_TIME *t)

@@ -172,17 +172,5 @@ void tq__api_describe_ca_certificate(struct tq_api_call *call)
 /* see api_internal.h */
 void tq__api_list_ca_certificates(struct tq_api_call *call)
 {
-    const struct tq_registry *reg = call->broker->registry;
-    size_t num = tq_registry_num_cas(reg), first = 0, end = 0;
-    long next = -1;
-    if (!tq__api_page(call, num, &first, &end, &next))
-        return;
-    json_t *list = json_array();
-    for (size_t k = first; k < end; k++)
-        json_array_append_new(list, tq__api_summary(
-            tq_registry_ca(reg, tq__api_order(call, num, k)), "cacert"));
-    json_t *reply = json_pack("{s:o}", "certificates", list);
-    if (next >= 0)
-        json_object_set_new(reply, "nextMarker", json_sprintf("%ld", next));
-    tq__api_ok(call, reply);
+    tq__api_list(call, tq_registry_num_cas(call->broker->registry), tq_registry_ca, "cacert");
 }

@@ -14,19 +14,8 @@
 /* see api_internal.h */
 void tq__api_list_certificates(struct tq_api_call *call)
 {
-    const struct tq_registry *reg = call->broker->registry;
-    size_t num = tq_registry_num_certificates(reg), first = 0, end = 0;
-    long next = -1;
-    if (!tq__api_page(call, num, &first, &end, &next))
-        return;
-    json_t *list = json_array();
-    for (size_t k = first; k < end; k++)
-        json_array_append_new(list, tq__api_summary(
-            tq_registry_certificate(reg, tq__api_order(call, num, k)), "cert"));
-    json_t *reply = json_pack("{s:o}", "certificates", list);
-    if (next >= 0)
-        json_object_set_new(reply, "nextMarker", json_sprintf("%ld", next));
-    tq__api_ok(call, reply);
+    tq__api_list(call, tq_registry_num_certificates(call->broker->registry),
+                 tq_registry_certificate, "cert");
 }
 
 /* find_certificate returns the certificate of the path, or NULL after replying 404. */

@@ -65,17 +65,16 @@ const char *tq__api_string(const struct tq_api_call *call, const char *name);
 /* tq__api_arn writes "arn:aws:iot:REGION:ACCOUNT:`kind`/`id`" into `out`. */
 void tq__api_arn(char *out, size_t out_len, const char *kind, const char *id);
 
-/* tq__api_page selects a page of `num` items for a List operation from the query parameters
- * pageSize (1-250, default 25), marker (where the last page stopped) and isAscendingOrder
- * (false: newest first). It returns false after replying InvalidRequestException. On success
- * items [`*out_first`, `*out_end`) of the ordered list are the page, and `*out_next` is the
- * nextMarker or -1. */
-bool tq__api_page(struct tq_api_call *call, size_t num, size_t *out_first, size_t *out_end,
-                  long *out_next);
+/* tq__api_entry_at returns entry `i` of a registry list (tq_registry_certificate, _ca). */
+typedef const struct tq_registry_entry *(*tq__api_entry_at)(const struct tq_registry *reg,
+                                                            size_t i);
 
-/* tq__api_order maps position `k` of the ordered list to the file index (newest first unless
- * isAscendingOrder=true). */
-size_t tq__api_order(const struct tq_api_call *call, size_t num, size_t k);
+/* tq__api_list answers a List operation over the `num` entries `entry_at` gives: one page of
+ * summaries (`kind` "cert" or "cacert") in "certificates", newest first unless
+ * isAscendingOrder=true, pageSize 1-250 (default 25), marker where the last page stopped, and
+ * nextMarker when more follow; a bad pageSize or marker is InvalidRequestException. */
+void tq__api_list(struct tq_api_call *call, size_t num, tq__api_entry_at entry_at,
+                  const char *kind);
 
 /* tq__api_describe fills the description members common to certificates and CA certificates
  * into `obj`: certificateArn (`kind`), certificateId, status, certificatePem, ownedBy,
