@@ -264,12 +264,8 @@ static tq_status finish(struct tq_diag *diag, struct tq_report *report, const st
 
 static int summarize(const struct tq_report *report, const char *run_dir, double wall_ms)
 {
+    tq_reports_print_summary(report, run_dir, wall_ms);
     struct tq_report_counts n = tq_report_counts_for(report, NULL);
-    printf("\n%zu cases: %zu passed (%zu with warnings), %zu failed, %zu errors, %zu skipped in "
-           "%.1f s\nreports: %s/{junit.xml,results.json,report.html}\n",
-           n.total, n.passed, n.warned, n.failed, n.errors, n.skipped, wall_ms / 1000, run_dir);
-    printf("summary: %zu passed, %zu failed, %zu skipped\n", n.passed, n.failed + n.errors,
-           n.skipped);
     return n.failed + n.errors ? TQ_EXIT_FAILED : TQ_EXIT_OK;
 }
 

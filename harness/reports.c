@@ -62,3 +62,15 @@ tq_status tq_reports_write(struct tq_diag *diag, const struct tq_report *report,
     TQ_GUARD(tq_fs_join(diag, path, sizeof(path), copy_dir, "junit.xml"));
     return tq_junit_write(diag, path, report, stamp, host);
 }
+
+/* see reports.h */
+void tq_reports_print_summary(const struct tq_report *report, const char *run_dir,
+                              double wall_ms)
+{
+    struct tq_report_counts n = tq_report_counts_for(report, NULL);
+    printf("\n%zu cases: %zu passed (%zu with warnings), %zu failed, %zu errors, %zu skipped in "
+           "%.1f s\nreports: %s/{junit.xml,results.json,report.html}\n",
+           n.total, n.passed, n.warned, n.failed, n.errors, n.skipped, wall_ms / 1000, run_dir);
+    printf("summary: %zu passed, %zu failed, %zu skipped\n", n.passed, n.failed + n.errors,
+           n.skipped);
+}

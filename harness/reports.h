@@ -20,6 +20,11 @@ TQ_MUST_USE tq_status tq_reports_make_run_dir(struct tq_diag *diag, char *out, s
  * atomically. Failure leaves the old link; it is not an error. */
 void tq_reports_point_latest(const char *out_dir, const char *run_id);
 
+/* tq_reports_print_summary prints the closing lines of a run to stdout: the counts, the time
+ * `wall_ms`, where the reports are (`run_dir`) and the one-line summary CI logs grep for. */
+void tq_reports_print_summary(const struct tq_report *report, const char *run_dir,
+                              double wall_ms);
+
 /* tq_reports_write writes every report of `report` into `dir`: results.json, report.html and
  * junit.xml (and junit.xml also into `copy_dir` when not NULL: the stable path CI
  * configurations point at). */

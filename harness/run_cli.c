@@ -324,12 +324,8 @@ static tq_status set_properties(struct tq_report *report, const struct backend_s
 
 static int summarize(const struct tq_report *report, const char *run_dir, double wall_ms)
 {
+    tq_reports_print_summary(report, run_dir, wall_ms);
     struct tq_report_counts n = tq_report_counts_for(report, NULL);
-    printf("\n%zu cases: %zu passed (%zu with warnings), %zu failed, %zu errors, %zu skipped in "
-           "%.1f s\nreports: %s/{junit.xml,results.json,report.html}\n",
-           n.total, n.passed, n.warned, n.failed, n.errors, n.skipped, wall_ms / 1000, run_dir);
-    printf("summary: %zu passed, %zu failed, %zu skipped\n", n.passed, n.failed + n.errors,
-           n.skipped);
     if (n.total == n.skipped) {
         fprintf(stderr, "tlsqual run: no case was executed: that is an error, not a pass\n");
         return TQ_EXIT_FAILED;
