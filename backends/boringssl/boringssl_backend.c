@@ -30,6 +30,7 @@ static tq_status bssl_handshake(void *conn, struct tq_outcome *out, int fd)
     int ret = SSL_connect(c->ssl);
     if (ret != 1)
         return bssl_fail(c, out, ret);
+    c->handshake_done = true;
     return TQ_SUCCESS;
 }
 
@@ -122,7 +123,7 @@ static void bssl_describe(void *conn, struct tq_session_info *info)
     snprintf(info->verify_code, sizeof(info->verify_code), "%ld", verify);
     snprintf(info->verify_text, sizeof(info->verify_text), "%s",
              X509_verify_cert_error_string(verify));
-    if (!SSL_is_init_finished(c->ssl))
+    if (!c->handshake_done)
         return;
     info->resumed = SSL_session_reused(c->ssl) == 1;
     snprintf(info->version, sizeof(info->version), "%s", SSL_get_version(c->ssl));

@@ -19,6 +19,8 @@ struct bssl_client {
     int alert_received;      /* description + 1; 0: none */
     bool sent_fatal;         /* a fatal alert is kept over any later one */
     bool received_fatal;
+    bool handshake_done;     /* SSL_connect succeeded: the session is described even after a
+                                later fatal error, when SSL_is_init_finished is false again */
 };
 
 /* bssl_configure builds the SSL_CTX of a struct bssl_config for `cfg` (ops.configure). */

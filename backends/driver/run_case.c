@@ -2,7 +2,6 @@
  * case when it fits), connection, TCP connect, handshake, MQTT, close, describe. See
  * driver_internal.h. */
 #include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
 
 #include "driver_internal.h"
@@ -85,8 +84,6 @@ static void drain(struct tq_case_result *r, const struct tq_link *link)
     }
 }
 
-static void session_describe(struct tq_case_result *r, const struct tq_link *link);
-
 /* run_connected runs handshake and MQTT on a connected socket; it fills timings and outcome. */
 static tq_status run_connected(struct tq_case_result *r, const struct tq_link *link,
                                const struct tq_client_config *cfg)
@@ -97,7 +94,6 @@ static tq_status run_connected(struct tq_case_result *r, const struct tq_link *l
     r->t_handshake = tq__now_ms() - t0;
     r->handshake = tq_ok(st) ? "completed" : "failed";
     TQ_GUARD(st);
-    session_describe(r, link);
     if (cfg->mqtt.present) {
         t0 = tq__now_ms();
         st = tq__mqtt_exchange(&r->outcome, &r->mqtt, link, &cfg->mqtt);
@@ -111,19 +107,10 @@ static tq_status run_connected(struct tq_case_result *r, const struct tq_link *l
     return r->outcome.code == TQ_OUT_OK ? TQ_SUCCESS : TQ_STATUS(TQ_ERR_CRYPTO);
 }
 
-/* session_describe asks the backend what the session is. After a completed handshake it is
- * asked twice: at once, and at the end, since a library may forget the negotiated version and
- * suite once a later error (a server that closed the connection) put it in its error state. */
 static void session_describe(struct tq_case_result *r, const struct tq_link *link)
 {
-    struct tq_session_info now = {.alert_sent = -1, .alert_received = -1};
-    link->ops->describe(link->conn, &now);
-    if (r->has_session && now.version[0] == '\0') {
-        memcpy(now.version, r->session.version, sizeof(now.version));
-        memcpy(now.suite, r->session.suite, sizeof(now.suite));
-        memcpy(now.alpn, r->session.alpn, sizeof(now.alpn));
-    }
-    r->session = now;
+    r->session = (struct tq_session_info){.alert_sent = -1, .alert_received = -1};
+    link->ops->describe(link->conn, &r->session);
     r->has_session = true;
     /* Every case is a full handshake (docs/backend-protocol.md): a resumed session means state
      * survived from an earlier case, a backend bug the case must not pass on. */
