@@ -14,7 +14,7 @@
 #include "fs.h"
 #include "lifecycle.h"
 #include "proc.h"
-#include "session.h"
+#include "backend_session.h"
 #include "verdict.h"
 
 enum {
@@ -136,7 +136,7 @@ struct run_case {
     struct tq_buf details;
     char *stderr_text;         /* owned; the record points at it */
     char *result_line;         /* owned; likewise */
-    struct tq_session *session; /* the worker's process for this backend; NULL: isolated */
+    struct tq_backend_session *session; /* the worker's process for this backend; NULL: isolated */
     long companion_port;       /* the companion's local port, when it reported one */
     size_t events_from;        /* the broker's event lines before this one are not the case's */
 };
@@ -252,7 +252,7 @@ static bool run_process(struct run_case *rc, const char *case_line, struct tq_pr
     append_text(&rc->details, "case: ");
     append_text(&rc->details, case_line);
     int deadline_ms = rc->cfg->timeout_ms + GRACE_MS;
-    tq_status st = rc->session ? tq_session_run(&diag, rc->session, run, case_line, deadline_ms,
+    tq_status st = rc->session ? tq_backend_session_run(&diag, rc->session, run, case_line, deadline_ms,
                                                 MAX_BACKEND_OUTPUT)
                                : tq_proc_run(&diag, run, argv, case_line, strlen(case_line),
                                              deadline_ms, MAX_BACKEND_OUTPUT);
@@ -549,7 +549,7 @@ static void mark_interrupted(struct run_case *rc, bool stopped_before)
                 "case ran (%.1900s)", seen);
 }
 
-static void run_slot(struct plan *p, struct slot *slot, struct tq_session *session)
+static void run_slot(struct plan *p, struct slot *slot, struct tq_backend_session *session)
 {
     const struct tq_runner_config *cfg = p->cfg;
     struct run_case *rc = &slot->rc;
@@ -582,9 +582,9 @@ static void run_slot(struct plan *p, struct slot *slot, struct tq_session *sessi
 static void *worker(void *arg)
 {
     struct plan *p = arg;
-    struct tq_session *sessions = calloc(p->cfg->num_backends, sizeof(*sessions));
+    struct tq_backend_session *sessions = calloc(p->cfg->num_backends, sizeof(*sessions));
     for (size_t b = 0; sessions && b < p->cfg->num_backends; b++)
-        tq_session_init(&sessions[b], tq_backend_path(p->cfg->backends[b]));
+        tq_backend_session_init(&sessions[b], tq_backend_path(p->cfg->backends[b]));
     for (;;) {
         pthread_mutex_lock(&p->lock);
         size_t i = p->next < p->num ? p->next++ : p->num;
@@ -596,7 +596,7 @@ static void *worker(void *arg)
         run_slot(p, &p->slots[i], shared ? &sessions[p->slots[i].backend] : NULL);
     }
     for (size_t b = 0; sessions && b < p->cfg->num_backends; b++)
-        tq_session_close(&sessions[b]);
+        tq_backend_session_close(&sessions[b]);
     free(sessions);
     return NULL;
 }

@@ -1,4 +1,4 @@
-#include "session.h"
+#include "backend_session.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -10,14 +10,14 @@
 
 enum { CLOSE_GRACE_MS = 2000 };
 
-/* see session.h */
-void tq_session_init(struct tq_session *s, const char *exe)
+/* see backend_session.h */
+void tq_backend_session_init(struct tq_backend_session *s, const char *exe)
 {
-    *s = (struct tq_session){.pid = -1, .in_fd = -1, .out_fd = -1, .err_fd = -1};
+    *s = (struct tq_backend_session){.pid = -1, .in_fd = -1, .out_fd = -1, .err_fd = -1};
     snprintf(s->exe, sizeof(s->exe), "%s", exe);
 }
 
-static void close_fds(struct tq_session *s)
+static void close_fds(struct tq_backend_session *s)
 {
     int *fds[] = {&s->in_fd, &s->out_fd, &s->err_fd};
     for (size_t i = 0; i < 3; i++)
@@ -25,14 +25,14 @@ static void close_fds(struct tq_session *s)
 }
 
 /* reset forgets the process (already reaped or killed) and its buffered output. */
-static void reset(struct tq_session *s)
+static void reset(struct tq_backend_session *s)
 {
     close_fds(s);
     s->pid = -1;
     tq_buf_cleanup(&s->pending);
 }
 
-static tq_status start(struct tq_diag *diag, struct tq_session *s, size_t max_output)
+static tq_status start(struct tq_diag *diag, struct tq_backend_session *s, size_t max_output)
 {
     char flag[] = "--run";
     char *argv[] = {s->exe, flag, NULL};
@@ -41,7 +41,7 @@ static tq_status start(struct tq_diag *diag, struct tq_session *s, size_t max_ou
 }
 
 /* write_line writes all of `line` before `deadline`; false when the process is gone or stuck. */
-static bool write_line(struct tq_session *s, const char *line, double deadline)
+static bool write_line(struct tq_backend_session *s, const char *line, double deadline)
 {
     size_t left = strlen(line);
     while (left > 0) {
@@ -61,7 +61,7 @@ static bool write_line(struct tq_session *s, const char *line, double deadline)
 }
 
 /* take_line moves one complete line from s->pending into out->out; false when none yet. */
-static bool take_line(struct tq_session *s, struct tq_proc_output *out)
+static bool take_line(struct tq_backend_session *s, struct tq_proc_output *out)
 {
     const uint8_t *nl = s->pending.len ? memchr(s->pending.data, '\n', s->pending.len) : NULL;
     if (nl == NULL)
@@ -75,7 +75,7 @@ static bool take_line(struct tq_session *s, struct tq_proc_output *out)
 }
 
 /* wait_line reads stdout and stderr until a result line, end of file, or the deadline. */
-static enum { GOT_LINE, GOT_EOF, GOT_TIMEOUT, GOT_OVERFLOW } wait_line(struct tq_session *s,
+static enum { GOT_LINE, GOT_EOF, GOT_TIMEOUT, GOT_OVERFLOW } wait_line(struct tq_backend_session *s,
                                                          struct tq_proc_output *out,
                                                          double deadline)
 {
@@ -98,7 +98,7 @@ static enum { GOT_LINE, GOT_EOF, GOT_TIMEOUT, GOT_OVERFLOW } wait_line(struct tq
 }
 
 /* finish_dead collects what a dying process still writes and how it ended, then resets. */
-static void finish_dead(struct tq_session *s, struct tq_proc_output *out, bool kill_it,
+static void finish_dead(struct tq_backend_session *s, struct tq_proc_output *out, bool kill_it,
                         double deadline)
 {
     if (kill_it) {
@@ -119,7 +119,7 @@ static void finish_dead(struct tq_session *s, struct tq_proc_output *out, bool k
 }
 
 /* drain_stderr keeps what stderr already holds: it belongs to the case that just ended. */
-static void drain_stderr(struct tq_session *s, struct tq_proc_output *out)
+static void drain_stderr(struct tq_backend_session *s, struct tq_proc_output *out)
 {
     struct pollfd p = {s->err_fd, POLLIN, 0};
     while (s->err_fd >= 0 && poll(&p, 1, 0) > 0)
@@ -127,8 +127,8 @@ static void drain_stderr(struct tq_session *s, struct tq_proc_output *out)
             tq_close_fd(&s->err_fd);
 }
 
-/* see session.h */
-tq_status tq_session_run(struct tq_diag *diag, struct tq_session *s, struct tq_proc_output *out,
+/* see backend_session.h */
+tq_status tq_backend_session_run(struct tq_diag *diag, struct tq_backend_session *s, struct tq_proc_output *out,
                          const char *line, int timeout_ms, size_t max_output)
 {
     *out = (struct tq_proc_output){.exit_code = -1};
@@ -156,8 +156,8 @@ tq_status tq_session_run(struct tq_diag *diag, struct tq_session *s, struct tq_p
     return TQ_SUCCESS;
 }
 
-/* see session.h */
-void tq_session_close(struct tq_session *s)
+/* see backend_session.h */
+void tq_backend_session_close(struct tq_backend_session *s)
 {
     if (s->pid < 0)
         return;

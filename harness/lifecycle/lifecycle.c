@@ -133,7 +133,7 @@ static enum tq_verdict step_connect(struct engine *e, const struct tq_scenario_s
     int deadline = e->c->timeout_ms + e->c->grace_ms;
     struct tq_proc_output run;
     struct tq_diag diag = {0};
-    tq_status st = e->c->session ? tq_session_run(&diag, e->c->session, &run, line, deadline,
+    tq_status st = e->c->session ? tq_backend_session_run(&diag, e->c->session, &run, line, deadline,
                                                   MAX_OUTPUT)
                                  : tq_proc_run(&diag, &run, argv, line, strlen(line), deadline,
                                                MAX_OUTPUT);

@@ -15,7 +15,7 @@
 #include "manifest.h"
 #include "report.h"
 #include "scenario.h"
-#include "session.h"
+#include "backend_session.h"
 
 struct tq_lifecycle_case {
     const struct tq_scenario *scenario;   /* with num_steps > 0 */
@@ -23,7 +23,7 @@ struct tq_lifecycle_case {
     const char *pki_dir;
     const char *backend_name;
     const char *backend_path;
-    struct tq_session *session;  /* runs the connections that do not hold; NULL: one process each */
+    struct tq_backend_session *session;  /* runs the connections that do not hold; NULL: one process each */
     int timeout_ms;              /* the backend's deadline per connection */
     int grace_ms;                /* on top of it, before the runner kills the backend */
     const char *work_dir;        /* created; the broker's registry, events and log go there */
