@@ -1,5 +1,7 @@
-/* `tlsqual run` and `tlsqual lint`: options in, exit code out; the work is in runner.c. */
+/* `tlsqual run`: options in, exit code out; the work is in run/runner.c. */
 #include "run_cli.h"
+
+#include "cli_common.h"
 
 #include <getopt.h>
 #include <limits.h>
@@ -62,27 +64,6 @@ static const char run_usage[] =
     "                      break still fails only its own case and starts a new process)\n"
     "  --list              list the cases and exit\n"
     "  --help              this text\n";
-
-static const char lint_usage[] =
-    "usage: tlsqual lint [--scenarios DIR] [--pki DIR] [--facts FILE]\n"
-    "Checks every scenario file (syntax, keys, values, unique names of at most 66\n"
-    "characters, certificate names: those of the PKI given with --pki, else those\n"
-    "`tlsqual certs` generates; each spec: a heading of the facts file (--facts, default\n"
-    "../shared/aws-iot-facts.md beside the source) or an RFC section) and prints\n"
-    "file:line: problem. Needs no PKI, no network.\n"
-    "Exit 0: all good; 2: a problem was found.\n";
-
-/* The facts file scenarios cite: the shared folder beside the source tree (as CI has it). */
-static const char *default_facts_path(void)
-{
-    static const char path[] = TQ_SOURCE_DIR "/../shared/aws-iot-facts.md";
-    return tq_fs_exists(path) ? path : NULL;
-}
-
-static const char *default_scenarios_dir(void)
-{
-    return tq_fs_exists("scenarios") ? "scenarios" : TQ_SOURCE_DIR "/scenarios";
-}
 
 static int add_backends(struct run_options *o, char *arg)
 {
@@ -156,7 +137,7 @@ static int parse_run_options(struct run_options *o, int argc, char **argv)
         {"baseline", required_argument, NULL, 'B'},
         {"isolate", no_argument, NULL, 'I'},
         {NULL, 0, NULL, 0}};
-    *o = (struct run_options){.scenarios_dir = default_scenarios_dir(), .out_dir = "results",
+    *o = (struct run_options){.scenarios_dir = tq_cli_default_scenarios_dir(), .out_dir = "results",
                               .timeout_ms = DEFAULT_TIMEOUT_MS,
                               .jobs = (int)sysconf(_SC_NPROCESSORS_ONLN), .shard_count = 1};
     optind = 1;
@@ -288,13 +269,6 @@ static tq_status probe_backends(struct tq_diag *diag, struct backend_set *set,
     return st;
 }
 
-static void print_diag(const char *prefix, const struct tq_diag *diag)
-{
-    char line[2048];
-    tq_diag_format(line, sizeof(line), diag);
-    fprintf(stderr, "%s: %s\n", prefix, line);
-}
-
 static int list_cases(const struct tq_catalog *cat, const struct backend_set *set,
                       const struct run_options *o)
 {
@@ -320,17 +294,6 @@ static tq_status set_properties(struct tq_report *report, const struct backend_s
         TQ_GUARD(tq_report_set_property(report, name, tq_backend_library(set->items[i])));
     }
     return TQ_SUCCESS;
-}
-
-static int summarize(const struct tq_report *report, const char *run_dir, double wall_ms)
-{
-    tq_reports_print_summary(report, run_dir, wall_ms);
-    struct tq_report_counts n = tq_report_counts_for(report, NULL);
-    if (n.total == n.skipped) {
-        fprintf(stderr, "tlsqual run: no case was executed: that is an error, not a pass\n");
-        return TQ_EXIT_FAILED;
-    }
-    return n.failed + n.errors ? TQ_EXIT_FAILED : TQ_EXIT_OK;
 }
 
 static tq_status prepare_pki(struct tq_diag *diag, struct tq_manifest **out,
@@ -381,7 +344,7 @@ static int run_and_report(const struct run_options *o, const struct tq_catalog *
         !tq_ok(tq_fs_mkdirs(&diag, o->out_dir, 0755)) ||
         !tq_ok(prepare_pki(&diag, &pki, o, pki_dir, sizeof(pki_dir))) ||
         !tq_ok(make_run_dir(&diag, run_dir, sizeof(run_dir), run_id, sizeof(run_id), o))) {
-        print_diag("tlsqual run", &diag);
+        tq_cli_print_diag("tlsqual run", &diag);
         tq_baseline_free(baseline);
         tq_manifest_free(pki);
         return TQ_EXIT_USAGE;
@@ -403,10 +366,10 @@ static int run_and_report(const struct run_options *o, const struct tq_catalog *
         tq_ok(tq_runner_run(&diag, report, &cfg)) &&
         tq_ok(tq_reports_write(&diag, report, run_dir, o->out_dir))) {
         tq_reports_point_latest(o->out_dir, run_id);
-        rc = summarize(report, run_dir, tq_now_ms() - start);
+        rc = tq_cli_summarize(report, run_dir, tq_now_ms() - start);
     }
     else
-        print_diag("tlsqual run", &diag);
+        tq_cli_print_diag("tlsqual run", &diag);
     tq_report_free(report);
     tq_baseline_free(baseline);
     tq_manifest_free(pki);
@@ -424,7 +387,7 @@ int tq_run_cli(int argc, char **argv)
     static struct tq_catalog cat;
     size_t num_errors = 0;
     bool loaded = tq_ok(tq_catalog_load(&cat, &num_errors, o.scenarios_dir, stderr));
-    num_errors += loaded ? tq_catalog_check_specs(&cat, default_facts_path(), stderr) : 0;
+    num_errors += loaded ? tq_catalog_check_specs(&cat, tq_cli_default_facts_path(), stderr) : 0;
     if (!loaded || num_errors > 0) {
         fprintf(stderr, "tlsqual run: %zu problem(s) in the scenarios; nothing was run\n",
                 num_errors);
@@ -434,123 +397,12 @@ int tq_run_cli(int argc, char **argv)
     struct backend_set set = {.num = 0};
     struct tq_diag diag = {0};
     if (!tq_ok(probe_backends(&diag, &set, &o))) {
-        print_diag("tlsqual run", &diag);
+        tq_cli_print_diag("tlsqual run", &diag);
         rc = TQ_EXIT_USAGE;
     } else {
         rc = o.list ? list_cases(&cat, &set, &o) : run_and_report(&o, &cat, &set);
     }
     backend_set_cleanup(&set);
     tq_catalog_cleanup(&cat);
-    return rc;
-}
-
-/* see run_cli.h */
-int tq_lint_cli(int argc, char **argv)
-{
-    static const struct option longopts[] = {{"scenarios", required_argument, NULL, 's'},
-                                             {"pki", required_argument, NULL, 'p'},
-                                             {"facts", required_argument, NULL, 'f'},
-                                             {"help", no_argument, NULL, 'h'},
-                                             {NULL, 0, NULL, 0}};
-    const char *dir = default_scenarios_dir(), *pki_dir = NULL, *facts = default_facts_path();
-    optind = 1;
-    for (int c; (c = getopt_long(argc, argv, "", longopts, NULL)) != -1;) {
-        if (c == 's')
-            dir = optarg;
-        else if (c == 'p')
-            pki_dir = optarg;
-        else if (c == 'f')
-            facts = optarg;
-        else {
-            fputs(lint_usage, c == 'h' ? stdout : stderr);
-            return c == 'h' ? TQ_EXIT_OK : TQ_EXIT_USAGE;
-        }
-    }
-    static struct tq_catalog cat;
-    size_t problems = 0;
-    if (tq_ok(tq_catalog_load(&cat, &problems, dir, stderr)))
-        problems += tq_catalog_check_specs(&cat, facts, stderr);
-    struct tq_manifest *pki = NULL;
-    struct tq_diag diag = {0};
-    if (pki_dir && !tq_ok(tq_manifest_load(&diag, &pki, pki_dir))) {
-        print_diag("tlsqual lint", &diag);
-        problems++;
-    } else {
-        problems += tq_catalog_check_pki(&cat, pki, stderr);
-    }
-    printf("tlsqual lint: %zu scenario(s), %zu problem(s)\n", cat.num, problems);
-    tq_manifest_free(pki);
-    tq_catalog_cleanup(&cat);
-    return problems ? TQ_EXIT_USAGE : TQ_EXIT_OK;
-}
-
-static const char merge_usage[] =
-    "usage: tlsqual merge --out DIR RUN...\n"
-    "Combines the reports of shards (each RUN a run folder or its results.json) into one:\n"
-    "DIR/junit.xml and DIR/results.json, cases in the order of an unsharded run. A case that\n"
-    "appears in two shards is an error. Exit 0: merged and every case passed; 1: merged, and a\n"
-    "case failed; 2: usage or unreadable input.\n";
-
-static tq_status merge_one(struct tq_diag *diag, struct tq_report *report, const char *arg)
-{
-    char path[PATH_MAX];
-    struct stat sb;
-    if (stat(arg, &sb) == 0 && S_ISDIR(sb.st_mode))
-        TQ_GUARD(tq_fs_join(diag, path, sizeof(path), arg, "results.json"));
-    else
-        snprintf(path, sizeof(path), "%s", arg);
-    return tq_results_json_read(diag, report, path);
-}
-
-static size_t report_duplicates(const struct tq_report *r)
-{
-    size_t dups = 0;
-    for (size_t i = 1; i < tq_report_count(r); i++) {
-        const struct tq_case_record *a = tq_report_at(r, i - 1), *b = tq_report_at(r, i);
-        if (a->seq == b->seq && strcmp(a->backend, b->backend) == 0 &&
-            strcmp(a->name, b->name) == 0) {
-            fprintf(stderr, "tlsqual merge: case '%s' of %s is in two shards\n", a->name,
-                    a->backend);
-            dups++;
-        }
-    }
-    return dups;
-}
-
-/* see run_cli.h */
-int tq_merge_cli(int argc, char **argv)
-{
-    static const struct option longopts[] = {{"out", required_argument, NULL, 'o'},
-                                             {"help", no_argument, NULL, 'h'},
-                                             {NULL, 0, NULL, 0}};
-    const char *out_dir = NULL;
-    optind = 1;
-    for (int c; (c = getopt_long(argc, argv, "", longopts, NULL)) != -1;) {
-        if (c == 'o') {
-            out_dir = optarg;
-        } else {
-            fputs(merge_usage, c == 'h' ? stdout : stderr);
-            return c == 'h' ? TQ_EXIT_OK : TQ_EXIT_USAGE;
-        }
-    }
-    if (out_dir == NULL || optind == argc) {
-        fputs(merge_usage, stderr);
-        return TQ_EXIT_USAGE;
-    }
-    struct tq_report *report = NULL;
-    struct tq_diag diag = {0};
-    int rc = TQ_EXIT_USAGE;
-    tq_status st = tq_report_new(&report);
-    for (int i = optind; tq_ok(st) && i < argc; i++)
-        st = merge_one(&diag, report, argv[i]);
-    if (tq_ok(st)) {
-        tq_report_sort_by_seq(report);
-        if (report_duplicates(report) == 0 && tq_ok(st = tq_fs_mkdirs(&diag, out_dir, 0755)) &&
-            tq_ok(st = tq_reports_write(&diag, report, out_dir, NULL)))
-            rc = summarize(report, out_dir, 0);
-    }
-    if (!tq_ok(st))
-        print_diag("tlsqual merge", &diag);
-    tq_report_free(report);
     return rc;
 }
