@@ -32,8 +32,14 @@ check_nonzero() {   # check_nonzero NAME RC
         echo "FAIL - $1: want a non-zero exit, got 0"; failures=$((failures + 1)); fi
 }
 
-has_event() {   # has_event PATTERN: some events line matches the extended regex
-    grep -Eq -- "$1" "$tmp/events.jsonl"
+has_event() {   # has_event PATTERN: some events line matches the extended regex, within 3 s
+    # The broker writes a loop iteration's events after the packets it sends in it, so a client
+    # may exit before its events are on disk: poll, bounded.
+    local deadline=$((SECONDS + 3))
+    until grep -Eq -- "$1" "$tmp/events.jsonl"; do
+        ((SECONDS < deadline)) || return 1
+        sleep 0.05
+    done
 }
 
 pki="${TQ_BROKER_TEST_PKI:-}"
