@@ -1,5 +1,5 @@
 /* CA certificates: RegisterCACertificate, UpdateCACertificate, DescribeCACertificate,
- * ListCACertificates. A registered CA joins the TLS trust store at once. */
+ * ListCACertificates: requests parsed and checked here, the registry changed by registration.h. */
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 #include <stdio.h>
@@ -8,6 +8,7 @@
 
 #include "api_internal.h"
 #include "broker_internal.h"
+#include "registration.h"
 
 /* find_ca returns the CA certificate of the path, or NULL after replying 404. */
 static const struct tq_registry_entry *find_ca(struct tq_api_call *call)
@@ -43,33 +44,6 @@ static bool verification_ok(struct tq_api_call *call, X509 *ca)
     return ok;
 }
 
-static char *pem_of(X509 *x)
-{
-    BIO *bio = BIO_new(BIO_s_mem());
-    char *pem = NULL;
-    long len = bio && PEM_write_bio_X509(bio, x) == 1 ? BIO_get_mem_data(bio, &pem) : 0;
-    char *text = len > 0 ? strndup(pem, (size_t)len) : NULL;
-    BIO_free(bio);
-    return text;
-}
-
-static tq_status add_ca(struct tq_diag *diag, struct tq_broker *b, X509 *x,
-                        const struct tq_registry_entry *e)
-{
-    char *text = pem_of(x);
-    if (text == NULL)
-        return tq_diag_fail(diag, TQ_ERR_NOMEM, NULL, 0, "cannot write the certificate PEM");
-    struct tq_registry_entry copy = *e;
-    copy.pem = text;
-    tq_status st = tq_registry_add(diag, b->registry, TQ_REGISTRY_CAS, &copy);
-    free(text);
-    TQ_GUARD(st);
-    tq_events_emit(b->events, "ca_certificate_registered", 0, "", json_pack(
-        "{s:s, s:s, s:s, s:b}", "ca_certificate_id", e->id, "status", e->status, "mode",
-        e->mode, "auto_registration", e->auto_registration));
-    return tq__broker_refresh_tls(diag, b);
-}
-
 static void register_ca(struct tq_api_call *call, X509 *x, const char *id)
 {
     const char *mode = ca_mode(call);
@@ -98,7 +72,7 @@ static void register_ca(struct tq_api_call *call, X509 *x, const char *id)
         .status = tq__api_flag(call, "setAsActive") ? "ACTIVE" : "INACTIVE",
         .auto_registration = tq__api_flag(call, "allowAutoRegistration")};
     struct tq_diag diag = {0};
-    if (!tq_ok(add_ca(&diag, call->broker, x, &e))) {
+    if (!tq_ok(tq_registration_add_ca(&diag, call->broker, x, &e))) {
         tq__api_registry_failed(call, &diag);
         return;
     }
@@ -144,15 +118,10 @@ void tq__api_update_ca_certificate(struct tq_api_call *call)
     if (find_ca(call) == NULL)
         return;
     struct tq_diag diag = {0};
-    if (!tq_ok(tq_registry_update(&diag, call->broker->registry, TQ_REGISTRY_CAS, call->param,
-                                  status, autoreg))) {
+    if (!tq_ok(tq_registration_update_ca(&diag, call->broker, call->param, status, autoreg))) {
         tq__api_registry_failed(call, &diag);
         return;
     }
-    const struct tq_registry_entry *e = tq_registry_find_ca(call->broker->registry, call->param);
-    tq_events_emit(call->broker->events, "ca_certificate_updated", 0, "", json_pack(
-        "{s:s, s:s, s:b}", "ca_certificate_id", e->id, "status", e->status, "auto_registration",
-        e->auto_registration));
     tq__api_ok(call, NULL);
 }
 

@@ -10,6 +10,7 @@
 
 #include "api.h"
 #include "broker.h"
+#include "drain.h"
 #include "events.h"
 #include "index.h"
 #include "manifest.h"
@@ -27,6 +28,13 @@ enum {
     TQ_BROKER_KEEPALIVE_MAX_S = 1200,     /* "The maximum and default is 1200 s" */
     TQ_BROKER_CLOSE_GRACE_MS = 2000,      /* how long a closing connection may flush */
     TQ_BROKER_MAX_OUTPUT = 4 << 20,       /* unsent bytes before a slow reader is dropped */
+    /* The bounds of the lingering close (drain.h) after a connection's last output: what a
+     * client still sends is discarded until it closes, 64 KiB or 1 s, whichever comes first.
+     * Enough for a client to read an alert or a CONNACK it would otherwise lose to the reset
+     * (it only has to read what is already in its socket), short enough that clients which
+     * never close cannot keep the broker's descriptors. */
+    TQ_BROKER_DRAIN_MAX_BYTES = 64 * 1024,
+    TQ_BROKER_DRAIN_MAX_MS = 1000,
 };
 
 struct tq_session;
@@ -45,6 +53,7 @@ struct tq_broker {
     struct tq_router *router;
     struct tq_events *events;
     struct tq_session *sessions;          /* doubly linked, newest first */
+    struct tq_drain *drain;               /* the sockets of freed sessions, closing (drain.h) */
     struct tq_index client_ids;           /* CONNECTED sessions by client ID (empty ones not) */
     struct tq_index cert_groups;          /* struct tq_cert_group by certificate id */
     struct {
@@ -71,8 +80,8 @@ struct tq_session {
     unsigned long conn;
     char peer[64];
     enum tq_session_state state;
-    struct bufferevent *bev;              /* owns the SSL and the socket */
-    SSL *ssl;
+    struct bufferevent *bev;              /* over `ssl` and the socket; owns neither */
+    SSL *ssl;                             /* owned; its BIO does not close the socket */
     struct event *timer;                  /* the deadline of the current state */
     struct timespec opened;
     struct tq_tls_peer tls;
@@ -107,7 +116,8 @@ void tq__session_accept(struct tq_broker *b, evutil_socket_t fd, const struct so
  * the event loop, never inside this call, so callers may keep using `s` until they return. */
 void tq__session_close(struct tq_session *s, const char *reason, const char *detail, bool flush);
 
-/* tq__session_free emits connection_closed and frees `s` at once. */
+/* tq__session_free emits connection_closed and frees `s` at once. Its socket is handed to the
+ * broker's drain (drain.h): what the broker sent, alert or packet, reaches the client. */
 void tq__session_free(struct tq_session *s);
 
 /* tq__session_emit writes event `event` for `s` (its conn and peer) with `fields` (stolen). */
@@ -156,12 +166,6 @@ TQ_MUST_USE tq_status tq__broker_refresh_tls(struct tq_diag *diag, struct tq_bro
  * to every matching subscriber, as the broker itself (AWS IoT reserved topics), and returns
  * how many subscribers got it. */
 size_t tq__broker_publish(struct tq_broker *b, const char *topic, json_t *payload);
-
-/* tq__jitr_register registers `s`'s certificate, marked by the TLS layer for just-in-time
- * registration (tq_tls_peer.jitr_leaf), as PENDING_ACTIVATION, and publishes the registration
- * message on $aws/events/certificates/registered/<caCertificateId> (aws-iot-facts.md §4.6).
- * The caller refuses the connection as usual. */
-void tq__jitr_register(struct tq_session *s);
 
 /* tq__audit_new returns empty audit records, or NULL without memory; tq__audit_free releases
  * them (NULL is a no-op). */

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "broker_internal.h"
+#include "registration.h"
 
 static void peer_name(char *out, size_t out_len, const struct sockaddr *addr)
 {
@@ -217,7 +218,7 @@ static void tls_failure(struct tq_session *s, char *out, size_t out_len, bool *o
 static void certificate_rejected(struct tq_session *s, const char *reason)
 {
     if (s->tls.jitr_leaf != NULL) {   /* register first: the event below then reads true */
-        tq__jitr_register(s);
+        tq_registration_jitr(s);
         X509_free(s->tls.jitr_leaf);
         s->tls.jitr_leaf = NULL;
     }
