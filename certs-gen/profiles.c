@@ -177,6 +177,12 @@ static const struct tq__profile profiles[] = {
      .subject = LEAF_CN, .san = SAN_ATS,
      .issuer = "ats-server-ca-rsa", .key_type = TQ_KEY_RSA_2048, LEAF_DAYS,
      .chain = {"ats-server-ca-rsa"}, .purpose = "extendedKeyUsage clientAuth only"},
+    {.name = "server-rsa-1024", ATS_LEAF, .issuer = "ats-server-ca-rsa",
+     .key_type = TQ_KEY_RSA_1024, LEAF_DAYS, .chain = {"ats-server-ca-rsa"},
+     .purpose = "RSA 1024 key (below the 2048-bit minimum of the ATS leaves)"},
+    {.name = "server-sha1", ATS_LEAF, .issuer = "ats-server-ca-rsa", .digest = TQ_SIG_SHA1,
+     .key_type = TQ_KEY_RSA_2048, LEAF_DAYS, .chain = {"ats-server-ca-rsa"},
+     .purpose = "signed by ats-server-ca-rsa with SHA-1"},
 
     /* Device side: CAs. */
     {.name = "device-ca", .role = "device-ca", .issuer = "device-ca",

@@ -122,7 +122,7 @@ static void bssl_describe(void *conn, struct tq_session_info *info)
     info->verify_ok = verify == X509_V_OK;
     snprintf(info->verify_code, sizeof(info->verify_code), "%ld", verify);
     snprintf(info->verify_text, sizeof(info->verify_text), "%s",
-             X509_verify_cert_error_string(verify));
+             c->refusal[0] != '\0' ? c->refusal : X509_verify_cert_error_string(verify));
     if (!c->handshake_done)
         return;
     info->resumed = SSL_session_reused(c->ssl) == 1;

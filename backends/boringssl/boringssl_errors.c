@@ -127,7 +127,11 @@ static enum tq_outcome_code classify(struct bssl_client *c, struct tq_outcome *o
 {
     long verify = SSL_get_verify_result(c->ssl);
     int reason = ERR_GET_REASON(first_err);
-    if (verify != X509_V_OK && reason == SSL_R_CERTIFICATE_VERIFY_FAILED)
+    bool verify_failed = verify != X509_V_OK && reason == SSL_R_CERTIFICATE_VERIFY_FAILED;
+    /* APPLICATION_VERIFICATION comes from our own verify callback only (boringssl_config.c). */
+    if (verify_failed && verify == X509_V_ERR_APPLICATION_VERIFICATION && c->refusal[0] != '\0')
+        return TQ_OUT_UNSUPPORTED_ALGORITHM;
+    if (verify_failed)
         return bssl_verify_outcome(verify);
     if (c->received_fatal && c->alert_received > 1) {
         out->alert = c->alert_received - 1;

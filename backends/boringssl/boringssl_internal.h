@@ -21,6 +21,8 @@ struct bssl_client {
     bool received_fatal;
     bool handshake_done;     /* SSL_connect succeeded: the session is described even after a
                                 later fatal error, when SSL_is_init_finished is false again */
+    char refusal[128];       /* why the verify callback refused a certificate BoringSSL
+                                accepted (weak key, SHA-1 signature); "": it did not */
 };
 
 /* bssl_configure builds the SSL_CTX of a struct bssl_config for `cfg` (ops.configure). */

@@ -152,6 +152,22 @@ static tq_status set_session_options(struct gtls_client *c, struct tq_outcome *o
     return TQ_SUCCESS;
 }
 
+/* add_verify_profile makes verification demand 112 bits of security, as a careful device does:
+ * no RSA or DSA key under 2048 bits in the chain (NIST SP 800-131A, CA/B Forum BR 6.1.5; the
+ * real ATS leaves are RSA 2048, facts 3.2). Under NORMAL alone GnuTLS 3.7.9 took an RSA 1024
+ * leaf; SHA-1 signatures it refuses at every profile. The profile goes in the priority string,
+ * not in gnutls_certificate_set_verify_flags: the session ORs the credentials' flags with the
+ * priority's, and a profile is a number in the top byte, so two profiles OR-ed make a third
+ * (tried: every RSA 2048 chain then failed as "insecure algorithm"). */
+static tq_status add_verify_profile(struct tq_outcome *out, char *prio, size_t prio_len)
+{
+    size_t used = strlen(prio);
+    int n = snprintf(prio + used, prio_len - used, ":%%PROFILE_MEDIUM");
+    if (n < 0 || (size_t)n >= prio_len - used)
+        return tq_outcome_fail(out, TQ_OUT_UNSUPPORTED, "priority string too long");
+    return TQ_SUCCESS;
+}
+
 /* see gnutls_internal.h */
 tq_status gtls_configure(void *config, struct tq_outcome *out, const struct tq_client_config *cfg)
 {
@@ -163,6 +179,7 @@ tq_status gtls_configure(void *config, struct tq_outcome *out, const struct tq_c
     TQ_GUARD(set_client_cert(k, out, cfg));
     char prio[8192];
     TQ_GUARD(gtls_priority_string(out, prio, sizeof(prio), cfg));
+    TQ_GUARD(add_verify_profile(out, prio, sizeof(prio)));
     const char *err_pos = NULL;
     if ((ret = gnutls_priority_init(&k->priority, prio, &err_pos)) < 0)
         return gtls_config_fail(out, TQ_OUT_UNSUPPORTED, ret,

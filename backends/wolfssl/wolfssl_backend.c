@@ -64,19 +64,6 @@ static tq_status wolf_write(void *conn, struct tq_outcome *out, const uint8_t *b
     return done == len ? TQ_SUCCESS : wolf_fail(c, out, WOLFSSL_FATAL_ERROR);
 }
 
-static void name_rfc2253(char *buf, size_t buf_len, WOLFSSL_X509_NAME *name)
-{
-    buf[0] = '\0';
-    WOLFSSL_BIO *bio = wolfSSL_BIO_new(wolfSSL_BIO_s_mem());
-    if (bio == NULL)
-        return;
-    if (wolfSSL_X509_NAME_print_ex(bio, name, 0, XN_FLAG_RFC2253) == WOLFSSL_SUCCESS) {
-        int n = wolfSSL_BIO_read(bio, buf, (int)buf_len - 1);
-        buf[n > 0 ? n : 0] = '\0';
-    }
-    wolfSSL_BIO_free(bio);
-}
-
 static void describe_cert(struct tq_peer_cert *out, const unsigned char *der, int len)
 {
     unsigned char md[WC_SHA256_DIGEST_SIZE];
@@ -85,8 +72,8 @@ static void describe_cert(struct tq_peer_cert *out, const unsigned char *der, in
     WOLFSSL_X509 *x = wolfSSL_X509_d2i(NULL, der, len);
     if (x == NULL)
         return;
-    name_rfc2253(out->subject, sizeof(out->subject), wolfSSL_X509_get_subject_name(x));
-    name_rfc2253(out->issuer, sizeof(out->issuer), wolfSSL_X509_get_issuer_name(x));
+    wolf_name_rfc4514(out->subject, sizeof(out->subject), wolfSSL_X509_get_subject_name(x));
+    wolf_name_rfc4514(out->issuer, sizeof(out->issuer), wolfSSL_X509_get_issuer_name(x));
     wolfSSL_X509_free(x);
 }
 

@@ -8,6 +8,7 @@
 #include "wolfssl_internal.h"
 
 #define NUM(a) (sizeof(a) / sizeof((a)[0]))
+#define MIN_RSA_BITS 2048   /* the smallest RSA key accepted: the server's (leaf, CAs) or ours */
 
 /* IANA group name -> TLS NamedGroup id, which wolfSSL takes as is. */
 static const struct {
@@ -163,9 +164,37 @@ static int reject(struct wolf_client *c, enum tq_outcome_code code, const char *
     return c->verify_peer ? 0 : 1;
 }
 
+/* weak_signature names the digest of `x`'s signature when it is SHA-1 or weaker and `x` is not
+ * self-issued, else NULL. A careful device takes no such signature below the trust anchor (CA/B
+ * Forum Baseline Requirements 7.1.3.2; facts 1.1: "SHA-256 RSA certificate signature
+ * validation"); the anchor's own self-signature proves nothing and is not judged (the real
+ * Starfield Class 2 and VeriSign G5 roots are self-signed with SHA-1). wolfSSL 5.5.4 has no
+ * setting for this: it verifies SHA-1 signatures whenever they are compiled in. */
+static const char *weak_signature(WOLFSSL_X509 *x)
+{
+    const char *digest = NULL;
+    switch (wolfSSL_X509_get_signature_type(x)) {
+    case CTC_SHAwRSA:
+    case CTC_SHAwECDSA:
+    case CTC_SHAwDSA:
+        digest = "certificate signed with SHA-1";
+        break;
+    case CTC_MD5wRSA:
+    case CTC_MD2wRSA:
+        digest = "certificate signed with MD5 or MD2";
+        break;
+    default:
+        return NULL;
+    }
+    bool self_issued = wolfSSL_X509_NAME_cmp(wolfSSL_X509_get_subject_name(x),
+                                             wolfSSL_X509_get_issuer_name(x)) == 0;
+    return self_issued ? NULL : digest;
+}
+
 /* verify_cb sees every certificate (WOLFSSL_ALWAYS_VERIFY_CB is set in Debian's build). It
- * judges validity dates as of verify_time itself (wolfSSL compares with the real clock), and
- * an IP-literal server_name against the leaf's iPAddress names. */
+ * judges validity dates as of verify_time itself (wolfSSL compares with the real clock), an
+ * IP-literal server_name against the leaf's iPAddress names, and weak signatures
+ * (weak_signature). */
 static int verify_cb(int preverify_ok, WOLFSSL_X509_STORE_CTX *store)
 {
     struct wolf_client *c = store->userCtx;
@@ -185,6 +214,9 @@ static int verify_cb(int preverify_ok, WOLFSSL_X509_STORE_CTX *store)
     }
     if (!preverify_ok && c->verify_error == 0)
         c->verify_error = err;
+    const char *weak = store->current_cert != NULL ? weak_signature(store->current_cert) : NULL;
+    if (preverify_ok && weak != NULL)
+        return reject(c, TQ_OUT_UNSUPPORTED_ALGORITHM, weak);
     if (preverify_ok && c->check_ip != NULL && store->error_depth == 0 &&
         wolfSSL_X509_check_ip_asc(store->current_cert, c->check_ip, 0) != 1)
         return reject(c, TQ_OUT_HOSTNAME_MISMATCH, "IP address mismatch");
@@ -328,6 +360,12 @@ tq_status wolf_configure(void *config, struct tq_outcome *out, const struct tq_c
     if (cfg->suites.present)
         TQ_GUARD(set_suites(k->ctx, out, &cfg->suites));
     TQ_GUARD(set_trust(k->ctx, out, cfg));
+    /* NIST SP 800-131A and the CA/B Forum (BR 6.1.5): no RSA key under 2048 bits; the real ATS
+     * leaves are RSA 2048 (facts 3.2). wolfSSL applies the floor to the server's keys (leaf
+     * and CAs) and to our own: set before the client certificate is loaded, a 1024-bit device
+     * key is refused there (config_error), as OpenSSL at security level 2 refuses it. */
+    if (wolfSSL_CTX_SetMinRsaKey_Sz(k->ctx, MIN_RSA_BITS) != WOLFSSL_SUCCESS)
+        return wolf_config_fail(out, TQ_OUT_UNMAPPED, 0, "wolfSSL_CTX_SetMinRsaKey_Sz");
     return set_client_cert(k->ctx, out, cfg);
 }
 

@@ -39,6 +39,11 @@ tq_status wolf_open(void *conn, void *config, struct tq_outcome *out,
 /* wolf_list_names adds every IANA name of `kind` this wolfSSL can honour (ops.list_names). */
 void wolf_list_names(enum tq_name_kind kind, struct tq_name_sink *sink);
 
+/* wolf_name_rfc4514 writes `name` into `buf` as an RFC 4514 (RFC 2253) string: most
+ * significant RDN last, "," between RDNs, specials escaped. It writes "" for NULL and stops at
+ * the last whole character or escape that fits. */
+void wolf_name_rfc4514(char *buf, size_t buf_len, WOLFSSL_X509_NAME *name);
+
 /* wolf_fail maps the failure of a wolfSSL call that returned `ret` to an outcome in `out`
  * with the library's text, and returns a failed status. */
 tq_status wolf_fail(struct wolf_client *c, struct tq_outcome *out, int ret);

@@ -157,6 +157,8 @@ device-ecdsa-p521-sha512 EC-P521 ecdsa-with-SHA512
 device-rsa-1024 RSA-1024 sha256WithRSAEncryption
 device-sha1 RSA-2048 sha1WithRSAEncryption
 ats-server-ca-rsa-sha1 RSA-2048 sha1WithRSAEncryption
+server-rsa-1024 RSA-1024 sha256WithRSAEncryption
+server-sha1 RSA-2048 sha1WithRSAEncryption
 EOF
 
 # --- extensions ---------------------------------------------------------------------------------
@@ -260,6 +262,10 @@ expect_verify 23 server-revoked "${ats_trust[@]}" -crl_check -CRLfile ats-server
 expect_verify OK server-large "${ats_trust[@]}" -purpose sslserver -verify_hostname "$ats"
 expect_verify OK server-no-server-auth "${ats_trust[@]}"
 expect_verify 26 server-no-server-auth "${ats_trust[@]}" -purpose sslserver
+expect_verify OK server-rsa-1024 "${ats_trust[@]}" -purpose sslserver -verify_hostname "$ats"
+expect_verify 66 server-rsa-1024 "${ats_trust[@]}" -auth_level 2
+expect_verify OK server-sha1 "${ats_trust[@]}" -purpose sslserver -verify_hostname "$ats"
+expect_verify 68 server-sha1 "${ats_trust[@]}" -auth_level 2
 
 # --- the device side -----------------------------------------------------------------------------
 good_devices=(device-rsa-2048 device-rsa-2048-sha384 device-rsa-2048-sha512 device-rsa-2048-pss
