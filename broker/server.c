@@ -390,6 +390,8 @@ static tq_status setup(struct tq_diag *diag, struct tq_broker *b)
     b->router = tq_router_new();
     b->audit = tq__audit_new();
     TQ_ENSURE(b->base != NULL && b->router != NULL && b->audit != NULL, TQ_ERR_NOMEM);
+    b->drain = tq_drain_new(b->base, TQ_BROKER_DRAIN_MAX_BYTES, TQ_BROKER_DRAIN_MAX_MS);
+    TQ_ENSURE(b->drain != NULL, TQ_ERR_NOMEM);
     b->sigint = evsignal_new(b->base, SIGINT, on_signal, b);
     b->sigterm = evsignal_new(b->base, SIGTERM, on_signal, b);
     b->sighup = evsignal_new(b->base, SIGHUP, on_sighup, b);
@@ -454,6 +456,7 @@ void tq_broker_free(struct tq_broker *b)
             s->close_reason = "broker_shutdown";
         tq__session_free(s);
     }
+    tq_drain_free(b->drain);   /* stopping: what is still draining is closed at once */
     if (b->events != NULL && b->listener != NULL)
         tq_events_emit(b->events, "broker_stopped", 0, "", NULL);
     tq_api_free(b->api);

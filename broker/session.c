@@ -83,8 +83,16 @@ void tq__session_free(struct tq_session *s)
         s->broker->sessions = s->next;
     if (s->next)
         s->next->prev = s->prev;
+    evutil_socket_t fd = bufferevent_getfd(s->bev);
     event_free(s->timer);
-    bufferevent_free(s->bev);   /* sends close_notify (SSL_shutdown) and closes the socket */
+    /* Without BEV_OPT_CLOSE_ON_FREE libevent (2.1) neither frees the SSL nor closes the socket
+     * (it never sends close_notify either): both are the session's. Closing the socket at once
+     * would reset the connection while the client's bytes are unread, and a client that writes
+     * after the reset never reads what the broker sent last, e.g. the alert that refused its
+     * certificate. The drain closes it once the client has had time to read. */
+    bufferevent_free(s->bev);
+    SSL_free(s->ssl);
+    tq_drain_close(s->broker->drain, fd);
     free(s);
 }
 
@@ -303,8 +311,7 @@ static struct tq_session *session_new(struct tq_broker *b, evutil_socket_t fd, S
     if (s != NULL)
         s->timer = evtimer_new(b->base, on_timer, s);
     if (s != NULL && s->timer != NULL)
-        s->bev = bufferevent_openssl_socket_new(b->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
-                                                BEV_OPT_CLOSE_ON_FREE);
+        s->bev = bufferevent_openssl_socket_new(b->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING, 0);
     if (s == NULL || s->bev == NULL) {
         if (s != NULL && s->timer != NULL)
             event_free(s->timer);
@@ -328,7 +335,7 @@ void tq__session_accept(struct tq_broker *b, evutil_socket_t fd, const struct so
 {
     SSL *ssl = SSL_new(b->ssl_ctx);
     struct tq_session *s = ssl ? session_new(b, fd, ssl) : NULL;
-    if (s == NULL) {   /* bufferevent_openssl_socket_new frees the SSL only on success */
+    if (s == NULL) {   /* the bufferevent takes neither the SSL nor the socket */
         SSL_free(ssl);
         evutil_closesocket(fd);
         tq_events_emit(b->events, "connection_dropped", 0, "", json_pack("{s:s}", "reason",
