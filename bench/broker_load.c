@@ -34,11 +34,11 @@
 #include <unistd.h>
 
 #include "bench_common.h"
+#include "exit_codes.h"
 
 #define SYNOPSIS "tlsqual-bench-load --pki DIR (--tlsqual PATH | --connect 127.0.0.1:PORT [--broker-pid PID]) [options]"
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
-enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2 };
 
 struct options {
     const char *pki;            /* the PKI folder of `tlsqual certs` */
@@ -148,9 +148,9 @@ static int parse_options(struct options *o, int argc, char **argv)
     if (o->pki == NULL || (o->connect == NULL) == (o->tlsqual == NULL) || o->connections == 0 ||
         o->parallel == 0 || o->ping_interval_s == 0) {
         usage(stderr);
-        return EXIT_USAGE;
+        return TQ_EXIT_USAGE;
     }
-    return EXIT_OK;
+    return TQ_EXIT_OK;
 }
 
 /* --- process helpers --------------------------------------------------------------------- */
@@ -284,8 +284,8 @@ static SSL_CTX *client_ctx(const struct options *o)
     /* The chain is verified; the host name is not (the mock leaf names the ATS endpoint). */
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
     /* No session is ever resumed here, so no ticket is asked for: a broker that issues tickets
-     * (mosquitto does, tlsqual never: aws-iot-facts.md section 1.4) would encrypt one per
-     * connection for nothing, and the brokers compared would not run the same handshake. */
+     * (mosquitto does, tlsqual never: docs/aws-iot/tls.md#session-tickets) would encrypt one
+     * per connection for nothing, and the brokers compared would not run the same handshake. */
     SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
     return ctx;
 }
@@ -658,7 +658,7 @@ static int run(struct load *l, unsigned broker_pid)
     unsigned long errors = 0;
     for (int k = 0; k < E_COUNT; k++)
         errors += l->st.errors[k];
-    return errors == 0 ? EXIT_OK : EXIT_FAILED;
+    return errors == 0 ? TQ_EXIT_OK : TQ_EXIT_FAILED;
 }
 
 static int setup_and_run(const struct options *o)
@@ -670,7 +670,7 @@ static int setup_and_run(const struct options *o)
         started = start_broker(o, addr, sizeof(addr));
         if (started < 0) {
             fprintf(stderr, "tlsqual-bench-load: %s broker did not start\n", o->tlsqual);
-            return EXIT_FAILED;
+            return TQ_EXIT_FAILED;
         }
         broker_pid = (unsigned)started;
     }
@@ -679,7 +679,7 @@ static int setup_and_run(const struct options *o)
         fprintf(stderr, "tlsqual-bench-load: want a 127.0.0.0/8 address, got '%s'\n",
                 o->tlsqual ? addr : o->connect);
         stop_broker(started);
-        return EXIT_USAGE;
+        return TQ_EXIT_USAGE;
     }
     printf("broker %s pid %u; %u connections, %u s of PINGREQ every %u s\n",
            o->tlsqual ? addr : o->connect, broker_pid, o->connections, o->duration_s,
@@ -688,7 +688,7 @@ static int setup_and_run(const struct options *o)
     l.conns = calloc(o->connections, sizeof(*l.conns));
     l.pfds = calloc(o->connections, sizeof(*l.pfds));
     l.st.latencies = calloc(o->connections, sizeof(double));
-    int rc = EXIT_FAILED;
+    int rc = TQ_EXIT_FAILED;
     if (l.ctx != NULL && l.conns != NULL && l.pfds != NULL && l.st.latencies != NULL) {
         for (unsigned i = 0; i < o->connections; i++)
             l.conns[i].fd = -1;
@@ -706,14 +706,14 @@ int main(int argc, char **argv)
 {
     struct options o;
     int rc = parse_options(&o, argc, argv);
-    if (rc != EXIT_OK)
-        return rc < 0 ? EXIT_OK : rc;
+    if (rc != TQ_EXIT_OK)
+        return rc < 0 ? TQ_EXIT_OK : rc;
     signal(SIGPIPE, SIG_IGN);
     srand(1);
     if (!raise_nofile((rlim_t)o.connections + 64)) {
         fprintf(stderr, "tlsqual-bench-load: the open-file limit is below %u + 64; raise the "
                         "hard limit (ulimit -Hn)\n", o.connections);
-        return EXIT_USAGE;
+        return TQ_EXIT_USAGE;
     }
     return setup_and_run(&o);
 }

@@ -31,11 +31,12 @@
 #include <unistd.h>
 
 #include "bench_common.h"
+#include "exit_codes.h"
 
 #define SYNOPSIS "tlsqual-bench-handshake --pki DIR --connect 127.0.0.1:PORT [options]"
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
-enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, IO_TIMEOUT_S = 5 };
+enum { IO_TIMEOUT_S = 5 };
 
 struct options {
     const char *pki;          /* the PKI folder of `tlsqual certs` */
@@ -82,9 +83,9 @@ static int parse_options(struct options *o, int argc, char **argv)
         return rc;
     if (o->pki == NULL || o->connect == NULL || o->count == 0) {
         usage(stderr);
-        return EXIT_USAGE;
+        return TQ_EXIT_USAGE;
     }
-    return EXIT_OK;
+    return TQ_EXIT_OK;
 }
 
 static SSL_CTX *client_ctx(const struct options *o)
@@ -193,18 +194,18 @@ int main(int argc, char **argv)
 {
     struct options o;
     int rc = parse_options(&o, argc, argv);
-    if (rc != EXIT_OK)
-        return rc < 0 ? EXIT_OK : rc;
+    if (rc != TQ_EXIT_OK)
+        return rc < 0 ? TQ_EXIT_OK : rc;
     struct sockaddr_in addr;
     if (!tq_bench_parse_target(&addr, o.connect)) {
         fprintf(stderr, "tlsqual-bench-handshake: want a 127.0.0.0/8 address, got '%s'\n",
                 o.connect);
-        return EXIT_USAGE;
+        return TQ_EXIT_USAGE;
     }
     signal(SIGPIPE, SIG_IGN);
     SSL_CTX *ctx = client_ctx(&o);
     if (ctx == NULL)
-        return EXIT_FAILED;
+        return TQ_EXIT_FAILED;
     const char *version = "?", *suite = "?";
     unsigned done = 0, errors = 0;
     double start = tq_bench_now_s(), cpu0 = cpu_seconds(), deadline = start + o.max_seconds;
@@ -220,5 +221,5 @@ int main(int argc, char **argv)
            done, o.count, elapsed, elapsed > 0 ? done / elapsed : 0.0, version, suite,
            done ? cpu * 1e3 / done : 0.0, errors);
     SSL_CTX_free(ctx);
-    return errors == 0 ? EXIT_OK : EXIT_FAILED;
+    return errors == 0 ? TQ_EXIT_OK : TQ_EXIT_FAILED;
 }

@@ -4,8 +4,7 @@
 #include <string.h>
 
 #include "certs.h"
-
-enum { EXIT_DONE = 0, EXIT_FAILED = 1, EXIT_USAGE = 2 };
+#include "exit_codes.h"
 
 struct cli_args {
     const char *out;
@@ -98,16 +97,16 @@ int tq_certs_cli(int argc, char **argv)
         tq_diag_format(text, sizeof(text), &diag);
         fprintf(stderr, "tlsqual certs: %s\n\n", text);
         usage(stderr);
-        return EXIT_USAGE;
+        return TQ_EXIT_USAGE;
     }
     if (args.help) {
         usage(stdout);
-        return EXIT_DONE;
+        return TQ_EXIT_OK;
     }
     if (!tq_ok(tq_certs_generate(&diag, args.out, &args.options))) {
         tq_diag_format(text, sizeof(text), &diag);
         fprintf(stderr, "tlsqual certs: %s\n", text);
-        return EXIT_FAILED;
+        return TQ_EXIT_FAILED;
     }
-    return EXIT_DONE;
+    return TQ_EXIT_OK;
 }

@@ -43,6 +43,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "exit_codes.h"   /* enum tq_backend_exit: what tq_backend_main returns */
 #include "outcome.h"
 #include "status.h"
 
@@ -226,14 +227,6 @@ struct tq_tls_client_ops {
     void (*close)(void *conn);
     /* cleanup frees everything `open` and later calls on `conn` made. */
     void (*cleanup)(void *conn);
-};
-
-/* The exit codes of docs/backend-protocol.md. */
-enum tq_backend_exit {
-    TQ_BACKEND_EXIT_OK = 0,
-    TQ_BACKEND_EXIT_USAGE = 2,
-    TQ_BACKEND_EXIT_INTERNAL = 3,          /* a bug or an I/O failure: the harness sees a crash */
-    TQ_BACKEND_EXIT_UNIMPLEMENTED = 89,    /* BoGo's kExitCodeUnimplemented */
 };
 
 /* tq_backend_main is the whole driver: it parses argv, runs --capabilities or --run with `ops`

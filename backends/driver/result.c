@@ -52,12 +52,8 @@ static json_t *alert_json(int desc)
 {
     if (desc < 0)
         return json_null();
-    const char *name = tq_alert_name(desc);
-    if (name != NULL)
-        return json_string(name);
-    char buf[32];
-    snprintf(buf, sizeof(buf), "alert_%d", desc);
-    return json_string(buf);
+    const char *word = tq_alert_word(desc);
+    return word != NULL ? json_string(word) : json_null();
 }
 
 static json_t *mqtt_json(const struct tq_mqtt_report *m)
@@ -92,7 +88,7 @@ static void add_session(json_t *obj, const struct tq_case_result *r)
 
 static json_t *result_json(const struct tq_case_result *r)
 {
-    char outcome[96];
+    char outcome[TQ_OUTCOME_WIRE_MAX];
     tq_outcome_format(outcome, sizeof(outcome), &r->outcome);
     json_t *obj = json_object();
     json_object_set_new(obj, "id", str_or_null(r->id));

@@ -154,11 +154,12 @@ static tq_status set_session_options(struct gtls_client *c, struct tq_outcome *o
 
 /* add_verify_profile makes verification demand 112 bits of security, as a careful device does:
  * no RSA or DSA key under 2048 bits in the chain (NIST SP 800-131A, CA/B Forum BR 6.1.5; the
- * real ATS leaves are RSA 2048, facts 3.2). Under NORMAL alone GnuTLS 3.7.9 took an RSA 1024
- * leaf; SHA-1 signatures it refuses at every profile. The profile goes in the priority string,
- * not in gnutls_certificate_set_verify_flags: the session ORs the credentials' flags with the
- * priority's, and a profile is a number in the top byte, so two profiles OR-ed make a third
- * (tried: every RSA 2048 chain then failed as "insecure algorithm"). */
+ * real ATS leaves are RSA 2048, docs/aws-iot/server-chains.md#example-leaf). Under NORMAL alone
+ * GnuTLS 3.7.9 took an RSA 1024 leaf; SHA-1 signatures it refuses at every profile. The
+ * profile goes in the priority string, not in gnutls_certificate_set_verify_flags: the session
+ * ORs the credentials' flags with the priority's, and a profile is a number in the top byte, so
+ * two profiles OR-ed make a third (tried: every RSA 2048 chain then failed as "insecure
+ * algorithm"). */
 static tq_status add_verify_profile(struct tq_outcome *out, char *prio, size_t prio_len)
 {
     size_t used = strlen(prio);

@@ -3,18 +3,14 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "error_table.h"
 #include "gnutls_internal.h"
 
 #define NUM(a) (sizeof(a) / sizeof((a)[0]))
 
-struct code_map {
-    int code;
-    enum tq_outcome_code outcome;
-};
-
 /* gnutls_certificate_status_t bits -> outcome. A status can carry several bits (always with
  * GNUTLS_CERT_INVALID); the first row that matches wins. */
-static const struct code_map status_map[] = {
+static const struct tq_error_map status_map[] = {
     {GNUTLS_CERT_SIGNER_NOT_FOUND, TQ_OUT_CERT_UNTRUSTED},
     {GNUTLS_CERT_REVOKED, TQ_OUT_CERT_REVOKED},
     {GNUTLS_CERT_EXPIRED, TQ_OUT_CERT_EXPIRED},
@@ -34,7 +30,7 @@ static const struct code_map status_map[] = {
 
 /* GNUTLS_E_* (gnutls/gnutls.h) -> outcome. Verification failures and fatal alerts received are
  * not here: gtls_fail handles them first. */
-static const struct code_map error_map[] = {
+static const struct tq_error_map error_map[] = {
     {GNUTLS_E_UNSUPPORTED_VERSION_PACKET, TQ_OUT_PROTOCOL_VERSION},
     {GNUTLS_E_UNKNOWN_CIPHER_SUITE, TQ_OUT_NO_SHARED_CIPHER},
     {GNUTLS_E_NO_CIPHER_SUITES, TQ_OUT_NO_SHARED_CIPHER},
@@ -67,23 +63,10 @@ static const struct code_map error_map[] = {
     {GNUTLS_E_CERTIFICATE_KEY_MISMATCH, TQ_OUT_CONFIG_ERROR},
 };
 
-static enum tq_outcome_code lookup(const struct code_map *map, size_t n, int code)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (map[i].code == code)
-            return map[i].outcome;
-    }
-    return TQ_OUT_UNMAPPED;
-}
-
 /* see gnutls_internal.h */
 enum tq_outcome_code gtls_status_outcome(unsigned status)
 {
-    for (size_t i = 0; i < NUM(status_map); i++) {
-        if (status & (unsigned)status_map[i].code)
-            return status_map[i].outcome;
-    }
-    return TQ_OUT_UNMAPPED;
+    return tq_error_map_lookup_bits(status_map, NUM(status_map), status);
 }
 
 /* see gnutls_internal.h */
@@ -126,7 +109,7 @@ tq_status gtls_fail(struct gtls_client *c, struct tq_outcome *out, int err)
                  gnutls_alert_get_name((gnutls_alert_description_t)out->alert));
         return TQ_STATUS(TQ_ERR_CRYPTO);
     }
-    out->code = lookup(error_map, NUM(error_map), err);
+    out->code = tq_error_map_lookup(error_map, NUM(error_map), err);
     snprintf(out->error, sizeof(out->error), "%s (%s)", gnutls_strerror(err),
              gnutls_strerror_name(err) ? gnutls_strerror_name(err) : "?");
     return TQ_STATUS(TQ_ERR_CRYPTO);

@@ -8,17 +8,13 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "error_table.h"
 #include "mbedtls_internal.h"
 
 #define NUM(a) (sizeof(a) / sizeof((a)[0]))
 
-struct code_map {
-    long code;
-    enum tq_outcome_code outcome;
-};
-
 /* MBEDTLS_X509_BADCERT_* / BADCRL_* -> outcome; the first row whose bit is set wins. */
-static const struct code_map flag_map[] = {
+static const struct tq_error_map flag_map[] = {
     {MBEDTLS_X509_BADCERT_NOT_TRUSTED, TQ_OUT_CERT_UNTRUSTED},
     {MBEDTLS_X509_BADCERT_MISSING, TQ_OUT_CERT_UNTRUSTED},
     {MBEDTLS_X509_BADCERT_REVOKED, TQ_OUT_CERT_REVOKED},
@@ -41,7 +37,7 @@ static const struct code_map flag_map[] = {
 };
 
 /* MBEDTLS_ERR_* -> outcome. Certificate verdicts and alerts received are handled first. */
-static const struct code_map error_map[] = {
+static const struct tq_error_map error_map[] = {
     {MBEDTLS_ERR_SSL_BAD_HS_PROTOCOL_VERSION, TQ_OUT_PROTOCOL_VERSION},
     {MBEDTLS_ERR_SSL_NO_USABLE_CIPHERSUITE, TQ_OUT_NO_SHARED_CIPHER},
     {MBEDTLS_ERR_SSL_NO_CIPHER_CHOSEN, TQ_OUT_NO_SHARED_CIPHER},
@@ -63,23 +59,10 @@ static const struct code_map error_map[] = {
     {MBEDTLS_ERR_SSL_PK_TYPE_MISMATCH, TQ_OUT_HANDSHAKE_FAILURE},
 };
 
-static enum tq_outcome_code lookup(const struct code_map *map, size_t n, long code)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (map[i].code == code)
-            return map[i].outcome;
-    }
-    return TQ_OUT_UNMAPPED;
-}
-
 /* see mbedtls_internal.h */
 enum tq_outcome_code mtls_flags_outcome(uint32_t flags)
 {
-    for (size_t i = 0; i < NUM(flag_map); i++) {
-        if (flags & (uint32_t)flag_map[i].code)
-            return flag_map[i].outcome;
-    }
-    return TQ_OUT_UNMAPPED;
+    return tq_error_map_lookup_bits(flag_map, NUM(flag_map), flags);
 }
 
 /* see mbedtls_internal.h */
@@ -145,7 +128,7 @@ tq_status mtls_fail(struct mtls_client *c, struct tq_outcome *out, int err)
                                "(max_fragment_length below the size of its own handshake "
                                "messages?)");
     } else {
-        out->code = lookup(error_map, NUM(error_map), err);
+        out->code = tq_error_map_lookup(error_map, NUM(error_map), err);
     }
     return TQ_STATUS(TQ_ERR_CRYPTO);
 }

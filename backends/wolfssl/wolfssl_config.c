@@ -166,10 +166,10 @@ static int reject(struct wolf_client *c, enum tq_outcome_code code, const char *
 
 /* weak_signature names the digest of `x`'s signature when it is SHA-1 or weaker and `x` is not
  * self-issued, else NULL. A careful device takes no such signature below the trust anchor (CA/B
- * Forum Baseline Requirements 7.1.3.2; facts 1.1: "SHA-256 RSA certificate signature
- * validation"); the anchor's own self-signature proves nothing and is not judged (the real
- * Starfield Class 2 and VeriSign G5 roots are self-signed with SHA-1). wolfSSL 5.5.4 has no
- * setting for this: it verifies SHA-1 signatures whenever they are compiled in. */
+ * Forum Baseline Requirements 7.1.3.2; docs/aws-iot/tls.md#client-requirements: "SHA-256 RSA
+ * certificate signature validation"); the anchor's own self-signature proves nothing and is not
+ * judged (the real Starfield Class 2 and VeriSign G5 roots are self-signed with SHA-1). wolfSSL
+ * 5.5.4 has no setting for this: it verifies SHA-1 signatures whenever they are compiled in. */
 static const char *weak_signature(WOLFSSL_X509 *x)
 {
     const char *digest = NULL;
@@ -361,9 +361,10 @@ tq_status wolf_configure(void *config, struct tq_outcome *out, const struct tq_c
         TQ_GUARD(set_suites(k->ctx, out, &cfg->suites));
     TQ_GUARD(set_trust(k->ctx, out, cfg));
     /* NIST SP 800-131A and the CA/B Forum (BR 6.1.5): no RSA key under 2048 bits; the real ATS
-     * leaves are RSA 2048 (facts 3.2). wolfSSL applies the floor to the server's keys (leaf
-     * and CAs) and to our own: set before the client certificate is loaded, a 1024-bit device
-     * key is refused there (config_error), as OpenSSL at security level 2 refuses it. */
+     * leaves are RSA 2048 (docs/aws-iot/server-chains.md#example-leaf). wolfSSL applies the
+     * floor to the server's keys (leaf and CAs) and to our own: set before the client
+     * certificate is loaded, a 1024-bit device key is refused there (config_error), as OpenSSL
+     * at security level 2 refuses it. */
     if (wolfSSL_CTX_SetMinRsaKey_Sz(k->ctx, MIN_RSA_BITS) != WOLFSSL_SUCCESS)
         return wolf_config_fail(out, TQ_OUT_UNMAPPED, 0, "wolfSSL_CTX_SetMinRsaKey_Sz");
     return set_client_cert(k->ctx, out, cfg);

@@ -4,19 +4,15 @@
 #include <string.h>
 
 #include "wolfssl_internal.h"
+#include "error_table.h"
 #include <wolfssl/error-ssl.h>
 #include <wolfssl/wolfcrypt/error-crypt.h>
 
 #define NUM(a) (sizeof(a) / sizeof((a)[0]))
 
-struct code_map {
-    int code;
-    enum tq_outcome_code outcome;
-};
-
 /* wolfSSL (error-ssl.h) and wolfCrypt (error-crypt.h) codes -> outcome. A fatal alert
  * received (FATAL_ERROR) and the verify callback's own verdicts are handled first. */
-static const struct code_map error_map[] = {
+static const struct tq_error_map error_map[] = {
     {ASN_AFTER_DATE_E, TQ_OUT_CERT_EXPIRED},
     {ASN_BEFORE_DATE_E, TQ_OUT_CERT_NOT_YET_VALID},
     {ASN_NO_SIGNER_E, TQ_OUT_CERT_UNTRUSTED},
@@ -64,11 +60,7 @@ static const struct code_map error_map[] = {
 /* see wolfssl_internal.h */
 enum tq_outcome_code wolf_error_outcome(int err)
 {
-    for (size_t i = 0; i < NUM(error_map); i++) {
-        if (error_map[i].code == err)
-            return error_map[i].outcome;
-    }
-    return TQ_OUT_UNMAPPED;
+    return tq_error_map_lookup(error_map, NUM(error_map), err);
 }
 
 /* see wolfssl_internal.h */

@@ -2,7 +2,8 @@
 #ifndef TQ_WOLFSSL_INTERNAL_H
 #define TQ_WOLFSSL_INTERNAL_H
 
-/* options.h must come before any other wolfSSL header (shared/toolchain-notes.md). */
+/* options.h must come before any other wolfSSL header: it holds the build's settings, which
+ * the other headers read. */
 #include <wolfssl/options.h>
 #include <wolfssl/ssl.h>
 #include <stdbool.h>

@@ -1,13 +1,15 @@
-/* openssl_backend.c: the OpenSSL 3 ops table (backends/driver/backend_ops.h) and its main. */
+/* ossl_backend.c: the ops table of the OpenSSL family (backends/driver/backend_ops.h), its main
+ * and the connection calls. */
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "bytes.h"
-#include "openssl_internal.h"
+#include "ossl.h"
 
 static tq_status ossl_global_init(struct tq_diag *diag)
 {
@@ -42,8 +44,8 @@ static bool peer_closed(struct ossl_client *c, int ret)
     unsigned long e = ERR_peek_error();
     if (err == SSL_ERROR_SYSCALL && e == 0)
         return true;
-    return err == SSL_ERROR_SSL && ERR_GET_LIB(e) == ERR_LIB_SSL &&
-           ERR_GET_REASON(e) == SSL_R_UNEXPECTED_EOF_WHILE_READING && !c->received_fatal;
+    return ossl_lib.eof_reason != 0 && err == SSL_ERROR_SSL && ERR_GET_LIB(e) == ERR_LIB_SSL &&
+           ERR_GET_REASON(e) == ossl_lib.eof_reason && !c->received_fatal;
 }
 
 static tq_status ossl_read(void *conn, struct tq_outcome *out, uint8_t *buf, size_t buf_len,
@@ -51,9 +53,13 @@ static tq_status ossl_read(void *conn, struct tq_outcome *out, uint8_t *buf, siz
 {
     struct ossl_client *c = conn;
     *out_len = 0;
-    int ret = SSL_read_ex(c->ssl, buf, buf_len, out_len);
-    if (ret == 1)
+    /* SSL_read and SSL_write, not their _ex forms, which BoringSSL lacks. In OpenSSL the two
+     * forms differ only in their return value, of which SSL_get_error reads only "> 0". */
+    int ret = SSL_read(c->ssl, buf, buf_len > INT_MAX ? INT_MAX : (int)buf_len);
+    if (ret > 0) {
+        *out_len = (size_t)ret;
         return TQ_SUCCESS;
+    }
     if (peer_closed(c, ret)) {
         ERR_clear_error();
         *out_len = 0;
@@ -67,11 +73,11 @@ static tq_status ossl_write(void *conn, struct tq_outcome *out, const uint8_t *b
     struct ossl_client *c = conn;
     size_t done = 0;
     for (int i = 0; i < 1000 && done < len; i++) {
-        size_t n = 0;
-        int ret = SSL_write_ex(c->ssl, buf + done, len - done, &n);
-        if (ret != 1)
+        size_t left = len - done;
+        int ret = SSL_write(c->ssl, buf + done, left > INT_MAX ? INT_MAX : (int)left);
+        if (ret <= 0)
             return ossl_fail(c, out, ret);
-        done += n;
+        done += (size_t)ret;
     }
     return done == len ? TQ_SUCCESS : ossl_fail(c, out, 0);
 }
@@ -102,7 +108,9 @@ static void describe_cert(struct tq_peer_cert *out, X509 *x)
 static void describe_chain(struct ossl_client *c, struct tq_session_info *info)
 {
     STACK_OF(X509) *chain = SSL_get_peer_cert_chain(c->ssl);
-    for (int i = 0; chain != NULL && i < sk_X509_num(chain) && i < TQ_MAX_PEER_CHAIN; i++)
+    /* The cast: sk_X509_num is an int in OpenSSL and a size_t in BoringSSL. */
+    for (size_t i = 0; chain != NULL && i < (size_t)sk_X509_num(chain) && i < TQ_MAX_PEER_CHAIN;
+         i++)
         describe_cert(&info->chain[info->num_chain++], sk_X509_value(chain, i));
 }
 
@@ -119,7 +127,7 @@ static void ossl_describe(void *conn, struct tq_session_info *info)
     info->verify_ok = verify == X509_V_OK;
     snprintf(info->verify_code, sizeof(info->verify_code), "%ld", verify);
     snprintf(info->verify_text, sizeof(info->verify_text), "%s",
-             X509_verify_cert_error_string(verify));
+             c->refusal[0] != '\0' ? c->refusal : X509_verify_cert_error_string(verify));
     if (!c->handshake_done)
         return;
     info->resumed = SSL_session_reused(c->ssl) == 1;
@@ -158,31 +166,28 @@ static void ossl_release(void *config)
     ERR_clear_error();
 }
 
-static const struct tq_tls_client_ops tq_openssl_ops = {
-    .name = "openssl",
-    .versions = TQ_VERSION_BIT(TQ_TLS_1_0) | TQ_VERSION_BIT(TQ_TLS_1_1) |
-                TQ_VERSION_BIT(TQ_TLS_1_2) | TQ_VERSION_BIT(TQ_TLS_1_3),
-    .client_key_types = TQ_KEY_RSA | TQ_KEY_EC | TQ_KEY_DSA,
-    .features = TQ_FEAT_SNI | TQ_FEAT_NO_SNI | TQ_FEAT_ALPN | TQ_FEAT_CRL | TQ_FEAT_CLIENT_CERT |
-                TQ_FEAT_VERIFY_TIME | TQ_FEAT_MFL | TQ_FEAT_GROUPS | TQ_FEAT_SIGALGS |
-                TQ_FEAT_SUITES | TQ_FEAT_NO_VERIFY,
-    .config_size = sizeof(struct ossl_config),
-    .conn_size = sizeof(struct ossl_client),
-    .global_init = ossl_global_init,
-    .library_version = ossl_library_version,
-    .list_names = ossl_list_names,
-    .configure = ossl_configure,
-    .release = ossl_release,
-    .open = ossl_open,
-    .handshake = ossl_handshake,
-    .read = ossl_read,
-    .write = ossl_write,
-    .describe = ossl_describe,
-    .close = ossl_close,
-    .cleanup = ossl_cleanup,
-};
-
 int main(int argc, char **argv)
 {
-    return tq_backend_main(&tq_openssl_ops, argc, argv);
+    /* Built here, not as a static table: the data members come from the library's file. */
+    const struct tq_tls_client_ops ops = {
+        .name = ossl_lib.name,
+        .versions = ossl_lib.versions,
+        .client_key_types = ossl_lib.client_key_types,
+        .features = ossl_lib.features,
+        .config_size = sizeof(struct ossl_config),
+        .conn_size = sizeof(struct ossl_client),
+        .global_init = ossl_global_init,
+        .library_version = ossl_library_version,
+        .list_names = ossl_list_names,
+        .configure = ossl_configure,
+        .release = ossl_release,
+        .open = ossl_open,
+        .handshake = ossl_handshake,
+        .read = ossl_read,
+        .write = ossl_write,
+        .describe = ossl_describe,
+        .close = ossl_close,
+        .cleanup = ossl_cleanup,
+    };
+    return tq_backend_main(&ops, argc, argv);
 }

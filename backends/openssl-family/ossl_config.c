@@ -1,5 +1,6 @@
-/* openssl_config.c: a `struct tq_client_config` turned into an SSL_CTX (its [context] members)
- * and an SSL per connection (the [connection] members).
+/* ossl_config.c: a `struct tq_client_config` turned into an SSL_CTX (its [context] members)
+ * and an SSL per connection (the [connection] members), for both libraries of the family; the
+ * versions and suites are the library's own (ossl_lib.set_policy).
  * Every requested name is checked on its own before the list is applied, because OpenSSL
  * silently drops unknown names from a list that holds at least one known name. */
 #include <openssl/err.h>
@@ -8,12 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "openssl_internal.h"
-
-/* Every TLS 1.3 suite OpenSSL 3 implements (the default list has only three). */
-#define ALL_TLS13_SUITES                                                                          \
-    "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:"                 \
-    "TLS_AES_128_CCM_SHA256:TLS_AES_128_CCM_8_SHA256"
+#include "ossl.h"
 
 /* IANA group and signature-algorithm names, with OpenSSL's spelling where it differs. */
 struct name_alias {
@@ -22,12 +18,18 @@ struct name_alias {
 };
 
 static const struct name_alias group_names[] = {
-    {"secp256r1", "P-256"},          {"secp384r1", "P-384"},
-    {"secp521r1", "P-521"},          {"x25519", "X25519"},
-    {"x448", "X448"},                {"ffdhe2048", "ffdhe2048"},
-    {"ffdhe3072", "ffdhe3072"},      {"ffdhe4096", "ffdhe4096"},
-    {"ffdhe6144", "ffdhe6144"},      {"ffdhe8192", "ffdhe8192"},
-    {"brainpoolP256r1", "brainpoolP256r1"}, {"brainpoolP384r1", "brainpoolP384r1"},
+    {"secp256r1", "P-256"},
+    {"secp384r1", "P-384"},
+    {"secp521r1", "P-521"},
+    {"x25519", "X25519"},
+    {"x448", "X448"},
+    {"ffdhe2048", "ffdhe2048"},
+    {"ffdhe3072", "ffdhe3072"},
+    {"ffdhe4096", "ffdhe4096"},
+    {"ffdhe6144", "ffdhe6144"},
+    {"ffdhe8192", "ffdhe8192"},
+    {"brainpoolP256r1", "brainpoolP256r1"},
+    {"brainpoolP384r1", "brainpoolP384r1"},
     {"brainpoolP512r1", "brainpoolP512r1"},
 };
 
@@ -61,18 +63,21 @@ static const char *alias_of(const struct name_alias *table, size_t n, const char
     return NULL;
 }
 
-static int set_groups(SSL_CTX *ctx, const char *list) { return (int)SSL_CTX_set1_groups_list(ctx, list); }
-static int set_sigalgs(SSL_CTX *ctx, const char *list) { return (int)SSL_CTX_set1_sigalgs_list(ctx, list); }
+/* SSL_CTX_set1_curves_list: BoringSSL's name; OpenSSL 3 keeps it for SSL_CTX_set1_groups_list. */
+static int set_groups(SSL_CTX *ctx, const char *list)
+{
+    return (int)SSL_CTX_set1_curves_list(ctx, list);
+}
+static int set_sigalgs(SSL_CTX *ctx, const char *list)
+{
+    return (int)SSL_CTX_set1_sigalgs_list(ctx, list);
+}
 
-/* new_full_ctx returns a context whose cipher lists hold every suite OpenSSL implements. */
-static SSL_CTX *new_full_ctx(void)
+/* see ossl.h */
+SSL_CTX *ossl_new_full_ctx(void)
 {
     SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
-    if (ctx == NULL)
-        return NULL;
-    SSL_CTX_set_security_level(ctx, 0);
-    if (SSL_CTX_set_cipher_list(ctx, "ALL:COMPLEMENTOFALL") != 1 ||
-        SSL_CTX_set_ciphersuites(ctx, ALL_TLS13_SUITES) != 1) {
+    if (ctx != NULL && !ossl_lib.enable_all_suites(ctx)) {
         SSL_CTX_free(ctx);
         ctx = NULL;
     }
@@ -80,24 +85,15 @@ static SSL_CTX *new_full_ctx(void)
     return ctx;
 }
 
-/* usable is false for the PSK and SRP suites: they need credentials a case cannot give. */
-static bool usable(const SSL_CIPHER *c)
-{
-    int kx = SSL_CIPHER_get_kx_nid(c);
-    int auth = SSL_CIPHER_get_auth_nid(c);
-    return kx != NID_kx_psk && kx != NID_kx_ecdhe_psk && kx != NID_kx_dhe_psk &&
-           kx != NID_kx_rsa_psk && kx != NID_kx_srp && auth != NID_auth_psk &&
-           auth != NID_auth_srp;
-}
-
-/* find_suite returns the usable cipher whose IANA name is `iana`, or NULL. */
-static const SSL_CIPHER *find_suite(SSL_CTX *full, const char *iana)
+/* see ossl.h */
+const SSL_CIPHER *ossl_find_suite(SSL_CTX *full, const char *iana)
 {
     STACK_OF(SSL_CIPHER) *sk = SSL_CTX_get_ciphers(full);
-    for (int i = 0; i < sk_SSL_CIPHER_num(sk); i++) {
+    /* The cast: sk_SSL_CIPHER_num is an int in OpenSSL and a size_t in BoringSSL. */
+    for (size_t i = 0; sk != NULL && i < (size_t)sk_SSL_CIPHER_num(sk); i++) {
         const SSL_CIPHER *c = sk_SSL_CIPHER_value(sk, i);
         const char *std = SSL_CIPHER_standard_name(c);
-        if (std != NULL && strcmp(std, iana) == 0 && usable(c))
+        if (std != NULL && strcmp(std, iana) == 0 && ossl_lib.usable(c))
             return c;
     }
     return NULL;
@@ -117,19 +113,21 @@ static void list_table(const struct name_alias *table, size_t n,
 
 static void list_suites(struct tq_name_sink *sink)
 {
-    SSL_CTX *full = new_full_ctx();
+    for (size_t i = 0; i < ossl_lib.num_fixed_suites; i++)
+        tq_name_sink_add(sink, ossl_lib.fixed_suites[i]);
+    SSL_CTX *full = ossl_new_full_ctx();
     if (full == NULL)
         return;
     STACK_OF(SSL_CIPHER) *sk = SSL_CTX_get_ciphers(full);
-    for (int i = 0; i < sk_SSL_CIPHER_num(sk); i++) {
+    for (size_t i = 0; sk != NULL && i < (size_t)sk_SSL_CIPHER_num(sk); i++) {
         const SSL_CIPHER *c = sk_SSL_CIPHER_value(sk, i);
-        if (usable(c) && SSL_CIPHER_standard_name(c) != NULL)
+        if (ossl_lib.usable(c) && SSL_CIPHER_standard_name(c) != NULL)
             tq_name_sink_add(sink, SSL_CIPHER_standard_name(c));
     }
     SSL_CTX_free(full);
 }
 
-/* see openssl_internal.h */
+/* see ossl.h */
 void ossl_list_names(enum tq_name_kind kind, struct tq_name_sink *sink)
 {
     switch (kind) {
@@ -145,56 +143,18 @@ void ossl_list_names(enum tq_name_kind kind, struct tq_name_sink *sink)
     }
 }
 
-/* append_name appends ":name" (or "name") to `buf`; false when it does not fit. */
-static bool append_name(char *buf, size_t buf_len, const char *name)
+/* see ossl.h */
+bool ossl_append_name(char *buf, size_t buf_len, const char *name)
 {
     size_t used = strlen(buf);
     int n = snprintf(buf + used, buf_len - used, "%s%s", used ? ":" : "", name);
     return n >= 0 && (size_t)n < buf_len - used;
 }
 
-/* weak_suite is true for suites OpenSSL's default security level would drop silently. */
-static bool weak_suite(const SSL_CIPHER *c)
-{
-    return SSL_CIPHER_get_bits(c, NULL) < 112 || SSL_CIPHER_get_auth_nid(c) == NID_auth_null;
-}
-
-/* set_suites applies exactly the requested suites, split into the TLS 1.2 cipher list and the
- * TLS 1.3 ciphersuites; it sets `*out_weak` when one of them needs security level 0. */
-static tq_status set_suites(SSL_CTX *ctx, struct tq_outcome *out, bool *out_weak,
-                            const struct tq_str_list *suites)
-{
-    SSL_CTX *full = new_full_ctx();
-    if (full == NULL)
-        return ossl_config_fail(out, TQ_OUT_UNMAPPED, "cannot list OpenSSL's suites");
-    char tls12[8192] = "", tls13[1024] = "";
-    tq_status st = TQ_SUCCESS;
-    for (size_t i = 0; i < suites->num && tq_ok(st); i++) {
-        const SSL_CIPHER *cipher = find_suite(full, suites->items[i]);
-        bool is13 = cipher != NULL && strcmp(SSL_CIPHER_get_version(cipher), "TLSv1.3") == 0;
-        if (cipher == NULL)
-            st = tq_outcome_fail(out, TQ_OUT_UNSUPPORTED, "suites %s", suites->items[i]);
-        else if (!(is13 ? append_name(tls13, sizeof(tls13), suites->items[i])
-                        : append_name(tls12, sizeof(tls12), SSL_CIPHER_get_name(cipher))))
-            st = tq_outcome_fail(out, TQ_OUT_UNSUPPORTED, "too many suites");
-        else if (weak_suite(cipher))
-            *out_weak = true;
-    }
-    SSL_CTX_free(full);
-    TQ_GUARD(st);
-    /* With no TLS 1.2 name the call "fails" with no cipher match but installs the empty list. */
-    if (SSL_CTX_set_cipher_list(ctx, tls12) != 1 && tls12[0] != '\0')
-        return ossl_config_fail(out, TQ_OUT_UNSUPPORTED, "suites");
-    if (SSL_CTX_set_ciphersuites(ctx, tls13) != 1)
-        return ossl_config_fail(out, TQ_OUT_UNSUPPORTED, "suites");
-    ERR_clear_error();
-    return TQ_SUCCESS;
-}
-
 /* set_named applies a group or sigalg list after checking each name alone. */
-static tq_status set_named(SSL_CTX *ctx, struct tq_outcome *out,
-                           const struct tq_str_list *names, const struct name_alias *table,
-                           size_t n, int (*apply)(SSL_CTX *, const char *), const char *what)
+static tq_status set_named(SSL_CTX *ctx, struct tq_outcome *out, const struct tq_str_list *names,
+                           const struct name_alias *table, size_t n,
+                           int (*apply)(SSL_CTX *, const char *), const char *what)
 {
     char list[4096] = "";
     for (size_t i = 0; i < names->num; i++) {
@@ -204,7 +164,7 @@ static tq_status set_named(SSL_CTX *ctx, struct tq_outcome *out,
             snprintf(reason, sizeof(reason), "%s %s", what, names->items[i]);
             return ossl_config_fail(out, TQ_OUT_UNSUPPORTED, reason);
         }
-        if (!append_name(list, sizeof(list), name))
+        if (!ossl_append_name(list, sizeof(list), name))
             return tq_outcome_fail(out, TQ_OUT_UNSUPPORTED, "too many %s", what);
     }
     if (names->num == 0 || apply(ctx, list) != 1)
@@ -215,36 +175,33 @@ static tq_status set_named(SSL_CTX *ctx, struct tq_outcome *out,
 static int proto_of(enum tq_tls_version v)
 {
     static const int protos[] = {
-        [TQ_TLS_ANY] = 0, [TQ_TLS_1_0] = TLS1_VERSION, [TQ_TLS_1_1] = TLS1_1_VERSION,
-        [TQ_TLS_1_2] = TLS1_2_VERSION, [TQ_TLS_1_3] = TLS1_3_VERSION,
+        [TQ_TLS_ANY] = 0,
+        [TQ_TLS_1_0] = TLS1_VERSION,
+        [TQ_TLS_1_1] = TLS1_1_VERSION,
+        [TQ_TLS_1_2] = TLS1_2_VERSION,
+        [TQ_TLS_1_3] = TLS1_3_VERSION,
     };
     return protos[v];
 }
 
-static bool wants_legacy(const struct tq_client_config *cfg)
+/* see ossl.h */
+tq_status ossl_set_versions(SSL_CTX *ctx, struct tq_outcome *out, enum tq_tls_version min,
+                            enum tq_tls_version max)
 {
-    bool old = (cfg->min_version != TQ_TLS_ANY && cfg->min_version < TQ_TLS_1_2) ||
-               (cfg->max_version != TQ_TLS_ANY && cfg->max_version < TQ_TLS_1_2);
-    for (size_t i = 0; i < cfg->sigalgs.num; i++)
-        old = old || strstr(cfg->sigalgs.items[i], "sha1") != NULL;
-    return old;
+    /* The cast: BoringSSL takes a uint16_t, OpenSSL's macro a long. */
+    if (SSL_CTX_set_min_proto_version(ctx, (uint16_t)proto_of(min)) != 1 ||
+        SSL_CTX_set_max_proto_version(ctx, (uint16_t)proto_of(max)) != 1)
+        return ossl_config_fail(out, TQ_OUT_UNSUPPORTED, "versions");
+    return TQ_SUCCESS;
 }
 
 static tq_status set_protocol(SSL_CTX *ctx, struct tq_outcome *out,
                               const struct tq_client_config *cfg)
 {
-    if (SSL_CTX_set_min_proto_version(ctx, proto_of(cfg->min_version)) != 1 ||
-        SSL_CTX_set_max_proto_version(ctx, proto_of(cfg->max_version)) != 1)
-        return ossl_config_fail(out, TQ_OUT_UNSUPPORTED, "versions");
-    bool weak = false;
-    if (cfg->suites.present)
-        TQ_GUARD(set_suites(ctx, out, &weak, &cfg->suites));
-    /* Level 0 only when the case needs it: TLS < 1.2, SHA-1 signatures, NULL or anon suites. */
-    if (weak || wants_legacy(cfg))
-        SSL_CTX_set_security_level(ctx, 0);
+    TQ_GUARD(ossl_lib.set_policy(ctx, out, cfg));
     if (cfg->groups.present)
-        TQ_GUARD(set_named(ctx, out, &cfg->groups, group_names, NUM(group_names), set_groups,
-                           "groups"));
+        TQ_GUARD(
+            set_named(ctx, out, &cfg->groups, group_names, NUM(group_names), set_groups, "groups"));
     if (cfg->sigalgs.present)
         TQ_GUARD(set_named(ctx, out, &cfg->sigalgs, sigalg_names, NUM(sigalg_names), set_sigalgs,
                            "sigalgs"));
@@ -273,14 +230,13 @@ static tq_status add_crls(struct tq_outcome *out, X509_STORE *store, const char 
             return ossl_config_fail(out, TQ_OUT_CONFIG_ERROR, path);
         added++;
     }
-    ERR_clear_error();   /* the loop ends on PEM_R_NO_START_LINE */
+    ERR_clear_error(); /* the loop ends on PEM_R_NO_START_LINE */
     if (added == 0)
         return tq_outcome_fail(out, TQ_OUT_CONFIG_ERROR, "no CRL in %s", path);
     return TQ_SUCCESS;
 }
 
-static tq_status set_trust(SSL_CTX *ctx, struct tq_outcome *out,
-                           const struct tq_client_config *cfg)
+static tq_status set_trust(SSL_CTX *ctx, struct tq_outcome *out, const struct tq_client_config *cfg)
 {
     for (size_t i = 0; i < cfg->trust.num; i++) {
         if (SSL_CTX_load_verify_locations(ctx, cfg->trust.items[i], NULL) != 1)
@@ -291,7 +247,8 @@ static tq_status set_trust(SSL_CTX *ctx, struct tq_outcome *out,
         TQ_GUARD(add_crls(out, store, cfg->crl.items[i]));
     if (cfg->crl.present)
         X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
-    SSL_CTX_set_verify(ctx, cfg->verify_peer ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, NULL);
+    SSL_CTX_set_verify(ctx, cfg->verify_peer ? SSL_VERIFY_PEER : SSL_VERIFY_NONE,
+                       ossl_lib.verify_cb);
     return TQ_SUCCESS;
 }
 
@@ -346,14 +303,10 @@ static tq_status set_extensions(SSL_CTX *ctx, struct tq_outcome *out,
         if (SSL_CTX_set_alpn_protos(ctx, wire, (unsigned)len) != 0)
             return ossl_config_fail(out, TQ_OUT_UNSUPPORTED, "alpn");
     }
-    if (cfg->max_fragment_length != 0) {
-        uint8_t mode = cfg->max_fragment_length == 512    ? TLSEXT_max_fragment_length_512
-                       : cfg->max_fragment_length == 1024 ? TLSEXT_max_fragment_length_1024
-                       : cfg->max_fragment_length == 2048 ? TLSEXT_max_fragment_length_2048
-                                                          : TLSEXT_max_fragment_length_4096;
-        if (SSL_CTX_set_tlsext_max_fragment_length(ctx, mode) != 1)
-            return ossl_config_fail(out, TQ_OUT_UNSUPPORTED, "max_fragment_length");
-    }
+    if (cfg->max_fragment_length != 0 && ossl_lib.set_max_fragment_length == NULL)
+        return tq_outcome_fail(out, TQ_OUT_UNSUPPORTED, "max_fragment_length");
+    if (cfg->max_fragment_length != 0)
+        TQ_GUARD(ossl_lib.set_max_fragment_length(ctx, out, cfg->max_fragment_length));
     return TQ_SUCCESS;
 }
 
@@ -394,7 +347,7 @@ static tq_status set_peer_name(struct ossl_client *c, struct tq_outcome *out,
     return TQ_SUCCESS;
 }
 
-/* see openssl_internal.h */
+/* see ossl.h */
 tq_status ossl_configure(void *config, struct tq_outcome *out, const struct tq_client_config *cfg)
 {
     struct ossl_config *k = config;
@@ -414,7 +367,7 @@ tq_status ossl_configure(void *config, struct tq_outcome *out, const struct tq_c
     return TQ_SUCCESS;
 }
 
-/* see openssl_internal.h */
+/* see ossl.h */
 tq_status ossl_open(void *conn, void *config, struct tq_outcome *out,
                     const struct tq_client_config *cfg)
 {
