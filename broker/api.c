@@ -288,8 +288,8 @@ json_t *tq__api_summary(const struct tq_registry_entry *e, const char *kind)
     return item;
 }
 
-/* key_too_weak: aws-iot-facts.md §4.1, registering an RSA-1024 certificate fails with "The key
- * in the certificate is not valid". */
+/* key_too_weak: docs/aws-iot/client-certificates.md#key-types, registering an RSA-1024
+ * certificate fails with "The key in the certificate is not valid". */
 static bool key_too_weak(X509 *x)
 {
     EVP_PKEY *key = X509_get0_pubkey(x);

@@ -1,6 +1,7 @@
 /* Device Defender audit findings from what the broker observed: StartOnDemandAuditTask and
  * ListAuditFindings for DEVICE_CERTIFICATE_SHARED_CHECK and CONFLICTING_CLIENT_IDS_CHECK
- * (aws-iot-facts.md §5). A task takes a snapshot of the observations when it starts. */
+ * (docs/aws-iot/devices.md#audit-checks). A task takes a snapshot of the observations when it
+ * starts. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -93,7 +93,8 @@ void tq__api_delete_certificate(struct tq_api_call *call)
 }
 
 /* registered_status reads the initial status: "status", else setAsActive, else INACTIVE
- * (certificates "registered without activation" start INACTIVE, aws-iot-facts.md §4.3). */
+ * (certificates "registered without activation" start INACTIVE,
+ * docs/aws-iot/client-certificates.md#status-values). */
 static const char *registered_status(struct tq_api_call *call)
 {
     const char *status = tq__api_string(call, "status");

@@ -11,15 +11,16 @@
 #include "status.h"
 #include "tls.h"
 
-/* What to do with a SUBSCRIBE requesting QoS 2 (aws-iot-facts.md §6: "If QoS 2 is requested,
- * the message broker doesn't send a PUBACK or SUBACK"). */
+/* What to do with a SUBSCRIBE requesting QoS 2 (docs/aws-iot/mqtt.md#qos: "If QoS 2 is
+ * requested, the message broker doesn't send a PUBACK or SUBACK"). */
 enum tq_qos2_mode {
     TQ_QOS2_IGNORE,     /* no SUBACK, nothing subscribed: what the AWS documentation says */
     TQ_QOS2_GRANT1,     /* SUBACK granting QoS 1 */
     TQ_QOS2_REJECT,     /* SUBACK 0x80 for that filter */
 };
 
-/* Where a client certificate the registry refuses is refused (aws-iot-facts.md §4.7). */
+/* Where a client certificate the registry refuses is refused
+ * (docs/aws-iot/client-certificates.md#refusal-point). */
 enum tq_refusal_style {
     TQ_REFUSE_ALERT,             /* a fatal alert inside the handshake */
     TQ_REFUSE_CLOSE,             /* complete the handshake, then close at once */
@@ -27,7 +28,8 @@ enum tq_refusal_style {
 };
 
 /* What to do when a client certificate is used by two connections at once with different
- * client IDs (aws-iot-facts.md §5: AWS does not block it; Device Defender reports it). */
+ * client IDs (docs/aws-iot/devices.md#shared-certificate: AWS does not block it; Device
+ * Defender reports it). */
 enum tq_shared_cert_mode {
     TQ_SHARED_CERT_ALLOW,    /* accept; event shared_certificate */
     TQ_SHARED_CERT_REFUSE,   /* event shared_certificate, then close the later connection */
@@ -60,6 +62,20 @@ struct tq_broker_config {
                                        * (127.0.0.0/8, ::1, localhost) */
     const char *registry_path;        /* NULL: DIR/registry.json of the PKI; else this file,
                                        * whose "cert" members stay relative to the PKI */
+    /* AWS IoT Core's MQTT limits (docs/aws-iot/mqtt.md), settings of the `aws` profile. */
+    unsigned max_client_id;           /* bytes of a client ID (#client-id-limits), at most 256 */
+    unsigned max_topic_length;        /* bytes of a topic name (#topic-limits); 0: none */
+    unsigned max_topic_slashes;       /* '/' in a topic name or filter (#topic-limits); 0: none */
+    unsigned max_filters;             /* topic filters per SUBSCRIBE (#subscribe-limits) */
+    unsigned max_subscriptions;       /* subscriptions per connection (#subscribe-limits) */
+    unsigned max_packet;              /* bytes of any packet, header included (#packet-size) */
+    unsigned session_expiry;          /* s a session outlives its connection at most; MQTT 3.1.1
+                                       * persistent sessions get it (#persistent-sessions) */
+    unsigned session_queue;           /* QoS 1 messages an offline session keeps (#persistent-
+                                       * sessions: "within account limits; excess is dropped") */
+    unsigned topic_alias_max;         /* MQTT 5 Topic Alias Maximum (#topic-aliases) */
+    unsigned receive_max;             /* MQTT 5 Receive Maximum, and the in-flight QoS 1 window
+                                       * towards each client (#receive-maximum, #rate-limits) */
 };
 
 /* TQ_BROKER_DEFAULT_LISTEN is an unprivileged loopback address. */

@@ -3,8 +3,9 @@
 #define TQ_BROKER_CLI_H
 
 /* tq_broker_cli runs `tlsqual broker`: argv[0] is "broker". It serves until SIGINT or SIGTERM
- * and returns the process exit code (0 clean stop, 1 runtime failure, 2 usage or configuration
- * error). */
+ * and returns the process exit code, an enum tq_exit (common/exit_codes.h): TQ_EXIT_OK on a
+ * clean stop, TQ_EXIT_FAILED on a runtime failure, TQ_EXIT_USAGE on a usage or configuration
+ * error. The options are broker_options.h's table. */
 int tq_broker_cli(int argc, char **argv);
 
 struct tq_broker_config;

@@ -1,6 +1,6 @@
-/* The CONNECTED sessions, indexed by client ID (takeover, aws-iot-facts.md §5) and grouped by
- * client certificate (shared-certificate check), so that a CONNECT costs O(1), not a scan of
- * every connection. */
+/* The CONNECTED sessions, indexed by client ID (takeover,
+ * docs/aws-iot/devices.md#duplicate-client-id) and grouped by client certificate
+ * (shared-certificate check), so that a CONNECT costs O(1), not a scan of every connection. */
 #include <stdlib.h>
 #include <string.h>
 

@@ -1,6 +1,7 @@
 /* The event log: one compact JSON object per line, written whole. */
 #include "events.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
@@ -9,6 +10,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "event_schema.h"
 
 enum {
     LINE_RESERVE = 512,          /* room for the common members of one line */
@@ -19,6 +22,7 @@ struct tq_events {
     int fd;
     bool owned;                  /* we opened it, so we close it */
     bool failed;
+    bool unchecked;              /* tq_events_check_schema(ev, false) was called */
     char *buf;                   /* collected whole lines, not yet written */
     size_t len, cap;
     struct event *flush;         /* NULL: every line is written at once */
@@ -318,10 +322,40 @@ static bool put_line(struct tq_events *ev, const char *event, unsigned long conn
     return put_fields(ev, fields) && put_text(ev, "\n");
 }
 
+/* check_line: a line that breaks docs/broker-events.md is a bug of the broker. With assertions
+ * (the ASan build of `make test`) it stops the broker at once, naming the event and the member;
+ * without them nothing is checked (a few lines per connection, and the line writer is what the
+ * broker's throughput is made of), and the harness's reader refuses such a line. */
+#ifndef NDEBUG
+static void check_line(const struct tq_events *ev, const char *event, unsigned long conn,
+                       const char *peer, json_t *fields)
+{
+    struct tq_diag diag = {0};
+    if (ev->unchecked || tq_ok(tq_event_check(&diag, event, conn, peer, fields)))
+        return;
+    fprintf(stderr, "tlsqual broker: BUG: an event line breaks docs/broker-events.md: %s\n",
+            diag.msg);
+    assert(!"an event line breaks docs/broker-events.md (common/event_schema.c)");
+}
+#else
+static void check_line(const struct tq_events *ev, const char *event, unsigned long conn,
+                       const char *peer, json_t *fields)
+{
+    (void)ev, (void)event, (void)conn, (void)peer, (void)fields;
+}
+#endif
+
+/* see events.h */
+void tq_events_check_schema(struct tq_events *ev, bool on)
+{
+    ev->unchecked = !on;
+}
+
 /* see events.h */
 void tq_events_emit(struct tq_events *ev, const char *event, unsigned long conn, const char *peer,
                     json_t *fields)
 {
+    check_line(ev, event, conn, peer ? peer : "", fields);
     size_t mark = ev->len;
     if (!put_line(ev, event, conn, peer ? peer : "", fields)) {
         ev->len = mark;

@@ -9,7 +9,11 @@
  * tq_events_defer attached the log to an event loop, connection lines (conn != 0) are collected
  * and written together at the end of the loop iteration that produced them (one write(2) for
  * all the connections served in that iteration, instead of one per line), while a broker-wide
- * line (conn 0) is written at once, after the lines collected before it. */
+ * line (conn 0) is written at once, after the lines collected before it.
+ *
+ * What a line may say is common/event_schema.h: in builds with assertions (the ASan build of
+ * `make test`) every line is checked against it before it is written, and a line that breaks it
+ * stops the broker with a message naming the event and the member. */
 #ifndef TQ_BROKER_EVENTS_H
 #define TQ_BROKER_EVENTS_H
 
@@ -41,6 +45,11 @@ TQ_MUST_USE tq_status tq_events_defer(struct tq_events *ev, struct event_base *b
  * remembered and reported by tq_events_failed; the broker keeps serving. */
 void tq_events_emit(struct tq_events *ev, const char *event, unsigned long conn, const char *peer,
                     json_t *fields);
+
+/* tq_events_check_schema turns the schema check of builds with assertions (see the top of this
+ * file) on (the default) or off, for a log that writes other lines than the broker's: the tests
+ * of the line writer itself. */
+void tq_events_check_schema(struct tq_events *ev, bool on);
 
 /* tq_events_flush writes every collected line now. */
 void tq_events_flush(struct tq_events *ev);

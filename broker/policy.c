@@ -1,4 +1,5 @@
-/* The security-policy table: which columns of aws-iot-facts.md §1.2 contain each suite. */
+/* The security-policy table: which columns of docs/aws-iot/tls.md#security-policies contain
+ * each suite. */
 #include "policy.h"
 
 #include <stdio.h>
@@ -39,7 +40,8 @@ static const struct {
     {{"ECDHE-RSA-AES256-SHA", "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA", 0xc014, false},
      B | C | LEGACY | G},
     {{"AES128-GCM-SHA256", "TLS_RSA_WITH_AES_128_GCM_SHA256", 0x009c, false}, B | C | LEGACY},
-    /* "AES128-SHA256 is absent for the 2016_01 policy on 8443/8883" (facts §1.2 notes). */
+    /* AES128-SHA256 is absent for the 2016_01 policy on 8443/8883
+     * (docs/aws-iot/tls.md#policy-quirks). */
     {{"AES128-SHA256", "TLS_RSA_WITH_AES_128_CBC_SHA256", 0x003c, false}, B | C | D1 | E1 | E2},
     {{"AES128-SHA", "TLS_RSA_WITH_AES_128_CBC_SHA", 0x002f, false}, B | C | LEGACY | G},
     {{"AES256-GCM-SHA384", "TLS_RSA_WITH_AES_256_GCM_SHA384", 0x009d, false}, B | C | LEGACY},
@@ -64,7 +66,8 @@ static const struct {
 enum { V12 = 0x0303, V13 = 0x0304 };
 
 /* The legacy TLS12_1_0 names suggest a TLS 1.0 minimum, but the AWS table lists only TLS 1.2
- * for them (facts §1.1): the table wins here, and 1.0/1.1 get protocol_version everywhere. */
+ * for them (docs/aws-iot/tls.md#tls10-tls11): the table wins here, and 1.0/1.1 get
+ * protocol_version everywhere. */
 static const struct tq_policy policies[] = {
     {.id = "TLS13_1_3_2022_10", .aws_name = "IoTSecurityPolicy_TLS13_1_3_2022_10",
      .ports = "443, 8443, 8883", .note = "", .min_version = V13, .max_version = V13,

@@ -1,4 +1,5 @@
-/* policy.h: the AWS IoT security policies (aws-iot-facts.md §1.2) as const data.
+/* policy.h: the AWS IoT security policies (docs/aws-iot/tls.md#security-policies) as const
+ * data.
  *
  * Each policy is one column of the AWS table: the TLS versions and the cipher suites it allows.
  * The table is data, guarded by snapshots (tests/golden/policy/<id>.txt, policy_test.c): any
@@ -27,13 +28,13 @@ struct tq_policy {
     const char *id;         /* unique, e.g. "TLS13_1_2_2022_10" or "TLS12_1_0_2016_01-8883" */
     const char *aws_name;   /* e.g. "IoTSecurityPolicy_TLS13_1_2_2022_10" */
     const char *ports;      /* where AWS applies it, e.g. "443, 8443, 8883" */
-    const char *note;       /* one line from the facts; "" when none */
+    const char *note;       /* one line from docs/aws-iot/tls.md; "" when none */
     uint16_t min_version;   /* TLS1_2_VERSION (0x0303) or TLS1_3_VERSION (0x0304) */
     uint16_t max_version;
     uint32_t column;        /* the bit of this policy in the suite table */
 };
 
-/* TQ_POLICY_DEFAULT_ID is the default AWS policy (aws-iot-facts.md §1.2, column B). */
+/* TQ_POLICY_DEFAULT_ID is the default AWS policy (docs/aws-iot/tls.md#default-policy). */
 #define TQ_POLICY_DEFAULT_ID "TLS13_1_2_2022_10"
 
 /* tq_policy_count and tq_policy_at enumerate the policies in the table's order. */

@@ -148,7 +148,7 @@ void tq_registration_jitr(struct tq_session *s)
                          "JustInTimeRegistration", "detail", diag.msg));
         return;
     }
-    /* aws-iot-facts.md §4.6: the registration message and its members. */
+    /* docs/aws-iot/client-certificates.md#jitr: the registration message and its members. */
     json_int_t now = (json_int_t)time(NULL);
     char topic[128];
     snprintf(topic, sizeof(topic), "$aws/events/certificates/registered/%s", r.ca);

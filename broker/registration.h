@@ -61,9 +61,9 @@ TQ_MUST_USE tq_status tq_registration_update_ca(struct tq_diag *diag, struct tq_
 
 /* tq_registration_jitr registers `s`'s certificate, marked by the TLS layer for just-in-time
  * registration (tq_tls_peer.jitr_leaf), as PENDING_ACTIVATION, and publishes the registration
- * message on $aws/events/certificates/registered/<caCertificateId> (aws-iot-facts.md §4.6).
- * A registry that cannot be written is event registry_write_failed. The caller refuses the
- * connection as usual. */
+ * message on $aws/events/certificates/registered/<caCertificateId>
+ * (docs/aws-iot/client-certificates.md#jitr). A registry that cannot be written is event
+ * registry_write_failed. The caller refuses the connection as usual. */
 void tq_registration_jitr(struct tq_session *s);
 
 #endif

@@ -32,7 +32,8 @@ enum { MAX_REGISTRY_BYTES = 16 << 20 };
 static const char *const list_names[] = {
     [TQ_REGISTRY_CAS] = "cas", [TQ_REGISTRY_CERTIFICATES] = "certificates"};
 
-/* The lower-case refusal reason of each non-ACTIVE status (aws-iot-facts.md §4.3). */
+/* The lower-case refusal reason of each non-ACTIVE status
+ * (docs/aws-iot/client-certificates.md#status-values). */
 static const struct {
     const char *status;
     const char *reason;

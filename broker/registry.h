@@ -89,15 +89,15 @@ const struct tq_registry_entry *tq_registry_find(const struct tq_registry *reg, 
 const struct tq_registry_entry *tq_registry_find_ca(const struct tq_registry *reg,
                                                     const char *id);
 
-/* tq_registry_refusal says why a client certificate may not connect (aws-iot-facts.md §4.3:
- * "Certificates must be in the ACTIVE state to authenticate devices"): NULL when `entry` is
- * ACTIVE, "unregistered" when `entry` is NULL, otherwise the status in lower case
- * ("inactive", "revoked", "pending_transfer", ...). */
+/* tq_registry_refusal says why a client certificate may not connect
+ * (docs/aws-iot/client-certificates.md#status-values: "Certificates must be in the ACTIVE state
+ * to authenticate devices"): NULL when `entry` is ACTIVE, "unregistered" when `entry` is NULL,
+ * otherwise the status in lower case ("inactive", "revoked", "pending_transfer", ...). */
 const char *tq_registry_refusal(const struct tq_registry_entry *entry);
 
 /* tq_registry_status_valid is true when `status` is a certificate status of
- * aws-iot-facts.md §4.3 (ACTIVE, INACTIVE, REVOKED, PENDING_TRANSFER, REGISTER_INACTIVE,
- * PENDING_ACTIVATION). */
+ * docs/aws-iot/client-certificates.md#status-values (ACTIVE, INACTIVE, REVOKED,
+ * PENDING_TRANSFER, REGISTER_INACTIVE, PENDING_ACTIVATION). */
 bool tq_registry_status_valid(const char *status);
 
 /* tq_registry_add appends `entry` to `list` and writes the file. `entry` must have id, name,

@@ -32,6 +32,16 @@ void tq_broker_config_defaults(struct tq_broker_config *cfg)
         .validity = TQ_VALIDITY_STRICT,
         .crl = TQ_CRL_OFF,
         .shared_cert = TQ_SHARED_CERT_ALLOW,
+        .max_client_id = TQ_BROKER_MAX_CLIENT_ID,
+        .max_topic_length = 256,
+        .max_topic_slashes = 7,
+        .max_filters = 8,
+        .max_subscriptions = 50,
+        .max_packet = TQ_BROKER_MAX_PACKET,
+        .session_expiry = 3600,
+        .session_queue = 1000,
+        .topic_alias_max = 8,
+        .receive_max = 100,
     };
 }
 
@@ -71,6 +81,46 @@ static tq_status check_loopback(struct tq_diag *diag, const char *option, const 
                         "give --allow-remote to bind it anyway", option, address);
 }
 
+static tq_status check_range(struct tq_diag *diag, const char *flag, unsigned value,
+                             unsigned min, unsigned max)
+{
+    if (value >= min && value <= max)
+        return TQ_SUCCESS;
+    return tq_diag_fail(diag, TQ_ERR_USAGE, NULL, 0, "%s: want %u to %u, got %u", flag, min, max,
+                        value);
+}
+
+/* check_mqtt_limits bounds the MQTT limits by what the codec and the broker's buffers hold. */
+static tq_status check_mqtt_limits(struct tq_diag *diag, const struct tq_broker_config *cfg)
+{
+    TQ_GUARD(check_range(diag, "--max-client-id", cfg->max_client_id, 1,
+                         TQ_MSESSION_CLIENT_ID_CAP));
+    TQ_GUARD(check_range(diag, "--max-topic-length", cfg->max_topic_length, 0, UINT16_MAX));
+    TQ_GUARD(check_range(diag, "--max-topic-slashes", cfg->max_topic_slashes, 0, UINT16_MAX));
+    TQ_GUARD(check_range(diag, "--max-filters", cfg->max_filters, 1, TQ_MQTT5_MAX_FILTERS));
+    TQ_GUARD(check_range(diag, "--max-subscriptions", cfg->max_subscriptions, 1, 100000));
+    TQ_GUARD(check_range(diag, "--max-packet", cfg->max_packet, 64, TQ_BROKER_MAX_PACKET_CAP));
+    /* docs/aws-iot/mqtt.md#session-expiry: "AWS allows at most 7 days". */
+    TQ_GUARD(check_range(diag, "--session-expiry", cfg->session_expiry, 0, 7 * 24 * 3600));
+    TQ_GUARD(check_range(diag, "--session-queue", cfg->session_queue, 1, 100000));
+    TQ_GUARD(check_range(diag, "--topic-alias-max", cfg->topic_alias_max, 0, UINT16_MAX));
+    return check_range(diag, "--receive-max", cfg->receive_max, 1, UINT16_MAX - 1);
+}
+
+/* mqtt_limits is the codec's view of the configuration (mqtt5.h): AWS IoT Core's capabilities
+ * (docs/aws-iot/mqtt.md#mqtt5-properties) with the configured sizes. */
+static struct tq_mqtt5_limits mqtt_limits(const struct tq_broker_config *cfg)
+{
+    struct tq_mqtt5_limits limits = tq_mqtt5_aws_limits;
+    limits.maximum_packet_size = cfg->max_packet;
+    limits.max_client_id_len = (uint16_t)cfg->max_client_id;
+    limits.max_topic_len = (uint16_t)cfg->max_topic_length;
+    limits.max_topic_slashes = (uint16_t)cfg->max_topic_slashes;
+    limits.max_filters = (uint16_t)cfg->max_filters;
+    limits.topic_alias_maximum = (uint16_t)cfg->topic_alias_max;
+    return limits;
+}
+
 static tq_status check_config(struct tq_diag *diag, const struct tq_broker_config *cfg)
 {
     if (cfg->pki_dir == NULL)
@@ -98,6 +148,7 @@ static tq_status check_config(struct tq_diag *diag, const struct tq_broker_confi
     if (cfg->ready_fd >= 0 && fcntl(cfg->ready_fd, F_GETFD) < 0)
         return tq_diag_fail(diag, TQ_ERR_USAGE, NULL, 0, "--ready-fd %d is not an open file",
                             cfg->ready_fd);
+    TQ_GUARD(check_mqtt_limits(diag, cfg));
     if (!cfg->allow_remote)
         TQ_GUARD(check_loopback(diag, "--listen", cfg->listen));
     if (!cfg->allow_remote && cfg->api != NULL)
@@ -252,6 +303,13 @@ static tq_status announce(struct tq_diag *diag, struct tq_broker *b)
     json_object_set_new(fields, "registry", json_string(tq_registry_path(b->registry)));
     json_object_set_new(fields, "api", b->api ? json_string(tq_api_address(b->api))
                                               : json_null());
+    const struct tq_broker_config *c = b->cfg;
+    json_object_set_new(fields, "mqtt_limits", json_pack(
+        "{s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i}", "max_client_id", c->max_client_id,
+        "max_topic_length", c->max_topic_length, "max_topic_slashes", c->max_topic_slashes,
+        "max_filters", c->max_filters, "max_subscriptions", c->max_subscriptions, "max_packet",
+        c->max_packet, "session_expiry", c->session_expiry, "session_queue", c->session_queue,
+        "topic_alias_max", c->topic_alias_max, "receive_max", c->receive_max));
     tq_events_emit(b->events, "broker_started", 0, "", fields);
     if (b->cfg->ready_fd < 0)
         return TQ_SUCCESS;
@@ -381,6 +439,12 @@ static struct event_base *new_event_base(void)
     return base;
 }
 
+static void on_expiry_timer(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd, (void)what;
+    tq__mqtt_expire(arg);
+}
+
 static tq_status setup(struct tq_diag *diag, struct tq_broker *b)
 {
     TQ_GUARD(check_config(diag, b->cfg));
@@ -390,6 +454,10 @@ static tq_status setup(struct tq_diag *diag, struct tq_broker *b)
     b->router = tq_router_new();
     b->audit = tq__audit_new();
     TQ_ENSURE(b->base != NULL && b->router != NULL && b->audit != NULL, TQ_ERR_NOMEM);
+    b->limits = mqtt_limits(b->cfg);
+    b->msessions = tq_msessions_new(b->cfg->session_queue, b->cfg->receive_max);
+    b->expiry_timer = evtimer_new(b->base, on_expiry_timer, b);
+    TQ_ENSURE(b->msessions != NULL && b->expiry_timer != NULL, TQ_ERR_NOMEM);
     b->drain = tq_drain_new(b->base, TQ_BROKER_DRAIN_MAX_BYTES, TQ_BROKER_DRAIN_MAX_MS);
     TQ_ENSURE(b->drain != NULL, TQ_ERR_NOMEM);
     b->sigint = evsignal_new(b->base, SIGINT, on_signal, b);
@@ -452,8 +520,10 @@ void tq_broker_free(struct tq_broker *b)
         return;
     while (b->sessions != NULL) {
         struct tq_session *s = b->sessions;
-        if (s->state != TQ_SESSION_CLOSING)
+        if (s->state != TQ_SESSION_CLOSING) {
             s->close_reason = "broker_shutdown";
+            tq__mqtt5_farewell(s, "broker_shutdown", NULL);   /* 0x8B Server shutting down */
+        }
         tq__session_free(s);
     }
     tq_drain_free(b->drain);   /* stopping: what is still draining is closed at once */
@@ -471,6 +541,10 @@ void tq_broker_free(struct tq_broker *b)
         event_free(b->sigint);
     if (b->sigterm)
         event_free(b->sigterm);
+    if (b->expiry_timer)
+        event_free(b->expiry_timer);
+    tq_msessions_free(b->msessions);
+    tq__mqtt_retained_free(b);
     tq_router_free(b->router);
     tq_index_cleanup(&b->client_ids);
     tq_index_cleanup(&b->cert_groups);

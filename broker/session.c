@@ -75,7 +75,7 @@ void tq__session_free(struct tq_session *s)
         "alert_sent", alert_or_null(s->tls.alert_sent),
         "alert_received", alert_or_null(s->tls.alert_received)));
     tq__connected_remove(s);
-    tq_router_drop(s->broker->router, s);
+    tq__mqtt_freeing(s);
     X509_free(s->tls.jitr_leaf);
     if (s->prev)
         s->prev->next = s->next;
@@ -132,10 +132,12 @@ void tq__session_close(struct tq_session *s, const char *reason, const char *det
 {
     if (s->state == TQ_SESSION_CLOSING)
         return;
+    flush = tq__mqtt5_farewell(s, reason, detail) || flush;   /* MQTT 5: the server's DISCONNECT */
     s->state = TQ_SESSION_CLOSING;
     tq__connected_remove(s);
     s->close_reason = reason;
     snprintf(s->close_detail, sizeof(s->close_detail), "%s", detail ? detail : "");
+    tq__mqtt_closing(s, reason);
     bufferevent_disable(s->bev, EV_READ);
     bool pending = evbuffer_get_length(bufferevent_get_output(s->bev)) > 0;
     tq__session_arm(s, flush && pending ? TQ_BROKER_CLOSE_GRACE_MS : 0);
@@ -349,7 +351,7 @@ void tq__session_accept(struct tq_broker *b, evutil_socket_t fd, const struct so
     clock_gettime(CLOCK_MONOTONIC, &s->opened);
     tq_tls_peer_attach(ssl, &s->tls);
     bufferevent_openssl_set_allow_dirty_shutdown(s->bev, 1);
-    bufferevent_setwatermark(s->bev, EV_READ, 0, TQ_BROKER_MAX_PACKET + 8);
+    bufferevent_setwatermark(s->bev, EV_READ, 0, b->cfg->max_packet + 8);
     bufferevent_setcb(s->bev, on_read, on_write, on_event, s);
     bufferevent_enable(s->bev, EV_READ | EV_WRITE);
     tq__session_emit(s, "connection_opened", json_pack("{s:s}", "listener", b->listen_addr));

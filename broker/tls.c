@@ -14,25 +14,9 @@
 
 #include "bytes.h"
 #include "hello.h"
+#include "outcome_vocab.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
-
-/* Alert names of RFC 8446 section 6 (and RFC 5246 for those TLS 1.3 dropped). */
-static const struct {
-    int code;
-    const char *name;
-} alert_names[] = {
-    {0, "close_notify"},          {10, "unexpected_message"},    {20, "bad_record_mac"},
-    {22, "record_overflow"},      {40, "handshake_failure"},     {42, "bad_certificate"},
-    {43, "unsupported_certificate"}, {44, "certificate_revoked"}, {45, "certificate_expired"},
-    {46, "certificate_unknown"},  {47, "illegal_parameter"},     {48, "unknown_ca"},
-    {49, "access_denied"},        {50, "decode_error"},          {51, "decrypt_error"},
-    {70, "protocol_version"},     {71, "insufficient_security"}, {80, "internal_error"},
-    {86, "inappropriate_fallback"}, {90, "user_canceled"},       {100, "no_renegotiation"},
-    {109, "missing_extension"},   {110, "unsupported_extension"}, {112, "unrecognized_name"},
-    {113, "bad_certificate_status_response"}, {115, "unknown_psk_identity"},
-    {116, "certificate_required"}, {120, "no_application_protocol"},
-};
 
 /* A refusal from the verify callback reaches the wire through OpenSSL's X509-error-to-alert
  * table (ssl_x509err2alert in ssl/statem/statem_lib.c). Each alert is reached by one X509
@@ -50,9 +34,10 @@ static const struct {
 };
 
 /* Server leaves per endpoint type, by artifact name (docs/pki.md). The first is required; the
- * second is loaded when the PKI has it (aws-iot-facts.md §3.1: "The chain that is presented
- * depends on ... the cipher suite"). The legacy endpoint has one RSA chain for every suite
- * (§3.3) and no chain variants. */
+ * second is loaded when the PKI has it (docs/aws-iot/server-chains.md#chain-selection: "The
+ * chain that is presented depends on ... the cipher suite"). The legacy endpoint has one RSA
+ * chain for every suite (docs/aws-iot/server-chains.md#legacy-verisign-chain) and no chain
+ * variants. */
 static const struct {
     const char *endpoint;
     const char *leaves[2];
@@ -75,10 +60,8 @@ static const struct {
 /* see tls.h */
 const char *tq_tls_alert_name(int code)
 {
-    for (size_t i = 0; i < ARRAY_LEN(alert_names); i++)
-        if (alert_names[i].code == code)
-            return alert_names[i].name;
-    return "unknown";
+    const char *word = tq_alert_word(code);   /* the one vocabulary (common/outcome_vocab.h) */
+    return word != NULL ? word : "unknown";
 }
 
 /* see tls.h */
@@ -191,7 +174,8 @@ static int chain_error(X509_STORE_CTX *store, struct tq_tls_peer *peer,
                        const struct tq_tls_settings *settings)
 {
     int err = X509_STORE_CTX_get_error(store);
-    /* --validity ignore: aws-iot-facts.md §4.5, AWS may accept it (undocumented). */
+    /* --validity ignore: docs/aws-iot/client-certificates.md#validity-at-connect, AWS may
+     * accept it (undocumented). */
     if (is_validity_error(err) && settings->validity == TQ_VALIDITY_IGNORE) {
         peer->validity_ignored = chain_refusal(err);
         return 1;
@@ -216,8 +200,8 @@ static int chain_error(X509_STORE_CTX *store, struct tq_tls_peer *peer,
 }
 
 /* check_jitr marks an unregistered leaf for just-in-time registration when its issuer is a
- * registered ACTIVE CA with auto-registration on (aws-iot-facts.md §4.3: "If a CA is INACTIVE,
- * AWS IoT doesn't allow its client certificates to be auto-registered"). */
+ * registered ACTIVE CA with auto-registration on (docs/aws-iot/client-certificates.md#ca-status:
+ * an INACTIVE CA's client certificates are not auto-registered). */
 static void check_jitr(X509_STORE_CTX *store, struct tq_tls_peer *peer,
                        const struct tq_registry *registry)
 {
@@ -257,7 +241,8 @@ static int verify_cb(int preverify_ok, X509_STORE_CTX *store)
     peer->refusal = tq_registry_refusal(entry);
     if (entry == NULL)
         check_jitr(store, peer, settings->registry);
-    /* API Certificate.certificateMode SNI_ONLY: devices "must send the SNI extension" (§2.2). */
+    /* API Certificate.certificateMode SNI_ONLY: devices "must send the SNI extension"
+     * (docs/aws-iot/client-certificates.md#sni-only-registration). */
     if (peer->refusal == NULL && entry->mode != NULL && strcmp(entry->mode, "SNI_ONLY") == 0 &&
         SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name) == NULL)
         peer->refusal = "sni_required";
@@ -297,12 +282,13 @@ static void msg_cb(int write_p, int version, int content_type, const void *buf, 
         peer->hello = json_pack("{s:s}", "malformed", diag.msg);
 }
 
-/* aws-iot-facts.md §2.1: "x-amzn-mqtt-ca" selects MQTT with X.509 client certificates. The
- * other protocols of that table are not served here, so they are not acknowledged on an mqtt
- * listener. On an alpn (443-style) listener a client offering none of ours is refused: RFC 7301
- * section 3.2, "In the event that the server supports no protocols that the client advertises,
- * then the server SHALL respond with a fatal 'no_application_protocol' alert" (OpenSSL sends it
- * for SSL_TLSEXT_ERR_ALERT_FATAL). */
+/* docs/aws-iot/endpoints.md#alpn-443: "x-amzn-mqtt-ca" selects MQTT with X.509 client
+ * certificates. The other protocols of that table
+ * (docs/aws-iot/endpoints.md#ports-and-protocols) are not served here, so they are not
+ * acknowledged on an mqtt listener. On an alpn (443-style) listener a client offering none of
+ * ours is refused: RFC 7301 section 3.2, "In the event that the server supports no protocols
+ * that the client advertises, then the server SHALL respond with a fatal
+ * 'no_application_protocol' alert" (OpenSSL sends it for SSL_TLSEXT_ERR_ALERT_FATAL). */
 static int alpn_cb(SSL *ssl, const unsigned char **out, unsigned char *out_len,
                    const unsigned char *in, unsigned in_len, void *arg)
 {
@@ -323,8 +309,9 @@ static int alpn_cb(SSL *ssl, const unsigned char **out, unsigned char *out_len,
 
 /* The ALPN callback only runs when the client sent ALPN. On an alpn listener, a ClientHello
  * without it is a client that wants HTTPS or WebSockets with SigV4 or custom authentication on
- * 443 (aws-iot-facts.md §2.1), none of which this mock serves: it is refused with the same
- * no_application_protocol alert (a documented choice; AWS's own answer is not documented). */
+ * 443 (docs/aws-iot/endpoints.md#alpn-443), none of which this mock serves: it is refused with
+ * the same no_application_protocol alert (a documented choice; AWS's own answer is not
+ * documented). */
 static int client_hello_cb(SSL *ssl, int *alert, void *arg)
 {
     const struct tq_tls_settings *settings = arg;
@@ -340,8 +327,9 @@ static int client_hello_cb(SSL *ssl, int *alert, void *arg)
     return SSL_CLIENT_HELLO_ERROR;
 }
 
-/* Which alert a bad SNI gets is not documented (aws-iot-facts.md §2.2). A missing one gets
- * missing_extension (RFC 8446 section 9.2), a wrong one unrecognized_name (RFC 6066 section 3). */
+/* Which alert a bad SNI gets is not documented (docs/aws-iot/endpoints.md#sni-host-name). A
+ * missing one gets missing_extension (RFC 8446 section 9.2), a wrong one unrecognized_name
+ * (RFC 6066 section 3). */
 static int servername_cb(SSL *ssl, int *alert, void *arg)
 {
     (void)arg;
@@ -448,11 +436,11 @@ static bool client_offers_ecdsa(SSL *ssl)
     return false;
 }
 
-/* choose_chain_cb applies the facts' chain rule to TLS 1.3 (aws-iot-facts.md section 3.1: "an
- * ECDHE-ECDSA suite (or TLS 1.3 with ECDSA in signature_algorithms) gets a P-256 leaf chaining
- * to Root CA 3"). In TLS 1.2 the suite decides and OpenSSL picks the matching chain itself; in
- * TLS 1.3 OpenSSL would follow the client's signature-algorithm order, so a client listing
- * RSA-PSS first would get the RSA chain although it offers ECDSA. */
+/* choose_chain_cb applies the chain rule of docs/aws-iot/server-chains.md#chain-selection to
+ * TLS 1.3 (an ECDHE-ECDSA suite, or TLS 1.3 with ECDSA in signature_algorithms, gets a P-256
+ * leaf chaining to Root CA 3). In TLS 1.2 the suite decides and OpenSSL picks the matching
+ * chain itself; in TLS 1.3 OpenSSL would follow the client's signature-algorithm order, so a
+ * client listing RSA-PSS first would get the RSA chain although it offers ECDSA. */
 static int choose_chain_cb(SSL *ssl, void *arg)
 {
     const struct ec_chain *ec = arg;
@@ -564,7 +552,7 @@ static tq_status load_sni_only(struct tq_diag *diag, SSL_CTX *ctx, const struct 
 
 /* load_device_crls adds the CRL of every registry CA whose artifact has one (docs/pki.md:
  * device-ca.crl.pem lists device-revoked) and checks the leaf against it. AWS IoT itself does not
- * (aws-iot-facts.md §4.6): this is --crl on only. */
+ * (docs/aws-iot/client-certificates.md#revocation): this is --crl on only. */
 static tq_status load_device_crls(struct tq_diag *diag, SSL_CTX *ctx, const struct tq_manifest *m,
                                   const struct tq_registry *r)
 {
@@ -603,7 +591,8 @@ static tq_status configure(struct tq_diag *diag, SSL_CTX *ctx, const struct tq_m
                            struct tq_tls_settings *settings)
 {
     TQ_GUARD(apply_policy(diag, ctx, settings->policy));
-    /* aws-iot-facts.md §1.4: "AWS IoT Core doesn't support the SessionTicket TLS extension". */
+    /* docs/aws-iot/tls.md#session-tickets: "AWS IoT Core doesn't support the SessionTicket TLS
+     * extension". */
     SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
     /* A device that drops TCP without close_notify is a plain close (event reason peer_closed),
      * not a protocol error: OpenSSL 3 would otherwise fail it and "send" decode_error. */

@@ -17,7 +17,8 @@
 #include "registry.h"
 #include "status.h"
 
-/* How the server treats SNI (aws-iot-facts.md §2.2: the sources conflict, so all three). */
+/* How the server treats SNI (docs/aws-iot/endpoints.md#sni: the sources conflict, so all
+ * three). */
 enum tq_sni_mode {
     TQ_SNI_OPTIONAL,    /* DEFAULT-mode certificates: "not required but highly recommended" */
     TQ_SNI_REQUIRED,    /* "Connection attempts that don't include the SNI are refused" */
@@ -25,28 +26,30 @@ enum tq_sni_mode {
                          * host_name ... will fail" */
 };
 
-/* Which chain files the ATS endpoint sends (aws-iot-facts.md §3.2, §7 "Chain variant"). */
+/* Which chain files the ATS endpoint sends (docs/aws-iot/server-chains.md#cross-signs and
+ * docs/aws-iot/server-chains.md#acm-cross-sign-change-2024). */
 enum tq_chain_variant {
     TQ_CHAIN_SHORT,      /* leaf + intermediate: ats-server-rsa.chain.pem */
     TQ_CHAIN_CROSS,      /* + the cross-signed Amazon root: ats-server-*-cross.chain.pem */
     TQ_CHAIN_CROSS_G2,   /* + the cross-signed Starfield G2, 4 deep: *-cross-g2.chain.pem */
 };
 
-/* What the listener is (aws-iot-facts.md §2.1). */
+/* What the listener is (docs/aws-iot/endpoints.md#ports-and-protocols). */
 enum tq_listener_mode {
     TQ_LISTENER_MQTT,    /* port 8883: MQTT with client certificates, ALPN optional */
     TQ_LISTENER_ALPN,    /* port 443: MQTT with client certificates only with ALPN
                           * x-amzn-mqtt-ca; anything else gets no_application_protocol */
 };
 
-/* Whether the device certificate's validity period is checked at connect (aws-iot-facts.md
- * §4.5: undocumented). */
+/* Whether the device certificate's validity period is checked at connect
+ * (docs/aws-iot/client-certificates.md#validity-at-connect: undocumented). */
 enum tq_validity_mode {
     TQ_VALIDITY_STRICT,  /* expired or not yet valid: refused (reason expired, not_yet_valid) */
     TQ_VALIDITY_IGNORE,  /* accepted, as AWS may do */
 };
 
-/* Whether the device CAs' CRLs are checked (aws-iot-facts.md §4.6: AWS does not). */
+/* Whether the device CAs' CRLs are checked (docs/aws-iot/client-certificates.md#revocation:
+ * AWS does not). */
 enum tq_crl_mode {
     TQ_CRL_OFF,
     TQ_CRL_ON,
@@ -66,8 +69,9 @@ struct tq_tls_settings {
     const char *endpoint_host;         /* the name TQ_SNI_ENDPOINT wants; NULL: none known */
     const struct tq_registry *registry;
     /* true: a client certificate the registry refuses fails the handshake with a fatal
-     * `refusal_alert` (aws-iot-facts.md §4.7, "alert in handshake"). false: the handshake
-     * completes and the connection decides (tq_tls_peer.refusal is set either way). */
+     * `refusal_alert` (docs/aws-iot/client-certificates.md#refusal-point, "alert in
+     * handshake"). false: the handshake completes and the connection decides
+     * (tq_tls_peer.refusal is set either way). */
     bool refuse_in_handshake;
     int refusal_alert;                 /* a TQ_TLS_REFUSAL_ALERTS code, e.g. 46 */
     /* Filled by tq_tls_server_new: the artifact names whose chains are served, in load order
@@ -76,8 +80,8 @@ struct tq_tls_settings {
 };
 
 /* The alerts a registry refusal can send: certificate_unknown (46, what AWS staff saw for a
- * deactivated certificate: aws-iot-facts.md §4.7), bad_certificate (42), certificate_revoked
- * (44), handshake_failure (40). */
+ * deactivated certificate: docs/aws-iot/client-certificates.md#refusal-point),
+ * bad_certificate (42), certificate_revoked (44), handshake_failure (40). */
 #define TQ_TLS_ALERT_CERTIFICATE_UNKNOWN 46
 
 /* struct tq_tls_peer is what one handshake revealed. Alerts are TLS AlertDescription codes,
@@ -98,21 +102,22 @@ struct tq_tls_peer {
     int alert_received;
     json_t *hello;           /* the first ClientHello's summary (hello.h), owned; NULL once
                               * taken. A malformed hello gives {"malformed": "..."} */
-    /* Just-in-time registration (aws-iot-facts.md §4.6): set when the leaf is unregistered but
-     * chains to a registered ACTIVE CA with auto-registration on. `jitr_leaf` is owned (the
-     * caller releases it with X509_free); `jitr_ca` is that CA's id; refusal is then
-     * "pending_activation", the status the certificate is about to get. */
+    /* Just-in-time registration (docs/aws-iot/client-certificates.md#jitr): set when the leaf
+     * is unregistered but chains to a registered ACTIVE CA with auto-registration on.
+     * `jitr_leaf` is owned (the caller releases it with X509_free); `jitr_ca` is that CA's id;
+     * refusal is then "pending_activation", the status the certificate is about to get. */
     X509 *jitr_leaf;
     char jitr_ca[65];
 };
 
 /* tq_tls_server_new builds the server SSL_CTX in `*out`: the versions and suites of the security
  * policy (every policy refuses TLS 1.0/1.1: OpenSSL answers with the protocol_version alert),
- * no session tickets (aws-iot-facts.md §1.4), the server chains from the manifest (`server_cert`
- * alone when set; otherwise the endpoint's: for ats the RSA chain always and the ECDSA one when
- * the PKI has it, so ECDSA suites get the EC chain, in the `chain` variant; for legacy the
- * VeriSign-like RSA chain), a required client certificate verified against the registry's
- * device CAs (and, as their own trust anchors, the certificates registered without a CA: mode
+ * no session tickets (docs/aws-iot/tls.md#session-tickets), the server chains from the
+ * manifest (`server_cert` alone when set; otherwise the endpoint's: for ats the RSA chain
+ * always and the ECDSA one when the PKI has it, so ECDSA suites get the EC chain, in the
+ * `chain` variant; for legacy the VeriSign-like RSA chain), a required client certificate
+ * verified against the registry's device CAs (and, as their own trust anchors, the
+ * certificates registered without a CA: mode
  * SNI_ONLY, which must then send SNI; both read with tq_tls_entry_x509) with the `validity` and `crl` modes, the SNI mode, and
  * ALPN x-amzn-mqtt-ca (acknowledged when offered; required on a TQ_LISTENER_ALPN listener).
  * It fills settings->served.
@@ -138,8 +143,9 @@ X509 *tq_tls_pem_x509(const char *pem);
  * `out` (65 bytes); "" if it cannot be computed. */
 void tq_tls_cert_id(X509 *cert, char out[65]);
 
-/* tq_tls_alert_name returns the RFC 8446 name of alert `code` ("certificate_unknown"), or
- * "unknown" for a code without one. */
+/* tq_tls_alert_name returns the alert word of `code` in the outcome vocabulary
+ * (common/outcome_vocab.h): its registry name ("certificate_unknown"), or "alert_<code>" for a
+ * code without one; "unknown" outside 0..255. */
 const char *tq_tls_alert_name(int code);
 
 /* tq_tls_alert_code returns the code of alert `name` among those a refusal may send, or -1. */

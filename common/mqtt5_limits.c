@@ -6,35 +6,37 @@
 
 /* see mqtt5.h */
 const struct tq_mqtt5_limits tq_mqtt5_aws_limits = {
-    /* docs/aws-iot/mqtt.md (aws-iot-facts.md §6): "Maximum packet size 128 KB". */
+    /* docs/aws-iot/mqtt.md#packet-size: "Maximum packet size 128 KB". */
     .maximum_packet_size = 128 * 1024,
-    /* docs/aws-iot/mqtt.md (§6 "Client ID"): "Max 128 bytes". */
+    /* docs/aws-iot/mqtt.md#client-id-limits: "Max 128 bytes". */
     .max_client_id_len = 128,
-    /* docs/aws-iot/mqtt.md (aws-iot-fidelity-audit.md row 5, AWS SDK AwsIotCoreDefaults):
-     * "Topics must be <= 256 bytes in length", "Topics and topic filters have a maximum of 7
-     * slashes (8 segments), not counting any AWS rules prefix", "No more than 8 subscriptions
-     * per SUBSCRIBE packet". aws-c-mqtt skips "$aws/rules/{rule}/" before counting both. */
+    /* docs/aws-iot/mqtt.md#topic-limits and docs/aws-iot/mqtt.md#subscribe-limits (AWS SDK
+     * AwsIotCoreDefaults): "Topics must be <= 256 bytes in length", "Topics and topic filters
+     * have a maximum of 7 slashes (8 segments), not counting any AWS rules prefix", "No more
+     * than 8 subscriptions per SUBSCRIBE packet". aws-c-mqtt skips "$aws/rules/{rule}/" before
+     * counting both. */
     .max_topic_len = 256,
     .max_topic_slashes = 7,
     .rules_prefix_uncounted = true,
     .max_filters = 8,
-    /* docs/aws-iot/mqtt.md: the CONNACK of AWS IoT Core carries Topic Alias Maximum 8
+    /* docs/aws-iot/mqtt.md#topic-aliases: the CONNACK of AWS IoT Core carries Topic Alias Maximum 8
      * (observed, awslabs/aws-crt-java issue #618; not in the AWS developer guide). */
     .topic_alias_maximum = 8,
-    /* docs/aws-iot/mqtt.md (§6): "QoS 0 and 1 only". */
+    /* docs/aws-iot/mqtt.md#qos: "QoS 0 and 1 only". */
     .maximum_qos = 1,
-    /* docs/aws-iot/mqtt.md: AWS IoT Core "supports the RETAIN flag" (developer guide, "MQTT
-     * retained messages") and wildcard subscriptions. */
+    /* docs/aws-iot/mqtt.md#retained-messages: AWS IoT Core "supports the RETAIN flag" (developer
+     * guide, "MQTT retained messages"); docs/aws-iot/mqtt.md#mqtt5-properties: Retain Available
+     * and Wildcard Subscription Available are 1. */
     .retain_available = true,
     .wildcard_sub_available = true,
-    /* docs/aws-iot/mqtt.md (aws-iot-fidelity-audit.md, "MQTT 5 details"): Subscription
-     * Identifiers are not supported (re:Post QUF0gW3T7JSWOeRfHK79YpHQ). */
+    /* docs/aws-iot/mqtt.md#subscription-identifiers: Subscription Identifiers are not supported
+     * (re:Post QUF0gW3T7JSWOeRfHK79YpHQ). */
     .subscription_id_available = false,
-    /* Not verified: neither aws-iot-facts.md nor a source read for this says whether AWS IoT
-     * Core takes Shared Subscriptions ("$share/"); the specification's default (available) is
-     * kept until docs/aws-iot/mqtt.md settles it. */
+    /* docs/aws-iot/mqtt.md#shared-subscriptions: AWS IoT Core takes Shared Subscriptions
+     * ("$share/") in MQTT 3.1.1 and MQTT 5 alike. */
     .shared_sub_available = true,
-    /* docs/aws-iot/mqtt.md (§6): "No ... AUTH (MQTT 5)": no enhanced authentication. */
+    /* docs/aws-iot/mqtt.md#unsupported-packets: "No ... AUTH (MQTT 5)": no enhanced
+     * authentication. */
     .auth_method_available = false,
 };
 

@@ -6,6 +6,10 @@
 
 #include "broker.h"
 #include "broker_cli.h"
+#include "broker_options.h"
+#include "outcome_vocab.h"
+#include "policy.h"
+#include "tls.h"
 
 #define DATA TQ_TEST_DATA_DIR "/broker/"
 
@@ -246,4 +250,71 @@ Test(broker_cli, non_loopback_needs_allow_remote)
         }
         free_all(keep);
     }
+}
+
+/* A bad value names the option and the values the option table allows. */
+Test(broker_cli, a_bad_value_names_the_allowed_values, .init = cr_redirect_stderr)
+{
+    const char *const argv[] = {"broker", "--pki", DATA, "--sni", "requird", NULL};
+    cr_expect_eq(run(5, argv), 2);
+    fflush(stderr);
+    cr_expect_stderr_eq_str(
+        "tlsqual broker: --sni: want optional, required or endpoint, got 'requird'\n");
+}
+
+/* The option table's closed sets agree with the tables that serve them (tls.c, the profiles),
+ * and every key is its flag without the dashes, '_' for '-'. */
+Test(broker_cli, option_table_agrees_with_what_serves_it)
+{
+    const struct tq_broker_option *endpoint = tq_broker_option_find("--endpoint");
+    cr_assert_not_null(endpoint);
+    for (const struct tq_broker_choice *c = endpoint->choices; c->name; c++)
+        cr_expect(tq_tls_endpoint_known(c->name), "endpoint %s", c->name);
+    cr_expect_not(tq_tls_endpoint_known("iot"));
+    const struct tq_broker_option *alert = tq_broker_option_find("--refusal-alert");
+    cr_assert_not_null(alert);
+    size_t num_choices = 0;
+    for (const struct tq_broker_choice *c = alert->choices; c->name; c++, num_choices++)
+        cr_expect_geq(tq_tls_refusal_alert_code(c->name), 0, "refusal alert %s", c->name);
+    size_t num_served = 0;
+    for (int code = 0; code <= 255; code++) {
+        const char *name = tq_alert_name(code);
+        num_served += name != NULL && tq_tls_refusal_alert_code(name) >= 0;
+    }
+    cr_expect_eq(num_choices, num_served, "every refusal alert tls.c can send is a choice");
+    const struct tq_broker_option *profile = tq_broker_option_find("--profile");
+    cr_assert_not_null(profile);
+    size_t num_profiles = 0;
+    for (const struct tq_broker_choice *c = profile->choices; c->name; c++, num_profiles++)
+        cr_expect_not_null(tq_broker_profile_find(c->name), "profile %s", c->name);
+    cr_expect_eq(num_profiles, tq_broker_profile_count());
+    for (size_t i = 0; i < tq_broker_profile_count(); i++) {
+        const struct tq_broker_profile *p = tq_broker_profile_at(i);
+        for (size_t k = 0; k < sizeof(p->settings) / sizeof(p->settings[0]) && p->settings[k].flag;
+             k++) {
+            const struct tq_broker_option *o =
+                tq_broker_option_find(tq_broker_profile_at(i)->settings[k].flag);
+            cr_assert_not_null(o, "profile %s", tq_broker_profile_at(i)->name);
+            cr_expect_null(tq_broker_option_check(o, tq_broker_profile_at(i)->settings[k].value),
+                           "profile %s: %s", tq_broker_profile_at(i)->name, o->flag);
+        }
+    }
+    for (size_t i = 0; i < tq_broker_option_count(); i++) {
+        const struct tq_broker_option *o = tq_broker_option_at(i);
+        cr_expect(strncmp(o->flag, "--", 2) == 0, "%s", o->flag);
+        if (o->key == NULL)
+            continue;
+        char want[64];
+        snprintf(want, sizeof(want), "%s", o->flag + 2);
+        for (char *p = want; *p; p++)
+            *p = *p == '-' ? '_' : *p;
+        cr_expect_str_eq(o->key, want);
+        cr_expect_eq(tq_broker_option_for_key(o->key), o);
+    }
+    cr_expect_null(tq_broker_option_for_key("events"), "not a scenario setting");
+    cr_expect_not_null(tq_broker_setting_check("sni", "requird"));
+    cr_expect_null(tq_broker_setting_check("sni", "required"));
+    cr_expect_not_null(tq_broker_setting_check("snx", "required"), "a key no option has");
+    cr_expect_null(tq_broker_setting_check("policy", TQ_POLICY_DEFAULT_ID));
+    cr_expect_not_null(tq_broker_setting_check("policy", "TLS99"));
 }
