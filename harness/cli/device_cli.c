@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "certs.h"
+#include "cli_common.h"
 #include "device_checks.h"
 #include "device_plan.h"
 #include "device_session.h"
@@ -52,8 +53,9 @@ static const char device_usage[] =
     "configuration error.\n\n"
     "  --listen HOST:PORT    where the device connects (default " DEFAULT_LISTEN "; a LAN\n"
     "                        address for a real device; port 0: pick one, then keep it)\n"
-    "  --pki DIR             the mock PKI the device was provisioned from (required; completed\n"
-    "                        with `tlsqual certs` rules when something is missing)\n"
+    "  --pki DIR             the mock PKI the device was provisioned from (required): a folder\n"
+    "                        `tlsqual certs --out DIR` made; completed by its rules when an\n"
+    "                        artifact is missing, never created here\n"
     "  --plan FILE           the plan (default: plans/default.plan.yaml)\n"
     "  --out DIR             report folder (default: ./results)\n"
     "  --device-name NAME    the device's identity, for the report\n"
@@ -203,9 +205,13 @@ static void prepared_cleanup(struct prepared *p)
 
 static tq_status prepare(struct tq_diag *diag, struct prepared *p, const struct device_options *o)
 {
+    /* The device was provisioned from this PKI: a new one would fail every case, after a long
+     * silent generation. */
+    TQ_GUARD(tq_cli_check_pki_dir(diag, o->pki_dir, "--pki",
+                                  "provision the device from it (docs/device-mode.md), then "
+                                  "run tlsqual device again"));
     TQ_GUARD(tq_device_plan_load(diag, &p->plan, o->plan));
     snprintf(p->pki_dir, sizeof(p->pki_dir), "%s", o->pki_dir);
-    TQ_GUARD(tq_fs_mkdirs(diag, p->pki_dir, 0755));
     struct tq_certs_options certs = {.quiet = true};
     TQ_GUARD(tq_certs_generate(diag, p->pki_dir, &certs));
     TQ_GUARD(tq_manifest_load(diag, &p->pki, p->pki_dir));
@@ -247,7 +253,8 @@ static tq_status set_properties(struct tq_report *r, const struct prepared *p,
 /* finish runs the ClientHello checks over what the session saw, sets the properties and writes
  * the reports. */
 static tq_status finish(struct tq_diag *diag, struct tq_report *report, const struct prepared *p,
-                        const struct device_options *o, const struct tq_device_observed *seen)
+                        const struct device_options *o, const struct tq_device_observed *seen,
+                        size_t *out_num_interrupted)
 {
     struct tq_device_check_input in = {.hellos = seen->hellos, .num_hellos = seen->num_hellos,
                                        .policy = p->policy, .endpoint_host = p->endpoint_host,
@@ -257,16 +264,19 @@ static tq_status finish(struct tq_diag *diag, struct tq_report *report, const st
     TQ_GUARD(tq_device_checks_run(diag, &num_checks, report, &in, p->plan->num_cases));
     tq_device_checks_ja3(ja3, sizeof(ja3), &in);
     TQ_GUARD(set_properties(report, p, o, seen, ja3));
+    TQ_GUARD(tq_cli_note_interruption(report, out_num_interrupted));
     TQ_GUARD(tq_reports_write(diag, report, p->run_dir, o->out_dir));
     tq_reports_point_latest(o->out_dir, p->run_id);
     return TQ_SUCCESS;
 }
 
-static int summarize(const struct tq_report *report, const char *run_dir, double wall_ms)
+/* summarize is `tlsqual run`'s summary and exit code (cli_common.h): device runs write the same
+ * reports, so they say the same things about them. */
+static int summarize(const struct tq_report *report, const char *run_dir, double wall_ms,
+                     size_t num_interrupted)
 {
-    tq_reports_print_summary(report, run_dir, wall_ms);
-    struct tq_report_counts n = tq_report_counts_for(report, NULL);
-    return n.failed + n.errors ? TQ_EXIT_FAILED : TQ_EXIT_OK;
+    int rc = tq_cli_summarize(report, run_dir, wall_ms);
+    return num_interrupted > 0 ? TQ_EXIT_INTERRUPTED : rc;
 }
 
 static int run_session(const struct device_options *o, struct prepared *p)
@@ -280,14 +290,15 @@ static int run_session(const struct device_options *o, struct prepared *p)
     struct tq_report *report = NULL;
     struct tq_diag diag = {0};
     int rc = TQ_EXIT_FAILED;
+    size_t num_interrupted = 0;
     double start = tq_now_ms();
     printf("tlsqual device: plan '%s' (%zu cases), endpoint %s, reports in %s\n", p->plan->name,
            p->plan->num_cases, p->endpoint_host ? p->endpoint_host : "?", p->run_dir);
     tq_status st = tq_report_new(&report);
     if (tq_ok(st) && !tq_ok(st = tq_device_session_run(&diag, report, &seen, &cfg)))
         rc = TQ_EXIT_USAGE;   /* no broker could serve the first case: --listen or the PKI */
-    if (tq_ok(st) && tq_ok(st = finish(&diag, report, p, o, &seen)))
-        rc = summarize(report, p->run_dir, tq_now_ms() - start);
+    if (tq_ok(st) && tq_ok(st = finish(&diag, report, p, o, &seen, &num_interrupted)))
+        rc = summarize(report, p->run_dir, tq_now_ms() - start, num_interrupted);
     if (!tq_ok(st))
         print_diag(&diag);
     tq_device_observed_cleanup(&seen);

@@ -4,6 +4,7 @@
 #include "cli_common.h"
 
 #include <getopt.h>
+#include <jansson.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
@@ -17,13 +18,15 @@
 #include "backend.h"
 #include "catalog.h"
 #include "certs.h"
+#include "digest.h"
 #include "fs.h"
+#include "merge.h"
 #include "proc.h"
 #include "reports.h"
 #include "results_json.h"
 #include "runner.h"
 
-enum { MAX_BACKENDS = 32, MAX_FILTERS = 32, DEFAULT_TIMEOUT_MS = 10000 };
+enum { MAX_BACKENDS = 32, MAX_FILTERS = 32, MAX_CASE_IDS = 256, DEFAULT_TIMEOUT_MS = 10000 };
 
 struct run_options {
     const char *scenarios_dir;
@@ -31,12 +34,18 @@ struct run_options {
     const char *pki_dir;
     const char *filters[MAX_FILTERS];      /* a case runs when it matches any */
     size_t num_filters;
+    const char *case_ids[MAX_CASE_IDS];   /* --case: exact case IDs (catalog.h), likewise */
+    size_t num_case_ids;
+    const char *scenarios_why;            /* how scenarios_dir was chosen, for the header */
+    const char *docs;                     /* --docs: the AWS IoT reference; NULL: beside it */
+    bool pki_create;                      /* --pki-create: make --pki's PKI when absent */
     const char *baseline;                 /* NULL: SCENARIOS/known-deviations.txt if present */
     const char *backends[MAX_BACKENDS];   /* names or exec:PATH; none: every one found */
     size_t num_backends;
     int timeout_ms;
     int jobs;
     unsigned shard_index, shard_count;
+    const char *run_id;                   /* --run-id: shards merge only with the same one */
     bool list;
     bool isolate;
 };
@@ -45,24 +54,36 @@ static const char run_usage[] =
     "usage: tlsqual run [options]\n"
     "Runs every scenario through every backend against the mock broker and writes\n"
     "OUT/junit.xml. Exit 0: all passed; 1: a case failed or could not run; 2: usage or\n"
-    "configuration error.\n\n"
+    "configuration error (also: a filter that selects no case); 130: stopped by SIGINT or\n"
+    "SIGTERM (the reports are written and marked incomplete).\n\n"
     "  --backend NAME      run this backend only (repeatable); NAME may be exec:PATH for any\n"
     "                      executable that speaks docs/backend-protocol.md\n"
-    "  --scenarios DIR     scenario folder (default: ./scenarios)\n"
+    "  --scenarios DIR     scenario folder (default: ./scenarios, else the suite of the\n"
+    "                      source tree tlsqual was built from; the header says which)\n"
     "  --out DIR           report folder (default: ./results)\n"
-    "  --pki DIR           mock PKI, generated when absent (default: OUT/pki)\n"
-    "  --filter TEXT       run only cases whose group/name contains TEXT, or tagged NAME\n"
-    "                      for TEXT = tag:NAME (repeatable: a case runs when any matches)\n"
+    "  --pki DIR           mock PKI made by `tlsqual certs --out DIR` (completed when an\n"
+    "                      artifact is missing; default: OUT/pki, generated when absent)\n"
+    "  --pki-create        generate the --pki PKI when DIR holds none (else that is an error)\n"
+    "  --case ID           run only the case ID, exactly: group/name as --list prints it\n"
+    "                      (repeatable; with --backend, one case per backend)\n"
+    "  --filter TEXT       run only cases whose ID contains TEXT (a substring: it may match\n"
+    "                      several), or tagged NAME for TEXT = tag:NAME (repeatable: a case\n"
+    "                      runs when any --filter or --case matches)\n"
+    "  --docs DIR          the AWS IoT reference that spec: cites as docs/aws-iot/ (default:\n"
+    "                      docs/aws-iot beside the scenario folder)\n"
     "  --baseline FILE     known deviations per backend (default:\n"
     "                      SCENARIOS/known-deviations.txt when it exists)\n"
     "  --timeout MS        each backend's deadline per case (default 10000)\n"
     "  --jobs N            run N cases at once (default: the number of cores)\n"
     "  --shard K/N         run only the K-th of N shards (1 <= K <= N): every case runs in\n"
     "                      exactly one shard, so N CI jobs together run the whole suite\n"
+    "  --run-id ID         the run's id in the reports (e.g. the CI pipeline id); `tlsqual\n"
+    "                      merge` refuses shards whose ids differ (default: the run's\n"
+    "                      identity, a digest of what it ran: docs/report-format.md)\n"
     "  --isolate           start a fresh backend process for every case (default: each\n"
     "                      worker keeps one process per backend; a crash, hang or protocol\n"
     "                      break still fails only its own case and starts a new process)\n"
-    "  --list              list the cases and exit\n"
+    "  --list              list the selected cases, one \"BACKEND CASE-ID\" a line, and exit\n"
     "  --help              this text\n";
 
 static int add_backends(struct run_options *o, char *arg)
@@ -101,6 +122,24 @@ static int add_filter(struct run_options *o, const char *arg)
     return TQ_EXIT_OK;
 }
 
+static int add_case_id(struct run_options *o, const char *arg)
+{
+    if (o->num_case_ids == MAX_CASE_IDS) {
+        fprintf(stderr, "tlsqual run: at most %d --case options\n", MAX_CASE_IDS);
+        return TQ_EXIT_USAGE;
+    }
+    o->case_ids[o->num_case_ids++] = arg;
+    return TQ_EXIT_OK;
+}
+
+/* selection_of is what --filter and --case select (runner.h). */
+static struct tq_runner_selection selection_of(const struct run_options *o)
+{
+    return (struct tq_runner_selection){.filters = o->filters, .num_filters = o->num_filters,
+                                        .case_ids = o->case_ids,
+                                        .num_case_ids = o->num_case_ids};
+}
+
 static int parse_jobs(struct run_options *o, const char *arg)
 {
     char *end;
@@ -136,8 +175,11 @@ static int parse_run_options(struct run_options *o, int argc, char **argv)
         {"jobs", required_argument, NULL, 'j'},    {"shard", required_argument, NULL, 'k'},
         {"baseline", required_argument, NULL, 'B'},
         {"isolate", no_argument, NULL, 'I'},
+        {"run-id", required_argument, NULL, 'r'},
+        {"case", required_argument, NULL, 'c'},    {"docs", required_argument, NULL, 'd'},
+        {"pki-create", no_argument, NULL, 'C'},
         {NULL, 0, NULL, 0}};
-    *o = (struct run_options){.scenarios_dir = tq_cli_default_scenarios_dir(), .out_dir = "results",
+    *o = (struct run_options){.scenarios_why = "given with --scenarios", .out_dir = "results",
                               .timeout_ms = DEFAULT_TIMEOUT_MS,
                               .jobs = (int)sysconf(_SC_NPROCESSORS_ONLN), .shard_count = 1};
     optind = 1;
@@ -149,12 +191,16 @@ static int parse_run_options(struct run_options *o, int argc, char **argv)
         case 'o': o->out_dir = optarg; break;
         case 'p': o->pki_dir = optarg; break;
         case 'f': rc = add_filter(o, optarg); break;
+        case 'c': rc = add_case_id(o, optarg); break;
+        case 'd': o->docs = optarg; break;
+        case 'C': o->pki_create = true; break;
         case 'B': o->baseline = optarg; break;
         case 't': rc = parse_timeout(o, optarg); break;
         case 'j': rc = parse_jobs(o, optarg); break;
         case 'k': rc = parse_shard(o, optarg); break;
         case 'l': o->list = true; break;
         case 'I': o->isolate = true; break;
+        case 'r': o->run_id = optarg; break;
         case 'h': fputs(run_usage, stdout); return -1;
         default: fputs(run_usage, stderr); return TQ_EXIT_USAGE;
         }
@@ -163,6 +209,16 @@ static int parse_run_options(struct run_options *o, int argc, char **argv)
     }
     if (optind < argc) {
         fprintf(stderr, "tlsqual run: unexpected argument '%s'\n%s", argv[optind], run_usage);
+        return TQ_EXIT_USAGE;
+    }
+    if (o->pki_create && o->pki_dir == NULL) {
+        fprintf(stderr, "tlsqual run: --pki-create goes with --pki DIR (the default, OUT/pki, is "
+                "generated when absent)\n");
+        return TQ_EXIT_USAGE;
+    }
+    if (o->scenarios_dir == NULL &&
+        (o->scenarios_dir = tq_cli_default_scenarios_dir(&o->scenarios_why)) == NULL) {
+        tq_cli_scenarios_missing("run");
         return TQ_EXIT_USAGE;
     }
     return TQ_EXIT_OK;
@@ -272,37 +328,181 @@ static tq_status probe_backends(struct tq_diag *diag, struct backend_set *set,
 static int list_cases(const struct tq_catalog *cat, const struct backend_set *set,
                       const struct run_options *o)
 {
+    struct tq_runner_selection sel = selection_of(o);
     for (size_t b = 0; b < set->num; b++)
         for (size_t i = 0; i < cat->num; i++) {
             char full[512];
             snprintf(full, sizeof(full), "%s/%s", cat->groups[i], cat->items[i]->name);
-            if (tq_runner_selects(o->filters, o->num_filters, cat->groups[i], cat->items[i]))
+            if (tq_runner_selects(&sel, cat->groups[i], cat->items[i]))
                 printf("%s %s\n", tq_backend_name(set->items[b]), full);
         }
     return TQ_EXIT_OK;
 }
 
-static tq_status set_properties(struct tq_report *report, const struct backend_set *set,
-                                const struct tq_manifest *pki, const struct run_options *o)
+/* json_list writes `items` as a compact JSON array into `out` (a property value; freed by the
+ * caller). */
+static tq_status json_list(char **out, const char *const *items, size_t num)
 {
-    TQ_GUARD(tq_report_set_property(report, "tlsqual.version", TQ_VERSION));
-    TQ_GUARD(tq_report_set_property(report, "pki.generated_at", tq_manifest_generated_at(pki)));
-    TQ_GUARD(tq_report_set_property(report, "scenarios", o->scenarios_dir));
-    for (size_t i = 0; i < set->num; i++) {
-        char name[160];
-        snprintf(name, sizeof(name), "backend.%s.library", tq_backend_name(set->items[i]));
-        TQ_GUARD(tq_report_set_property(report, name, tq_backend_library(set->items[i])));
-    }
+    json_t *array = json_array();
+    for (size_t i = 0; array != NULL && i < num; i++)
+        json_array_append_new(array, json_string(items[i]));
+    *out = array ? json_dumps(array, JSON_COMPACT) : NULL;
+    json_decref(array);
+    TQ_ENSURE(*out != NULL, TQ_ERR_NOMEM);
     return TQ_SUCCESS;
 }
 
+static tq_status set_list_property(struct tq_report *r, const char *name,
+                                   const char *const *items, size_t num)
+{
+    char *text TQ_DEFER(tq_free_ptr) = NULL;
+    TQ_GUARD(json_list(&text, items, num));
+    return tq_report_set_property(r, name, text);
+}
+
+/* scenarios_digest covers every scenario file: its path under the scenario folder (so two
+ * checkouts agree) and its bytes. */
+static tq_status scenarios_digest(struct tq_diag *diag, char out[TQ_DIGEST_TEXT_LEN],
+                                  const struct tq_catalog *cat, const char *dir)
+{
+    struct tq_digest d TQ_DEFER(tq_digest_cleanup) = {.ctx = NULL};
+    TQ_GUARD(tq_digest_init(&d));
+    for (size_t i = 0; i < cat->num; i++) {
+        const char *path = cat->items[i]->path, *rel = path;
+        if (i > 0 && strcmp(path, cat->items[i - 1]->path) == 0)
+            continue;   /* one file expanded into several scenarios */
+        if (strncmp(path, dir, strlen(dir)) == 0)
+            for (rel = path + strlen(dir); *rel == '/';)
+                rel++;
+        TQ_GUARD(tq_digest_add_file(diag, &d, rel, path, TQ_SCENARIO_FILE_MAX));
+    }
+    return tq_digest_final(&d, out);
+}
+
+/* pki_digest covers the PKI's shape, not its keys and dates: every CI job may generate its own
+ * PKI from the same profiles, and its verdicts do not depend on the key bytes. */
+static tq_status pki_digest(char out[TQ_DIGEST_TEXT_LEN], const struct tq_manifest *pki)
+{
+    struct tq_digest d TQ_DEFER(tq_digest_cleanup) = {.ctx = NULL};
+    TQ_GUARD(tq_digest_init(&d));
+    tq_digest_add_str(&d, "endpoint.ats", tq_manifest_endpoint(pki, "ats"));
+    tq_digest_add_str(&d, "endpoint.legacy", tq_manifest_endpoint(pki, "legacy"));
+    for (size_t i = 0; i < tq_manifest_count(pki); i++) {
+        const struct tq_artifact *a = tq_manifest_at(pki, i);
+        const char *fields[][2] = {{"name", a->name}, {"role", a->role},
+                                   {"issuer", a->issuer}, {"subject", a->subject},
+                                   {"purpose", a->purpose}, {"key_type", a->key_type},
+                                   {"chain", a->chain ? "yes" : "no"},
+                                   {"crl", a->crl ? "yes" : "no"}};
+        for (size_t f = 0; f < sizeof(fields) / sizeof(fields[0]); f++)
+            tq_digest_add_str(&d, fields[f][0], fields[f][1]);
+    }
+    return tq_digest_final(&d, out);
+}
+
+/* baseline_digest covers the known-deviations file the run loaded, or is "none". */
+static tq_status baseline_digest(struct tq_diag *diag, char out[TQ_DIGEST_TEXT_LEN],
+                                 const struct tq_baseline *baseline)
+{
+    if (baseline == NULL) {
+        snprintf(out, TQ_DIGEST_TEXT_LEN, "none");
+        return TQ_SUCCESS;
+    }
+    struct tq_digest d TQ_DEFER(tq_digest_cleanup) = {.ctx = NULL};
+    TQ_GUARD(tq_digest_init(&d));
+    TQ_GUARD(tq_digest_add_file(diag, &d, "baseline", tq_baseline_path(baseline), 16 << 20));
+    return tq_digest_final(&d, out);
+}
+
+/* struct run_facts is what set_properties records besides the options. */
+struct run_facts {
+    const struct backend_set *set;
+    const struct tq_manifest *pki;
+    const struct tq_catalog *catalog;
+    const struct tq_baseline *baseline;     /* NULL: none */
+    const char *run_folder;
+    size_t planned;                 /* cases of the whole run, every shard */
+};
+
+/* set_properties records the run and its shard set (merge.h): the identity properties first,
+ * then tq_merge_identify over them. */
+static tq_status set_properties(struct tq_diag *diag, struct tq_report *report,
+                                const struct run_facts *f, const struct run_options *o)
+{
+    char digest[TQ_DIGEST_TEXT_LEN];
+    const char *names[MAX_BACKENDS];
+    TQ_GUARD(tq_report_set_property(report, "tlsqual.version", TQ_VERSION));
+    TQ_GUARD(tq_report_set_property(report, "run.folder", f->run_folder));
+    TQ_GUARD(tq_report_set_property(report, "pki.generated_at",
+                                    tq_manifest_generated_at(f->pki)));
+    TQ_GUARD(pki_digest(digest, f->pki));
+    TQ_GUARD(tq_report_set_property(report, "pki.digest", digest));
+    TQ_GUARD(tq_report_set_property(report, "scenarios", o->scenarios_dir));
+    TQ_GUARD(scenarios_digest(diag, digest, f->catalog, o->scenarios_dir));
+    TQ_GUARD(tq_report_set_property(report, "scenarios.digest", digest));
+    TQ_GUARD(baseline_digest(diag, digest, f->baseline));
+    TQ_GUARD(tq_report_set_property(report, "baseline.digest", digest));
+    TQ_GUARD(set_list_property(report, "filters", o->filters, o->num_filters));
+    TQ_GUARD(set_list_property(report, "case_ids", o->case_ids, o->num_case_ids));
+    for (size_t i = 0; i < f->set->num; i++) {
+        char name[160];
+        names[i] = tq_backend_name(f->set->items[i]);
+        snprintf(name, sizeof(name), "backend.%s.library", names[i]);
+        TQ_GUARD(tq_report_set_property(report, name, tq_backend_library(f->set->items[i])));
+    }
+    TQ_GUARD(set_list_property(report, "backends", names, f->set->num));
+    return tq_merge_identify(report, o->shard_index + 1, o->shard_count, f->planned, o->run_id);
+}
+
+/* planned_cases counts the cases of the whole run (every shard): backends x selected
+ * scenarios. */
+static size_t planned_cases(const struct tq_catalog *cat, const struct backend_set *set,
+                            const struct run_options *o)
+{
+    size_t selected = 0;
+    struct tq_runner_selection sel = selection_of(o);
+    for (size_t i = 0; i < cat->num; i++)
+        selected += tq_runner_selects(&sel, cat->groups[i], cat->items[i]);
+    return selected * set->num;
+}
+
+/* no_case_selected explains a run that would run nothing: a usage error, before any folder is
+ * made or OUT/latest moved. */
+static int no_case_selected(const struct tq_catalog *cat, const struct run_options *o)
+{
+    fprintf(stderr, "tlsqual run: no case to run: ");
+    if (o->num_filters + o->num_case_ids == 0)
+        fprintf(stderr, "%s holds no scenario", o->scenarios_dir);
+    else
+        fprintf(stderr, "no scenario of the %zu in %s matches", cat->num, o->scenarios_dir);
+    for (size_t i = 0; i < o->num_filters; i++)
+        fprintf(stderr, "%s --filter '%s'", i ? " or" : "", o->filters[i]);
+    for (size_t i = 0; i < o->num_case_ids; i++)
+        fprintf(stderr, "%s --case '%s'", i + o->num_filters ? " or" : "", o->case_ids[i]);
+    fprintf(stderr, " (a filter matches a substring of the case ID group/name, or tag:NAME; "
+                    "`tlsqual run --list` lists the IDs); nothing was run and no report "
+                    "written\n");
+    return TQ_EXIT_USAGE;
+}
+
+/* prepare_pki completes the PKI of the run. A --pki folder must hold one already unless
+ * --pki-create asks to make it: a mistyped folder would otherwise become a brand-new PKI, in
+ * silence. The default, OUT/pki, is the run's own and is made when absent. */
 static tq_status prepare_pki(struct tq_diag *diag, struct tq_manifest **out,
                              const struct run_options *o, char *pki_dir, size_t pki_dir_len)
 {
+    char manifest[PATH_MAX];
     if (o->pki_dir)
         snprintf(pki_dir, pki_dir_len, "%s", o->pki_dir);
     else
         TQ_GUARD(tq_fs_join(diag, pki_dir, pki_dir_len, o->out_dir, "pki"));
+    if (o->pki_dir && !o->pki_create)
+        TQ_GUARD(tq_cli_check_pki_dir(diag, pki_dir, "--pki",
+                                      "or add --pki-create to let this run generate it"));
+    TQ_GUARD(tq_fs_join(diag, manifest, sizeof(manifest), pki_dir, "manifest.json"));
+    if (!tq_fs_exists(manifest))
+        fprintf(stderr, "tlsqual run: generating a new mock PKI in %s (%s); the first time "
+                "takes about 15 s\n", pki_dir, o->pki_dir ? "--pki-create" : "OUT/pki");
     TQ_GUARD(tq_fs_mkdirs(diag, pki_dir, 0755));
     struct tq_certs_options certs = {.quiet = true};
     TQ_GUARD(tq_certs_generate(diag, pki_dir, &certs));
@@ -320,15 +520,142 @@ static tq_status make_run_dir(struct tq_diag *diag, char *out, size_t out_len, c
     return tq_reports_make_run_dir(diag, out, out_len, run_id, run_id_len, o->out_dir, suffix);
 }
 
-static tq_status load_baseline(struct tq_diag *diag, struct tq_baseline **out,
+/* baseline_path writes the known-deviations file of the run into `out`, or "" for none: --baseline,
+ * else SCENARIOS/known-deviations.txt when it exists. */
+static tq_status baseline_path(struct tq_diag *diag, char *out, size_t out_len,
                                const struct run_options *o)
 {
+    if (o->baseline) {
+        snprintf(out, out_len, "%s", o->baseline);
+        return TQ_SUCCESS;
+    }
+    TQ_GUARD(tq_fs_join(diag, out, out_len, o->scenarios_dir, "known-deviations.txt"));
+    if (!tq_fs_exists(out))
+        out[0] = '\0';
+    return TQ_SUCCESS;
+}
+
+/* load_baseline reads the run's baseline and refuses a line that can never match: a case the
+ * catalog lacks, or a backend that is neither in this run nor a reference backend. */
+static tq_status load_baseline(struct tq_diag *diag, struct tq_baseline **out,
+                               const struct run_options *o, const struct tq_catalog *cat,
+                               const struct backend_set *set)
+{
     char path[PATH_MAX];
+    const char *names[MAX_BACKENDS];
     *out = NULL;
-    if (o->baseline)
-        return tq_baseline_load(diag, out, o->baseline);
-    TQ_GUARD(tq_fs_join(diag, path, sizeof(path), o->scenarios_dir, "known-deviations.txt"));
-    return tq_fs_exists(path) ? tq_baseline_load(diag, out, path) : TQ_SUCCESS;
+    TQ_GUARD(baseline_path(diag, path, sizeof(path), o));
+    if (path[0] == '\0')
+        return TQ_SUCCESS;
+    TQ_GUARD(tq_baseline_load(diag, out, path));
+    for (size_t i = 0; i < set->num; i++)
+        names[i] = tq_backend_name(set->items[i]);
+    size_t problems = tq_cli_check_baseline(*out, cat, true, names, set->num);
+    if (problems == 0)
+        return TQ_SUCCESS;
+    tq_baseline_free(*out);
+    *out = NULL;
+    return tq_diag_fail(diag, TQ_ERR_PARSE, path, 0, "%zu line(s) can never match (above): "
+                        "fix or remove them", problems);
+}
+
+/* struct rerun_line is the argv of the "rerun:" line of failed cases (runner.h) and the
+ * strings it points to: this executable and this run's options, paths made absolute. */
+struct rerun_line {
+    char self[PATH_MAX], scenarios[PATH_MAX], pki[PATH_MAX], out[PATH_MAX];
+    char baseline[PATH_MAX], docs[PATH_MAX], timeout[16];
+    char backends[MAX_BACKENDS][PATH_MAX + 8];
+    const char *argv[24];
+    const char *backend_args[MAX_BACKENDS];
+    struct tq_runner_rerun rerun;
+};
+
+static void absolute(char *out, const char *path)
+{
+    if (realpath(path, out) == NULL)
+        snprintf(out, PATH_MAX, "%s", path);
+}
+
+/* backend_arg writes how --backend names backend `i`: as it was given (exec:PATH made
+ * absolute), or for a discovered one, the NAME of its tlsqual-backend-NAME. */
+static void backend_arg(char *out, size_t out_len, const struct backend_set *set, size_t i,
+                        const struct run_options *o)
+{
+    static const char exec_prefix[] = "exec:", file_prefix[] = "tlsqual-backend-";
+    char path[PATH_MAX];
+    const char *given = o->num_backends ? o->backends[i] : NULL;
+    if (given && strncmp(given, exec_prefix, sizeof(exec_prefix) - 1) != 0) {
+        snprintf(out, out_len, "%s", given);
+        return;
+    }
+    absolute(path, tq_backend_path(set->items[i]));
+    const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    if (given == NULL && strncmp(base, file_prefix, sizeof(file_prefix) - 1) == 0)
+        snprintf(out, out_len, "%s", base + sizeof(file_prefix) - 1);
+    else
+        snprintf(out, out_len, "%s%s", exec_prefix, path);
+}
+
+/* rerun_init fills `r` from the options and what the run resolved (the PKI, the baseline). */
+static void rerun_init(struct rerun_line *r, const struct run_options *o,
+                       const struct backend_set *set, const char *pki_dir,
+                       const struct tq_baseline *baseline)
+{
+    size_t n = 0;
+    ssize_t len = readlink("/proc/self/exe", r->self, sizeof(r->self) - 1);
+    if (len > 0)
+        r->self[len] = '\0';
+    else
+        snprintf(r->self, sizeof(r->self), "tlsqual");
+    absolute(r->scenarios, o->scenarios_dir);
+    absolute(r->pki, pki_dir);
+    absolute(r->out, o->out_dir);
+    r->argv[n++] = r->self;
+    r->argv[n++] = "run";
+    r->argv[n++] = "--scenarios";
+    r->argv[n++] = r->scenarios;
+    r->argv[n++] = "--pki";
+    r->argv[n++] = r->pki;
+    r->argv[n++] = "--out";
+    r->argv[n++] = r->out;
+    if (baseline) {
+        absolute(r->baseline, tq_baseline_path(baseline));
+        r->argv[n++] = "--baseline";
+        r->argv[n++] = r->baseline;
+    }
+    if (o->docs) {
+        absolute(r->docs, o->docs);
+        r->argv[n++] = "--docs";
+        r->argv[n++] = r->docs;
+    }
+    if (o->timeout_ms != DEFAULT_TIMEOUT_MS) {
+        snprintf(r->timeout, sizeof(r->timeout), "%d", o->timeout_ms);
+        r->argv[n++] = "--timeout";
+        r->argv[n++] = r->timeout;
+    }
+    if (o->isolate)
+        r->argv[n++] = "--isolate";
+    for (size_t i = 0; i < set->num; i++) {
+        backend_arg(r->backends[i], sizeof(r->backends[i]), set, i, o);
+        r->backend_args[i] = r->backends[i];
+    }
+    r->rerun = (struct tq_runner_rerun){.argv = r->argv, .argc = n,
+                                        .backend_args = r->backend_args};
+}
+
+/* print_header says what the run is made of before its first case: where the scenarios come
+ * from and why, the backends, the PKI, the baseline and where the reports go. */
+static void print_header(const struct run_options *o, const struct tq_catalog *cat,
+                         const struct backend_set *set, const char *pki_dir,
+                         const struct tq_baseline *baseline, const char *run_dir)
+{
+    printf("tlsqual run: %zu scenario(s) from %s (%s)\ntlsqual run: backends", cat->num,
+           o->scenarios_dir, o->scenarios_why);
+    for (size_t i = 0; i < set->num; i++)
+        printf("%s %s", i ? "," : "", tq_backend_name(set->items[i]));
+    printf("; PKI %s; baseline %s; reports in %s\n", pki_dir,
+           baseline ? tq_baseline_path(baseline) : "none", run_dir);
+    fflush(stdout);
 }
 
 static int run_and_report(const struct run_options *o, const struct tq_catalog *cat,
@@ -340,7 +667,10 @@ static int run_and_report(const struct run_options *o, const struct tq_catalog *
     struct tq_report *report = NULL;
     struct tq_baseline *baseline = NULL;
     int rc = TQ_EXIT_FAILED;
-    if (!tq_ok(load_baseline(&diag, &baseline, o)) ||
+    size_t planned = planned_cases(cat, set, o), num_interrupted = 0;
+    if (planned == 0)
+        return no_case_selected(cat, o);
+    if (!tq_ok(load_baseline(&diag, &baseline, o, cat, set)) ||
         !tq_ok(tq_fs_mkdirs(&diag, o->out_dir, 0755)) ||
         !tq_ok(prepare_pki(&diag, &pki, o, pki_dir, sizeof(pki_dir))) ||
         !tq_ok(make_run_dir(&diag, run_dir, sizeof(run_dir), run_id, sizeof(run_id), o))) {
@@ -356,17 +686,24 @@ static int run_and_report(const struct run_options *o, const struct tq_catalog *
     }
     struct tq_runner_config cfg = {
         .catalog = cat, .backends = set->items, .num_backends = set->num, .pki = pki,
-        .pki_dir = pki_dir, .out_dir = run_dir, .filters = o->filters, .num_filters = o->num_filters, .baseline = baseline,
+        .pki_dir = pki_dir, .out_dir = run_dir, .selection = selection_of(o), .baseline = baseline,
         .timeout_ms = o->timeout_ms, .jobs = o->jobs, .isolate = o->isolate,
         .shard_index = o->shard_index,
         .shard_count = o->shard_count, .console = stdout};
+    static struct rerun_line rerun;   /* 160 KiB of paths: not on the stack */
+    rerun_init(&rerun, o, set, pki_dir, baseline);
+    cfg.rerun = rerun.rerun;
+    print_header(o, cat, set, pki_dir, baseline, run_dir);
+    struct run_facts facts = {.set = set, .pki = pki, .catalog = cat, .baseline = baseline,
+                              .run_folder = run_id, .planned = planned};
     double start = tq_now_ms();
-    if (tq_ok(tq_report_new(&report)) && tq_ok(set_properties(report, set, pki, o)) &&
-        tq_ok(tq_report_set_property(report, "run.id", run_id)) &&
+    if (tq_ok(tq_report_new(&report)) && tq_ok(set_properties(&diag, report, &facts, o)) &&
         tq_ok(tq_runner_run(&diag, report, &cfg)) &&
+        tq_ok(tq_cli_note_interruption(report, &num_interrupted)) &&
         tq_ok(tq_reports_write(&diag, report, run_dir, o->out_dir))) {
         tq_reports_point_latest(o->out_dir, run_id);
         rc = tq_cli_summarize(report, run_dir, tq_now_ms() - start);
+        rc = num_interrupted > 0 ? TQ_EXIT_INTERRUPTED : rc;
     }
     else
         tq_cli_print_diag("tlsqual run", &diag);
@@ -374,6 +711,52 @@ static int run_and_report(const struct run_options *o, const struct tq_catalog *
     tq_baseline_free(baseline);
     tq_manifest_free(pki);
     return rc;
+}
+
+/* backend_label names the backend `i` of `set` as the user gave it, for errors. */
+static void backend_label(char *out, size_t out_len, const struct backend_set *set, size_t i,
+                          const struct run_options *o)
+{
+    if (o->num_backends > 0)
+        snprintf(out, out_len, "--backend %s (%s)", o->backends[i],
+                 tq_backend_path(set->items[i]));
+    else
+        snprintf(out, out_len, "%s", tq_backend_path(set->items[i]));
+}
+
+/* check_unique_names refuses two backends that report one name: a name is a JUnit testsuite,
+ * a report column and a key of every case, so the two would merge into one suite with every
+ * case twice. */
+static int check_unique_names(const struct backend_set *set, const struct run_options *o)
+{
+    for (size_t i = 0; i < set->num; i++)
+        for (size_t k = 0; k < i; k++) {
+            if (strcmp(tq_backend_name(set->items[i]), tq_backend_name(set->items[k])) != 0)
+                continue;
+            char first[PATH_MAX + 64], second[PATH_MAX + 64];
+            backend_label(first, sizeof(first), set, k, o);
+            backend_label(second, sizeof(second), set, i, o);
+            fprintf(stderr, "tlsqual run: two backends are called '%s': %s and %s; each backend "
+                    "needs a name of its own (it names the backend's JUnit testsuite)\n",
+                    tq_backend_name(set->items[i]), first, second);
+            return TQ_EXIT_USAGE;
+        }
+    return TQ_EXIT_OK;
+}
+
+/* check_case_ids refuses a --case that names no scenario: a typo would run nothing. */
+static size_t check_case_ids(const struct tq_catalog *cat, const struct run_options *o)
+{
+    size_t problems = 0;
+    for (size_t i = 0; i < o->num_case_ids; i++) {
+        if (tq_catalog_find(cat, o->case_ids[i]) < cat->num)
+            continue;
+        fprintf(stderr, "tlsqual run: --case '%s': no such case in %s (an ID is group/name, "
+                "exactly as `tlsqual run --list` prints it)\n", o->case_ids[i],
+                o->scenarios_dir);
+        problems++;
+    }
+    return problems;
 }
 
 /* see run_cli.h */
@@ -387,7 +770,8 @@ int tq_run_cli(int argc, char **argv)
     static struct tq_catalog cat;
     size_t num_errors = 0;
     bool loaded = tq_ok(tq_catalog_load(&cat, &num_errors, o.scenarios_dir, stderr));
-    num_errors += loaded ? tq_catalog_check_specs(&cat, tq_cli_default_facts_path(), stderr) : 0;
+    num_errors += loaded ? tq_cli_check_specs("run", &cat, o.docs, o.scenarios_dir) : 0;
+    num_errors += loaded ? check_case_ids(&cat, &o) : 0;
     if (!loaded || num_errors > 0) {
         fprintf(stderr, "tlsqual run: %zu problem(s) in the scenarios; nothing was run\n",
                 num_errors);
@@ -399,7 +783,7 @@ int tq_run_cli(int argc, char **argv)
     if (!tq_ok(probe_backends(&diag, &set, &o))) {
         tq_cli_print_diag("tlsqual run", &diag);
         rc = TQ_EXIT_USAGE;
-    } else {
+    } else if ((rc = check_unique_names(&set, &o)) == TQ_EXIT_OK) {
         rc = o.list ? list_cases(&cat, &set, &o) : run_and_report(&o, &cat, &set);
     }
     backend_set_cleanup(&set);

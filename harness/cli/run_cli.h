@@ -2,12 +2,7 @@
 #ifndef TQ_RUN_CLI_H
 #define TQ_RUN_CLI_H
 
-/* Exit codes shared by every subcommand. */
-enum tq_exit {
-    TQ_EXIT_OK = 0,        /* everything passed */
-    TQ_EXIT_FAILED = 1,    /* a case failed, or the work could not be done */
-    TQ_EXIT_USAGE = 2,     /* bad command line or configuration (a scenario, a file) */
-};
+#include "exit_codes.h"   /* enum tq_exit: the exit codes of every subcommand */
 
 /* tq_run_cli is `tlsqual run`: argv[0] is "run". Returns an enum tq_exit. */
 int tq_run_cli(int argc, char **argv);

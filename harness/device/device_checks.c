@@ -8,6 +8,7 @@
 
 #include "bytes.h"
 #include "device_plan.h"
+#include "event_schema.h"
 #include "policy.h"
 
 enum { MAX_TEXT = 2048, MAX_GROUPS = TQ_DEVICE_PLAN_MAX_CASES };
@@ -24,7 +25,10 @@ struct check_env {
     const struct tq_policy *policy;
 };
 
-typedef void (*check_fn)(const struct check_env *env, json_t *hello, struct finding *out);
+/* A check reads the members of one client_hello event through the schema's getters
+ * (event_schema.h). */
+typedef void (*check_fn)(const struct check_env *env, const struct tq_event *hello,
+                         struct finding *out);
 
 struct check {
     const char *name;             /* the case name in the report */
@@ -77,12 +81,13 @@ static void set(struct finding *f, enum tq_verdict v, const char *fmt, ...)
     f->verdict = v;
 }
 
-/* aws-iot-facts.md §1.1: "AWS IoT Core supports the following versions of the TLS protocol:
+/* docs/aws-iot/tls.md#versions: "AWS IoT Core supports the following versions of the TLS protocol:
  * TLS 1.3, TLS 1.2." */
-static void judge_versions(const struct check_env *env, json_t *hello, struct finding *f)
+static void judge_versions(const struct check_env *env, const struct tq_event *hello,
+                         struct finding *f)
 {
     static const char *const old[] = {"SSLv3", "TLSv1", "TLSv1.1", NULL};
-    json_t *versions = json_object_get(hello, "versions");
+    json_t *versions = tq_event_json(hello, "versions");
     join(f->evidence, sizeof(f->evidence), versions, NULL, NULL);
     bool v12 = has(versions, "TLSv1.2") && env->policy->min_version <= 0x0303;
     bool v13 = has(versions, "TLSv1.3") && env->policy->max_version >= 0x0304;
@@ -119,8 +124,9 @@ static bool outside_policy(const void *ctx, const char *suite)
     return !signalling(suite) && !in_policy(ctx, suite);
 }
 
-/* recommended: the two suites the 2021 AWS docs marked "recommended" (aws-iot-facts.md §1.3),
- * and, by inference (docs/device-mode.md), the policy's TLS 1.3 suites. */
+/* recommended: the two suites the 2021 AWS docs marked "recommended"
+ * (docs/aws-iot/tls.md#recommended-suites), and, by inference (docs/device-mode.md), the
+ * policy's TLS 1.3 suites. */
 static bool recommended(const void *ctx, const char *suite)
 {
     static const char *const marked[] = {"TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
@@ -133,13 +139,14 @@ static bool recommended(const void *ctx, const char *suite)
                : false;
 }
 
-/* aws-iot-facts.md §8.1, TLS_Support_AWS_IoT_Cipher_Suites: "Pass: >=1 recommended suite and no
- * unsupported suites. Warn: supported but no recommended suite, or extra unsupported suites.
- * Fail: no supported suite." */
-static void judge_suites(const struct check_env *env, json_t *hello, struct finding *f)
+/* docs/aws-iot/device-advisor.md#tls-support-aws-iot-cipher-suites: "Pass: >=1 recommended
+ * suite and no unsupported suites. Warn: supported but no recommended suite, or extra
+ * unsupported suites. Fail: no supported suite." */
+static void judge_suites(const struct check_env *env, const struct tq_event *hello,
+                         struct finding *f)
 {
     char allowed[900], outside[900], best[200];
-    json_t *suites = json_object_get(hello, "suites");
+    json_t *suites = tq_event_json(hello, "suites");
     const struct tq_policy *p = env->policy;
     join(allowed, sizeof(allowed), suites, in_policy, p);
     join(outside, sizeof(outside), suites, outside_policy, p);
@@ -156,11 +163,13 @@ static void judge_suites(const struct check_env *env, json_t *hello, struct find
     set(f, TQ_VERDICT_PASS, "offers recommended %s, nothing outside policy %s", best, p->id);
 }
 
-/* aws-iot-facts.md §2.2: SNI "not required but highly recommended"; "Connections attempted by
- * devices with the incorrect or invalid host_name value will fail." */
-static void judge_sni(const struct check_env *env, json_t *hello, struct finding *f)
+/* docs/aws-iot/endpoints.md#sni: SNI "not required but highly recommended";
+ * docs/aws-iot/endpoints.md#sni-host-name: "Connections attempted by devices with the incorrect
+ * or invalid host_name value will fail." */
+static void judge_sni(const struct check_env *env, const struct tq_event *hello,
+                         struct finding *f)
 {
-    const char *sni = json_string_value(json_object_get(hello, "sni"));
+    const char *sni = tq_event_string(hello, "sni");
     const char *want = env->in->endpoint_host ? env->in->endpoint_host : "";
     snprintf(f->evidence, sizeof(f->evidence), "sni: %s; endpoint: %s", sni ? sni : "none", want);
     if (sni == NULL)
@@ -171,12 +180,14 @@ static void judge_sni(const struct check_env *env, json_t *hello, struct finding
     set(f, TQ_VERDICT_PASS, "SNI is the endpoint name %s", sni);
 }
 
-/* aws-iot-facts.md §2.1: on 443 a client "must implement the ALPN TLS extension and use the
- * ALPN protocol name listed" (x-amzn-mqtt-ca for MQTT with an X.509 client certificate). */
-static void judge_alpn(const struct check_env *env, json_t *hello, struct finding *f)
+/* docs/aws-iot/endpoints.md#alpn-443: on 443 a client "must implement the ALPN TLS extension
+ * and use the ALPN protocol name listed" (x-amzn-mqtt-ca for MQTT with an X.509 client
+ * certificate). */
+static void judge_alpn(const struct check_env *env, const struct tq_event *hello,
+                         struct finding *f)
 {
     (void)env;
-    json_t *alpn = json_object_get(hello, "alpn");
+    json_t *alpn = tq_event_json(hello, "alpn");
     join(f->evidence, sizeof(f->evidence), alpn, NULL, NULL);
     if (!has(alpn, "x-amzn-mqtt-ca"))
         return set(f, TQ_VERDICT_FAIL, "on the 443-style listener want ALPN x-amzn-mqtt-ca, "
@@ -185,13 +196,15 @@ static void judge_alpn(const struct check_env *env, json_t *hello, struct findin
 }
 
 /* The ATS endpoint serves an RSA (sha256WithRSAEncryption) or an ECDSA P-256 chain
- * (aws-iot-facts.md §3.1): the device must offer a signature algorithm for one of them. */
-static void judge_sigalgs(const struct check_env *env, json_t *hello, struct finding *f)
+ * (docs/aws-iot/server-chains.md#chain-selection): the device must offer a signature algorithm
+ * for one of them. */
+static void judge_sigalgs(const struct check_env *env, const struct tq_event *hello,
+                         struct finding *f)
 {
     static const char *const usable[] = {"rsa_pkcs1_sha256", "rsa_pss_rsae_sha256",
                                          "ecdsa_secp256r1_sha256", NULL};
     (void)env;
-    json_t *sigalgs = json_object_get(hello, "sigalgs");
+    json_t *sigalgs = tq_event_json(hello, "sigalgs");
     join(f->evidence, sizeof(f->evidence), sigalgs, NULL, NULL);
     if (json_array_size(sigalgs) == 0)
         return set(f, TQ_VERDICT_WARN, "no signature_algorithms extension: a TLS 1.2 server then "
@@ -203,14 +216,15 @@ static void judge_sigalgs(const struct check_env *env, json_t *hello, struct fin
     set(f, TQ_VERDICT_PASS, "offers a signature algorithm for the ATS chains");
 }
 
-static void judge_groups(const struct check_env *env, json_t *hello, struct finding *f)
+static void judge_groups(const struct check_env *env, const struct tq_event *hello,
+                         struct finding *f)
 {
     static const char *const common[] = {"x25519", "secp256r1", "secp384r1", "secp521r1", NULL};
     (void)env;
-    json_t *groups = json_object_get(hello, "groups");
+    json_t *groups = tq_event_json(hello, "groups");
     join(f->evidence, sizeof(f->evidence), groups, NULL, NULL);
     if (json_array_size(groups) == 0)
-        return set(f, has(json_object_get(hello, "versions"), "TLSv1.3") ? TQ_VERDICT_FAIL
+        return set(f, has(tq_event_json(hello, "versions"), "TLSv1.3") ? TQ_VERDICT_FAIL
                                                                          : TQ_VERDICT_WARN,
                    "no supported_groups extension (RFC 8446 requires it for TLS 1.3; without "
                    "it a TLS 1.2 server may pick any curve)");
@@ -220,15 +234,16 @@ static void judge_groups(const struct check_env *env, json_t *hello, struct find
     set(f, TQ_VERDICT_PASS, "offers %s", f->evidence);
 }
 
-/* aws-iot-facts.md §1.4: the server does not support max_fragment_length (RFC 6066 section 4,
- * extension 1): a device that offers it must still take 16 KB records. */
-static void judge_mfl(const struct check_env *env, json_t *hello, struct finding *f)
+/* docs/aws-iot/tls.md#max-fragment-length: the server does not support max_fragment_length
+ * (RFC 6066 section 4, extension 1): a device that offers it must still take 16 KB records. */
+static void judge_mfl(const struct check_env *env, const struct tq_event *hello,
+                         struct finding *f)
 {
     (void)env;
     size_t i;
     json_t *v;
     bool offered = false;
-    json_array_foreach(json_object_get(hello, "extensions"), i, v) offered |=
+    json_array_foreach(tq_event_json(hello, "extensions"), i, v) offered |=
         json_integer_value(v) == 1;
     snprintf(f->evidence, sizeof(f->evidence), "max_fragment_length %s",
              offered ? "offered" : "not offered");
@@ -238,10 +253,11 @@ static void judge_mfl(const struct check_env *env, json_t *hello, struct finding
     set(f, TQ_VERDICT_PASS, "does not rely on max_fragment_length");
 }
 
-static void judge_ja3(const struct check_env *env, json_t *hello, struct finding *f)
+static void judge_ja3(const struct check_env *env, const struct tq_event *hello,
+                         struct finding *f)
 {
-    const char *md5 = json_string_value(json_object_get(hello, "ja3_md5"));
-    const char *ja3 = json_string_value(json_object_get(hello, "ja3"));
+    const char *md5 = tq_event_string(hello, "ja3_md5");
+    const char *ja3 = tq_event_string(hello, "ja3");
     snprintf(f->evidence, sizeof(f->evidence), "ja3_md5 %s; ja3 %s", md5 ? md5 : "none",
              ja3 ? ja3 : "none");
     const char *want = env->in->expect_ja3;
@@ -349,16 +365,16 @@ static tq_status record_not_run(struct tq_report *report, const struct check *ck
 }
 
 static tq_status run_check(struct tq_report *report, const struct check_env *env,
-                           const struct check *ck, json_t *const *parsed, size_t seq)
+                           const struct check *ck, const struct tq_event *parsed, size_t seq)
 {
     static struct fold fd;   /* large; tq_device_checks_run is not reentrant */
     memset(&fd, 0, sizeof(fd));
     const struct tq_device_check_input *in = env->in;
     for (size_t i = 0; i < in->num_hellos; i++) {
-        if (parsed[i] == NULL || (ck->alpn_listener_only && !in->hellos[i].alpn_listener))
+        if (parsed[i].obj == NULL || (ck->alpn_listener_only && !in->hellos[i].alpn_listener))
             continue;
         struct finding f = {.verdict = TQ_VERDICT_NOT_RUN};
-        ck->judge(env, parsed[i], &f);
+        ck->judge(env, &parsed[i], &f);
         fold_add(&fd, &f, in->hellos[i].case_name);
     }
     if (fd.num_judged > 0)
@@ -370,6 +386,18 @@ static tq_status run_check(struct tq_report *report, const struct check_env *env
                           "did not run: the device sent no ClientHello");
 }
 
+/* read_hello reads a client_hello line with the one reader of event lines; `*out` stays empty
+ * (nothing to judge) for a line the schema refuses, another event, and a hello the broker could
+ * not parse (it carries only `malformed`). */
+static void read_hello(struct tq_event *out, const char *line)
+{
+    struct tq_diag ignored;
+    if (!tq_ok(tq_event_parse(&ignored, out, line, strcspn(line, "\n"))))
+        return;
+    if (out->id != TQ_EVENT_CLIENT_HELLO || tq_event_string(out, "malformed") != NULL)
+        tq_event_cleanup(out);
+}
+
 /* see device_checks.h */
 tq_status tq_device_checks_run(struct tq_diag *diag, size_t *out_num, struct tq_report *report,
                                const struct tq_device_check_input *in, size_t first_seq)
@@ -379,15 +407,10 @@ tq_status tq_device_checks_run(struct tq_diag *diag, size_t *out_num, struct tq_
     if (env.policy == NULL)
         return tq_diag_fail(diag, TQ_ERR_NOT_FOUND, NULL, 0, "unknown security policy '%s'",
                             in->policy);
-    json_t *parsed[MAX_GROUPS] = {NULL};
+    struct tq_event parsed[MAX_GROUPS];
     size_t num = in->num_hellos < MAX_GROUPS ? in->num_hellos : MAX_GROUPS;
-    for (size_t i = 0; i < num; i++) {
-        json_t *ev = json_loads(in->hellos[i].event, 0, NULL);
-        /* a hello the broker could not parse carries only `malformed`: nothing to judge */
-        parsed[i] = json_object_get(ev, "malformed") ? NULL : ev;
-        if (parsed[i] == NULL)
-            json_decref(ev);
-    }
+    for (size_t i = 0; i < num; i++)
+        read_hello(&parsed[i], in->hellos[i].event);
     struct tq_device_check_input bounded = *in;
     bounded.num_hellos = num;
     env.in = &bounded;
@@ -396,7 +419,7 @@ tq_status tq_device_checks_run(struct tq_diag *diag, size_t *out_num, struct tq_
         if (tq_ok(st = run_check(report, &env, &checks[i], parsed, first_seq + i)))
             (*out_num)++;
     for (size_t i = 0; i < num; i++)
-        json_decref(parsed[i]);
+        tq_event_cleanup(&parsed[i]);
     if (!tq_ok(st))
         return tq_diag_fail(diag, st.code, NULL, 0, "cannot record a ClientHello check");
     return TQ_SUCCESS;
@@ -407,10 +430,11 @@ void tq_device_checks_ja3(char *out, size_t out_len, const struct tq_device_chec
 {
     out[0] = '\0';
     for (size_t i = 0; i < in->num_hellos && out[0] == '\0'; i++) {
-        json_t *ev = json_loads(in->hellos[i].event, 0, NULL);
-        const char *md5 = json_string_value(json_object_get(ev, "ja3_md5"));
+        struct tq_event hello;
+        read_hello(&hello, in->hellos[i].event);
+        const char *md5 = hello.obj != NULL ? tq_event_string(&hello, "ja3_md5") : NULL;
         if (md5 != NULL)
             snprintf(out, out_len, "%s", md5);
-        json_decref(ev);
+        tq_event_cleanup(&hello);
     }
 }

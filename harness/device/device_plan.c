@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "broker_options.h"
 #include "fs.h"
-#include "policy.h"
 #include "yaml_table.h"
 
 static const char *check_one_of(const char *v, const char *const *words, const char *wanted)
@@ -32,33 +32,13 @@ static const char *check_verdict(const char *v)
     return check_one_of(v, words, "pass, warn or fail");
 }
 
-static const char *check_endpoint(const char *v)
+/* check_name keeps a case name on one line: it names a JUnit case and the console's prompt. */
+static const char *check_name(const char *v)
 {
-    static const char *const words[] = {"ats", "legacy", NULL};
-    return check_one_of(v, words, "ats or legacy");
-}
-
-static const char *check_chain(const char *v)
-{
-    static const char *const words[] = {"short", "cross", "cross-g2", NULL};
-    return check_one_of(v, words, "short, cross or cross-g2");
-}
-
-static const char *check_sni(const char *v)
-{
-    static const char *const words[] = {"optional", "required", "endpoint", NULL};
-    return check_one_of(v, words, "optional, required or endpoint");
-}
-
-static const char *check_listener(const char *v)
-{
-    static const char *const words[] = {"mqtt", "alpn", NULL};
-    return check_one_of(v, words, "mqtt (8883-style) or alpn (443-style)");
-}
-
-static const char *check_policy(const char *v)
-{
-    return tq_policy_find(v) ? NULL : "a security policy id (tlsqual broker --help-policies)";
+    for (const char *p = v; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            return "a name without control characters (tabs, line breaks)";
+    return NULL;
 }
 
 static const char *check_topic(const char *v)
@@ -70,19 +50,13 @@ static const char *check_topic(const char *v)
  * follow. */
 #define F(S, k, kind, ...) TQ_YAML_FIELD(S, k, TQ_YAML_##kind, __VA_ARGS__)
 
-/* The broker settings of a plan's defaults and of a case: key, `tlsqual broker` option, check.
- * One list makes both the table and the options, so they stay in step. */
-#define BROKER_SETTINGS(X)                                                                        \
-    X(endpoint, "--endpoint", check_endpoint)                                                     \
-    X(server_cert, "--server-cert", NULL)                                                         \
-    X(chain, "--chain", check_chain)                                                              \
-    X(policy, "--policy", check_policy)                                                           \
-    X(sni, "--sni", check_sni)                                                                    \
-    X(listener, "--listener", check_listener)
-#define BROKER_FIELD(k, option, chk) F(struct tq_device_broker, k, STRING, .check = chk),
-#define BROKER_OPTION(k, option, chk) option,
+/* The broker settings of a plan's defaults and of a case. Each key is the `tlsqual broker`
+ * option of the broker's own table (broker/broker_options.h) that has that key: the table maps
+ * it to its option and checks its value, so a plan names the values the broker takes. */
+#define BROKER_SETTINGS(X) X(endpoint) X(server_cert) X(chain) X(policy) X(sni) X(listener)
+BROKER_SETTINGS(TQ_BROKER_SETTING_CHECK)
+#define BROKER_FIELD(k) F(struct tq_device_broker, k, STRING, .check = check_broker_##k),
 TQ_YAML_TABLE(broker_table, "broker", BROKER_SETTINGS(BROKER_FIELD));
-static const char *const broker_options[] = {BROKER_SETTINGS(BROKER_OPTION)};
 
 #define RULE(k) F(struct tq_device_verdict_rules, k, STRING, .check = check_verdict)
 TQ_YAML_TABLE(verdict_table, "verdict", RULE(alert), RULE(close), RULE(handshake), RULE(connect));
@@ -90,7 +64,8 @@ TQ_YAML_TABLE(verdict_table, "verdict", RULE(alert), RULE(close), RULE(handshake
 TQ_YAML_TABLE(publish_table, "publish", F(struct tq_device_publish, payload_size, LONG),
               F(struct tq_device_publish, ack_topic, STRING, .check = check_topic));
 
-TQ_YAML_TABLE(case_table, "case", F(struct tq_device_case, name, STRING, .required = true),
+TQ_YAML_TABLE(case_table, "case",
+              F(struct tq_device_case, name, STRING, .required = true, .check = check_name),
               F(struct tq_device_case, spec, STRING),
               F(struct tq_device_case, description, STRING, .required = true),
               F(struct tq_device_case, device_must, STRING, .required = true,
@@ -116,7 +91,8 @@ TQ_YAML_TABLE(plan_table, "top level", F(struct tq_device_plan, name, STRING, .r
                 .count_offset = offsetof(struct tq_device_plan, num_cases),
                 .elem_size = sizeof(struct tq_device_case),
                 .max_items = TQ_DEVICE_PLAN_MAX_CASES, .init = case_init,
-                .too_many = "a plan has at most " DIGITS(TQ_DEVICE_PLAN_MAX_CASES) " cases"));
+                .too_many = "a plan has at most " DIGITS(TQ_DEVICE_PLAN_MAX_CASES) " cases",
+                .min_items = 1, .too_few = "'cases' must hold at least one case"));
 
 /* The context of the checks on the plan as a whole: where their errors point. */
 struct ctx {
@@ -149,7 +125,7 @@ static void finish_case(struct tq_device_case *dc)
     for (size_t i = 0; i < sizeof(musts) / sizeof(musts[0]); i++)
         if (strcmp(dc->device_must, tq_device_must_name(musts[i])) == 0)
             dc->must = musts[i];
-    /* aws-iot-facts.md §8.1, TLS_Expired_Server_Cert: "Pass: device refuses and sends a TLS
+    /* docs/aws-iot/device-advisor.md#tls-expired-server-cert: "Pass: device refuses and sends a TLS
      * alert before closing. Warn: refuses without an alert. Fail: handshake completes." */
     dc->on[TQ_DEVICE_OBS_ALERT] = verdict_word(dc->verdict.alert, TQ_VERDICT_PASS);
     dc->on[TQ_DEVICE_OBS_CLOSE] = verdict_word(dc->verdict.close, TQ_VERDICT_WARN);
@@ -198,9 +174,6 @@ static tq_status parse_text(struct ctx *c, const char *text, size_t len)
     const struct tq_yaml_options opts = {
         .path = c->path, .empty_want = "a mapping with name and cases"};
     TQ_GUARD(tq_yaml_table_parse(c->diag, &c->root_line, c->plan, &plan_table, &opts, text, len));
-    if (c->plan->num_cases == 0)
-        return tq_diag_fail(c->diag, TQ_ERR_PARSE, c->path, c->root_line,
-                            "'cases' must hold at least one case");
     for (size_t i = 0; i < c->plan->num_cases; i++)
         TQ_GUARD(check_case(c, i));
     return TQ_SUCCESS;
@@ -258,9 +231,12 @@ size_t tq_device_plan_broker_args(const struct tq_device_plan *plan,
 {
     size_t n = 0;
     for (size_t i = 0; i < broker_table.num_fields && n + 2 <= max_args; i++) {
-        const char *value = tq_device_plan_setting(plan, c, broker_table.fields[i].key);
-        if (value != NULL) {
-            argv[n++] = broker_options[i];
+        const char *key = broker_table.fields[i].key;
+        const char *value = tq_device_plan_setting(plan, c, key);
+        /* every key has its option: check_broker_<key> refused any value of one that has not */
+        const struct tq_broker_option *o = tq_broker_option_for_key(key);
+        if (value != NULL && o != NULL) {
+            argv[n++] = o->flag;
             argv[n++] = value;
         }
     }

@@ -4,8 +4,8 @@
  * incoming connection from the device under test. Each case says which broker options serve it
  * (server certificate, chain, policy, SNI mode, listener), what the device must do, and how each
  * thing the device may do maps to a verdict, in the style of AWS IoT Device Advisor
- * (aws-iot-facts.md §8.1). Plans are YAML read with libyaml; every error names the file, the line
- * and what was expected. Strings are owned by the plan. */
+ * (docs/aws-iot/device-advisor.md). Plans are YAML read with libyaml; every error names the file,
+ * the line and what was expected. Strings are owned by the plan. */
 #ifndef TQ_DEVICE_PLAN_H
 #define TQ_DEVICE_PLAN_H
 
@@ -37,7 +37,9 @@ enum tq_device_observation {
 };
 
 /* struct tq_device_broker: broker settings. Each set member becomes the `tlsqual broker` option
- * of the same name (underscores as dashes); NULL leaves the broker's default. */
+ * whose key it is in the broker's option table (broker/broker_options.h: the same name,
+ * underscores as dashes), which checked its value when the plan was read; NULL leaves the
+ * broker's default. */
 struct tq_device_broker {
     char *endpoint;               /* ats, legacy */
     char *server_cert;            /* artifact name: server-expired, server-large, ... */
@@ -64,7 +66,8 @@ struct tq_device_publish {
 
 struct tq_device_case {
     char *name;                   /* unique in the plan, at most 66 characters */
-    char *spec;                   /* the fact it checks, e.g. "aws-iot-facts.md#8.1" */
+    char *spec;                   /* the fact it checks, e.g.
+                                     "docs/aws-iot/device-advisor.md#tls-connect" */
     char *description;            /* what the operator sees while the case is live */
     char *device_must;            /* as written; see `must` */
     struct tq_device_broker broker;

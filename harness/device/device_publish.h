@@ -3,9 +3,9 @@
  *
  * Why it is here and not a backend: the backend protocol caps a PUBLISH payload at 60000 bytes
  * (it travels inside a 64 KiB case line), and AWS IoT's packet limit is 128 KB
- * (aws-iot-facts.md §6). This client sends one QoS 1 PUBLISH of any size to the harness's own
- * broker child; it uses the OpenSSL the harness already links for the broker, and is never run
- * against anything else. */
+ * (docs/aws-iot/mqtt.md#packet-size). This client sends one QoS 1 PUBLISH of any size to the
+ * harness's own broker child; it uses the OpenSSL the harness already links for the broker,
+ * and is never run against anything else. */
 #ifndef TQ_DEVICE_PUBLISH_H
 #define TQ_DEVICE_PUBLISH_H
 

@@ -13,13 +13,13 @@
 
 #include "broker.h"
 #include "device_publish.h"
+#include "event_schema.h"
 #include "fs.h"
+#include "broker_proc.h"
 #include "mqtt.h"
 #include "proc.h"
 
 enum {
-    READY_FD = 3,
-    BROKER_READY_MS = 15000,
     BROKER_STOP_MS = 3000,
     POLL_MS = 50,
     CONFIRM_MS = 10000,          /* after the max-size PUBLISH: time to confirm it */
@@ -55,13 +55,20 @@ struct view {
     long delivered;              /* the publisher's PUBLISH: subscribers (-1: not yet) */
     long delivered_len;
     struct tq_buf lines;         /* the connection's event lines, for the evidence */
+    char peer[64];               /* the device connection's peer */
+    long publisher;              /* the helper's connection, known by its client ID; -1: none */
+    struct {
+        long conn;
+        char peer[64];
+    } opened[16];                /* every connection of the case as it opened (16 kept) */
+    size_t num_opened;           /* all of them */
 };
 
 static void view_reset(struct view *v)
 {
     free(v->hello);
     struct tq_buf lines = v->lines;
-    *v = (struct view){.connack = -1, .delivered = -1, .lines = lines};
+    *v = (struct view){.connack = -1, .delivered = -1, .publisher = -1, .lines = lines};
     v->lines.len = 0;
 }
 
@@ -72,9 +79,10 @@ static void view_cleanup(struct view *v)
     tq_buf_cleanup(&v->lines);
 }
 
-static const char *str(json_t *ev, const char *key)
+/* str returns string member `key` of `ev` (event_schema.h), "" when it is null. */
+static const char *str(const struct tq_event *ev, const char *key)
 {
-    const char *s = json_string_value(json_object_get(ev, key));
+    const char *s = tq_event_string(ev, key);
     return s ? s : "";
 }
 
@@ -97,13 +105,15 @@ static void concrete_topic(char *out, size_t out_len, const char *filter)
     out[used] = '\0';
 }
 
-static void on_subscribe(struct view *v, json_t *ev)
+static void on_subscribe(struct view *v, const struct tq_event *ev)
 {
     size_t i;
     json_t *f;
-    json_array_foreach(json_object_get(ev, "filters"), i, f)
+    json_array_foreach(tq_event_json(ev, "filters"), i, f)
     {
-        const char *filter = str(f, "filter");
+        /* the items of `filters` are {filter, requested_qos, granted} (docs/broker-events.md) */
+        const char *filter = json_string_value(json_object_get(f, "filter"));
+        filter = filter ? filter : "";
         json_t *granted = json_object_get(f, "granted");
         bool ok = json_is_integer(granted) && json_integer_value(granted) <= 1;
         if (v->topic[0] == '\0' && ok && filter[0] != '$' && filter[0] != '\0')
@@ -112,7 +122,7 @@ static void on_subscribe(struct view *v, json_t *ev)
     v->subscribed = v->subscribed || v->topic[0] != '\0';
 }
 
-static void on_closed(struct view *v, json_t *ev)
+static void on_closed(struct view *v, const struct tq_event *ev)
 {
     v->closed = true;
     copy(v->close_reason, sizeof(v->close_reason), str(ev, "reason"));
@@ -121,29 +131,43 @@ static void on_closed(struct view *v, json_t *ev)
     copy(v->alert_received, sizeof(v->alert_received), str(ev, "alert_received"));
 }
 
-static void on_device_event(struct view *v, const char *name, json_t *ev, const char *ack_topic)
+static void on_device_event(struct view *v, const struct tq_event *ev, const char *ack_topic)
 {
-    if (strcmp(name, "tls_established") == 0) {
+    switch (ev->id) {
+    case TQ_EVENT_TLS_ESTABLISHED:
         v->established = true;
         copy(v->version, sizeof(v->version), str(ev, "version"));
         copy(v->suite, sizeof(v->suite), str(ev, "suite"));
         copy(v->cert_id, sizeof(v->cert_id), str(ev, "client_cert_id"));
         copy(v->subject, sizeof(v->subject), str(ev, "client_subject"));
-    } else if (strcmp(name, "mqtt_connect") == 0) {
+        return;
+    case TQ_EVENT_MQTT_CONNECT:
         v->connected = true;
-    } else if (strcmp(name, "mqtt_connack") == 0) {
-        v->connack = (long)json_integer_value(json_object_get(ev, "rc"));
-    } else if (strcmp(name, "mqtt_subscribe") == 0) {
+        return;
+    case TQ_EVENT_MQTT_CONNACK:
+        v->connack = tq_event_integer(ev, "rc", -1);
+        return;
+    case TQ_EVENT_MQTT_SUBSCRIBE:
         on_subscribe(v, ev);
-    } else if (strcmp(name, "mqtt_publish") == 0) {
+        return;
+    case TQ_EVENT_MQTT_PUBLISH: {
         size_t n = strlen(ack_topic);
         const char *topic = str(ev, "topic");
         if (v->acked[0] == '\0' && strncmp(topic, ack_topic, n) == 0 && topic[n] == '/')
             copy(v->acked, sizeof(v->acked), topic);
-    } else if (strcmp(name, "connection_closed") == 0) {
+        return;
+    }
+    case TQ_EVENT_CONNECTION_CLOSED:
         on_closed(v, ev);
-    } else if (strstr(name, "_rejected") != NULL) {
-        snprintf(v->refused, sizeof(v->refused), "%s reason=%s", name, str(ev, "reason"));
+        return;
+    case TQ_EVENT_CLIENT_CERTIFICATE_REJECTED:
+    case TQ_EVENT_SNI_REJECTED:
+    case TQ_EVENT_ALPN_REJECTED:
+        snprintf(v->refused, sizeof(v->refused), "%s reason=%s", tq_event_name(ev->id),
+                 str(ev, "reason"));
+        return;
+    default:
+        return;   /* the other events of the connection change nothing the verdict reads */
     }
 }
 
@@ -153,35 +177,46 @@ static void append(struct tq_buf *b, const char *s)
         return; /* evidence is bounded; past the bound it is cut */
 }
 
-/* scan rebuilds `v` from the events text. The device's connection is the first one that sent a
- * ClientHello and is not the publisher's; `publisher_conn` is found by its client ID. */
+/* scan rebuilds `v` from the events text of this case's broker. The device's connection is the
+ * first one that sent a ClientHello and is not the publisher's (found by its client ID): only its
+ * lines feed the verdict; of the publisher only its PUBLISH is read, and every other connection
+ * (a retry, a second socket, a probe) is only listed as evidence (docs/device-mode.md#matching). */
 static void scan(struct view *v, char *text, const char *ack_topic)
 {
     view_reset(v);
     long publisher = -1;
     char *save = NULL;
     for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-        json_t *ev = json_loads(line, 0, NULL);
-        const char *name = str(ev, "event");
-        long conn = (long)json_integer_value(json_object_get(ev, "conn"));
-        if (strcmp(name, "mqtt_connect") == 0 && strcmp(str(ev, "client_id"),
-                                                        PUBLISHER_CLIENT_ID) == 0)
+        struct tq_event ev;
+        struct tq_diag ignored;
+        if (!tq_ok(tq_event_parse(&ignored, &ev, line, strlen(line))))
+            continue;   /* a line the schema refuses (event_schema.h) is no evidence */
+        long conn = ev.conn;
+        /* The helper is never the device's connection, whatever client ID the device uses. */
+        if (ev.id == TQ_EVENT_MQTT_CONNECT && conn != v->conn &&
+            strcmp(str(&ev, "client_id"), PUBLISHER_CLIENT_ID) == 0)
             publisher = conn;
-        if (v->conn == 0 && conn != publisher && strcmp(name, "client_hello") == 0) {
+        if (ev.id == TQ_EVENT_CONNECTION_OPENED && v->num_opened++ < 16) {
+            v->opened[v->num_opened - 1].conn = conn;
+            copy(v->opened[v->num_opened - 1].peer, sizeof(v->opened[0].peer), ev.peer);
+        }
+        if (v->conn == 0 && conn != 0 && conn != publisher && ev.id == TQ_EVENT_CLIENT_HELLO) {
             v->conn = conn;
             v->hello = strdup(line);
+            copy(v->peer, sizeof(v->peer), ev.peer);
         }
-        if (conn == publisher && strcmp(name, "mqtt_publish") == 0) {
-            v->delivered = (long)json_integer_value(json_object_get(ev, "subscribers"));
-            v->delivered_len = (long)json_integer_value(json_object_get(ev, "payload_len"));
+        if (conn == publisher && ev.id == TQ_EVENT_MQTT_PUBLISH) {
+            v->delivered = tq_event_integer(&ev, "subscribers", 0);
+            v->delivered_len = tq_event_integer(&ev, "payload_len", 0);
         }
         if (conn != 0 && conn == v->conn) {
-            on_device_event(v, name, ev, ack_topic);
+            on_device_event(v, &ev, ack_topic);
             append(&v->lines, line);
             append(&v->lines, "\n");
         }
-        json_decref(ev);
+        tq_event_cleanup(&ev);
     }
+    v->publisher = publisher;
 }
 
 static bool poll_events(struct view *v, const char *events_path, const char *ack_topic)
@@ -201,7 +236,7 @@ struct live {
     const struct tq_device_session_config *cfg;
     const struct tq_device_case *dc;
     size_t index;
-    struct tq_proc_child broker;
+    struct tq_broker_proc broker;
     char events_path[PATH_MAX];
     char host[96];
     int port;
@@ -471,13 +506,14 @@ static bool wait_for_device(struct live *lv)
     return false;
 }
 
-/* override sets `option` to `value` (when not NULL) among the `n` arguments of `argv`, in place
- * or appended, and returns the new count. */
+
+/* override sets `option` to `value` (when not NULL) among the `n` setting arguments of `argv`
+ * ("--option", "value" pairs), in place or appended, and returns the new count. */
 static size_t override(const char **argv, size_t n, const char *option, const char *value)
 {
     if (value == NULL)
         return n;
-    for (size_t i = 10; i + 1 < n; i += 2)
+    for (size_t i = 0; i + 1 < n; i += 2)
         if (strcmp(argv[i], option) == 0) {
             argv[i + 1] = value;
             return n;
@@ -487,84 +523,42 @@ static size_t override(const char **argv, size_t n, const char *option, const ch
     return n;
 }
 
-static tq_status parse_ready(struct tq_diag *diag, struct live *lv, const char *ready)
-{
-    const char *colon = strrchr(ready, ':');
-    lv->port = colon ? atoi(colon + 1) : 0;
-    if (lv->port <= 0) {
-        int ignored;
-        tq_proc_stop(&lv->broker, BROKER_STOP_MS, &ignored);
-        return tq_diag_fail(diag, TQ_ERR_PROTOCOL, NULL, 0,
-                            "the broker's ready line '%s' is not HOST:PORT", ready);
-    }
-    const char *host = ready;
-    size_t host_len = (size_t)(colon - ready);
-    if (host_len >= 2 && host[0] == '[' && host[host_len - 1] == ']') {
-        host++;
-        host_len -= 2;
-    }
-    snprintf(lv->host, sizeof(lv->host), "%.*s", (int)host_len, host);
-    return TQ_SUCCESS;
-}
-
-/* last_log_line writes the last non-empty line of the broker's log at `path` into `out`. */
-static void last_log_line(char *out, size_t out_len, const char *path)
-{
-    char *text = NULL;
-    size_t len = 0;
-    struct tq_diag ignored;
-    out[0] = '\0';
-    if (!tq_ok(tq_fs_read_all(&ignored, &text, &len, path, 1 << 20)))
-        return;
-    while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r'))
-        text[--len] = '\0';
-    char *start = strrchr(text, '\n');
-    copy(out, out_len, start ? start + 1 : text);
-    free(text);
-}
-
+/* broker_start starts case `lv`'s broker on the operator's address through broker_proc, so it
+ * stops with this process however this process ends (--parent-pid). */
 static tq_status broker_start(struct tq_diag *diag, struct live *lv, const char *listen)
 {
     const struct tq_device_session_config *cfg = lv->cfg;
-    char self[PATH_MAX], exe[PATH_MAX + 16], log_path[PATH_MAX], name[64], ready[128];
-    char pki[PATH_MAX], listen_arg[128];
-    TQ_GUARD(tq_fs_self_dir(diag, self, sizeof(self)));
-    TQ_GUARD(tq_fs_join(diag, exe, sizeof(exe), self, "tlsqual"));
+    char log_path[PATH_MAX], name[64];
     snprintf(name, sizeof(name), "case-%02zu-events.jsonl", lv->index + 1);
     TQ_GUARD(tq_fs_join(diag, lv->events_path, sizeof(lv->events_path), cfg->run_dir, name));
     snprintf(name, sizeof(name), "case-%02zu-broker.log", lv->index + 1);
     TQ_GUARD(tq_fs_join(diag, log_path, sizeof(log_path), cfg->run_dir, name));
     unlink(lv->events_path);
-    copy(pki, sizeof(pki), cfg->pki_dir);
-    copy(listen_arg, sizeof(listen_arg), listen);
-    const char *argv[10 + MAX_BROKER_ARGS + 5] = {exe, "broker", "--pki", pki, "--listen",
-                                                  listen_arg, "--events", lv->events_path,
-                                                  "--ready-fd", "3"};
-    size_t n = 10 + tq_device_plan_broker_args(cfg->plan, lv->dc, argv + 10, MAX_BROKER_ARGS);
-    n = override(argv, n, "--policy", cfg->policy);
-    n = override(argv, n, "--listener", cfg->listener);
+    const char *args[MAX_BROKER_ARGS + 4];
+    size_t n = tq_device_plan_broker_args(cfg->plan, lv->dc, args, MAX_BROKER_ARGS);
+    n = override(args, n, "--policy", cfg->policy);
+    n = override(args, n, "--listener", cfg->listener);
     /* A device on the bench is reached on the address `tlsqual device --listen` names: that
      * option is the user's explicit word for a non-loopback bind (the broker's rule). */
-    if (!tq_broker_host_is_loopback(listen_arg))
-        argv[n++] = "--allow-remote";
-    char *const *args = (char *const *)(void *)argv; /* posix_spawn's argv is not const */
-    tq_status st = tq_proc_start(diag, &lv->broker, args, log_path, READY_FD, ready,
-                                 sizeof(ready), BROKER_READY_MS);
+    struct tq_broker_proc_options opts = {
+        .pki_dir = cfg->pki_dir, .events_path = lv->events_path, .log_path = log_path,
+        .args = args, .num_args = n, .listen = listen,
+        .allow_remote = !tq_broker_host_is_loopback(listen)};
+    tq_status st = tq_broker_proc_start(diag, &lv->broker, &opts);
     if (!tq_ok(st)) {
-        char why[1024], said[512] = "";
-        copy(why, sizeof(why), diag->msg);   /* diag->msg is about to be rewritten */
-        last_log_line(said, sizeof(said), log_path);
-        return tq_diag_fail(diag, st.code, log_path, 0, "the broker for case '%s' did not start "
-                            "on %s: %s%s%s", lv->dc->name, listen, why,
-                            said[0] ? "; it said: " : "", said);
+        char why[sizeof(diag->msg)];
+        snprintf(why, sizeof(why), "%s", diag->msg);   /* diag->msg is about to be rewritten */
+        return tq_diag_fail(diag, st.code, log_path, 0, "case '%s' on %s: %s", lv->dc->name,
+                            listen, why);
     }
-    return parse_ready(diag, lv, ready);
+    lv->port = lv->broker.port;
+    snprintf(lv->host, sizeof(lv->host), "%s", lv->broker.host);
+    return TQ_SUCCESS;
 }
 
 static void broker_stop(struct live *lv)
 {
-    int wait_status;
-    tq_proc_stop(&lv->broker, BROKER_STOP_MS, &wait_status);
+    tq_broker_proc_stop(&lv->broker, BROKER_STOP_MS);
 }
 
 /* must_text says what the device must do while case `dc` is live. */
@@ -624,6 +618,33 @@ static void keep_observed(struct tq_device_observed *o, const struct live *lv)
     }
 }
 
+/* note_connections says which connection the case was judged on, and which it ignored. */
+static void note_connections(struct tq_buf *details, const struct view *v)
+{
+    static const char lead[] = "other connections during this case, never judged:";
+    char line[256];
+    if (v->conn != 0) {
+        snprintf(line, sizeof(line), "judged on connection %ld from %s: %s\n", v->conn, v->peer,
+                 "the first to send a ClientHello to this case's broker");
+        append(details, line);
+    }
+    size_t listed = 0, kept = v->num_opened < 16 ? v->num_opened : 16;
+    for (size_t i = 0; i < kept; i++) {
+        if (v->opened[i].conn == v->conn || v->opened[i].conn == v->publisher)
+            continue;
+        snprintf(line, sizeof(line), "%s connection %ld from %s", listed++ ? "," : lead,
+                 v->opened[i].conn, v->opened[i].peer);
+        append(details, line);
+    }
+    if (v->num_opened > kept) {
+        snprintf(line, sizeof(line), "%s %zu more connections", listed++ ? "," : lead,
+                 v->num_opened - kept);
+        append(details, line);
+    }
+    if (listed)
+        append(details, "\n");
+}
+
 static tq_status record_case(struct tq_report *report, struct live *lv)
 {
     struct tq_buf details;
@@ -634,6 +655,7 @@ static tq_status record_case(struct tq_report *report, struct live *lv)
     append(&details, head);
     if (lv->notes.len && tq_ok(tq_buf_u8(&lv->notes, '\0')))
         append(&details, (const char *)lv->notes.data);
+    note_connections(&details, &lv->view);
     append(&details, "events of the device's connection:\n");
     if (lv->view.lines.len && tq_ok(tq_buf_u8(&lv->view.lines, '\0')))
         append(&details, (const char *)lv->view.lines.data);
@@ -690,7 +712,7 @@ static tq_status run_case(struct tq_diag *diag, struct tq_report *report,
 {
     const struct tq_device_case *dc = &cfg->plan->cases[index];
     struct live lv = {.cfg = cfg, .dc = dc, .index = index, .verdict = TQ_VERDICT_NOT_RUN};
-    lv.view = (struct view){.connack = -1, .delivered = -1};
+    lv.view = (struct view){.connack = -1, .delivered = -1, .publisher = -1};
     tq_buf_init(&lv.view.lines, MAX_DETAILS);
     tq_buf_init(&lv.notes, 64 * 1024);
     copy(lv.ack_topic, sizeof(lv.ack_topic),

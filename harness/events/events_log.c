@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <jansson.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -12,6 +11,7 @@
 #include <unistd.h>
 
 #include "event_match.h"
+#include "event_schema.h"
 #include "proc.h"
 
 enum { MAX_PORT = 65535, FIRST_TEXT_CAP = 64 << 10 };
@@ -25,8 +25,7 @@ struct line {
     long conn;
     uint32_t event_hash;   /* of the `event` string: most lines are skipped without parsing */
     uint16_t port;
-    bool valid;            /* a JSON object */
-    bool named;            /* its `event` is a string; otherwise event_hash says nothing */
+    bool valid;            /* an event line of the schema (event_schema.h) */
 };
 
 struct port_lines {
@@ -70,36 +69,20 @@ static uint32_t pattern_hash(const char *pattern)
 
 static bool valid_port(long port) { return port >= 1 && port <= MAX_PORT; }
 
-/* peer_port returns the port of "IP:PORT" or "[v6]:PORT", 0 when there is none. It takes what
- * the runner's suffix match (":PORT") took: decimal digits after the last colon, no leading 0. */
-static uint16_t peer_port(const char *peer)
-{
-    const char *colon = peer ? strrchr(peer, ':') : NULL;
-    if (colon == NULL || colon[1] < '1' || colon[1] > '9')
-        return 0;
-    unsigned long v = 0;
-    for (const char *p = colon + 1; *p; p++) {
-        if (*p < '0' || *p > '9' || v > MAX_PORT)
-            return 0;
-        v = v * 10 + (unsigned long)(*p - '0');
-    }
-    return v <= MAX_PORT ? (uint16_t)v : 0;
-}
-
-/* describe parses the line once and keeps what the index and the queries need. */
+/* describe reads the line once, with the one reader (event_schema.h), and keeps what the index
+ * and the queries need. */
 static void describe(struct line *l, const char *text)
 {
-    json_t *event = json_loadb(text + l->off, l->len, 0, NULL);
-    l->valid = json_is_object(event);
-    if (l->valid) {
-        json_t *name = json_object_get(event, "event"), *conn = json_object_get(event, "conn");
-        l->named = json_is_string(name);
-        if (l->named)
-            l->event_hash = name_hash(json_string_value(name), json_string_length(name));
-        l->conn = json_is_integer(conn) ? (long)json_integer_value(conn) : -1;
-        l->port = peer_port(json_string_value(json_object_get(event, "peer")));
-    }
-    json_decref(event);
+    struct tq_event ev;
+    struct tq_diag ignored;
+    l->valid = tq_ok(tq_event_parse(&ignored, &ev, text + l->off, l->len));
+    if (!l->valid)
+        return;
+    const char *name = tq_event_name(ev.id);
+    l->event_hash = name_hash(name, strlen(name));
+    l->conn = ev.conn;
+    l->port = (uint16_t)ev.port;
+    tq_event_cleanup(&ev);
 }
 
 static tq_status grow_lines(struct tq_events_log *log)
@@ -322,7 +305,7 @@ static bool line_matches(const struct tq_events_log *log, size_t index, const ch
                          uint32_t hash)
 {
     const struct line *l = &log->lines[index];
-    if (!l->valid || (l->named && l->event_hash != hash))
+    if (!l->valid || l->event_hash != hash)
         return false;
     return tq_events_find(pattern, log->text + l->off, l->len) != NULL;
 }

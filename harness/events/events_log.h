@@ -5,11 +5,14 @@
  * Conventions:
  * - Every query first reads what the broker appended since the last one (a "refresh"). Only
  *   complete lines count: a last line without its '\n' yet is kept back and never half parsed.
- * - A line is indexed by the port of its `peer` ("IP:PORT", "[v6]:PORT"): the client's local
- *   port, which is how a client finds its own connection. Lines whose peer has no port (`""`,
- *   broker-wide events) are kept but reach no port query; `api_request` lines carry the HTTP
- *   client's port and reach it, as any line would. Lines that are not JSON objects are counted
- *   (num_skipped) and otherwise ignored: they match nothing.
+ * - Every line is read once with the one reader of event lines, tq_event_parse
+ *   (common/event_schema.h). Lines it refuses (not JSON, an event or a member the schema does not
+ *   have, a member of the wrong type) are counted (num_skipped) and otherwise ignored: they
+ *   match nothing.
+ * - A line is indexed by the port of its `peer` ("IP:PORT", "[v6]:PORT"; tq_event_port): the
+ *   client's local port, which is how a client finds its own connection. Lines whose peer has no
+ *   port (`""`, broker-wide events) are kept but reach no port query; `api_request` lines carry
+ *   the HTTP client's port and reach it, as any line would.
  * - A broker restarted on the same file appends to it, and its conn numbers start again at 1:
  *   the index keys on the port, which stays unique within a run, and a port query returns that
  *   port's lines of every broker lifetime, in file order. A conn number names a connection only
@@ -40,13 +43,13 @@ struct tq_events_log;
 /* struct tq_events_log_line locates one event line. */
 struct tq_events_log_line {
     size_t index;  /* among the complete lines read, from 0: the file line number minus 1 */
-    long conn;     /* its `conn` member; -1 when that is not an integer */
+    long conn;     /* its `conn` member */
     long port;     /* the port of its `peer`; 0 when it has none */
 };
 
 struct tq_events_log_stats {
     size_t num_lines;    /* complete lines read, garbage included */
-    size_t num_skipped;  /* of those, lines that are not JSON objects */
+    size_t num_skipped;  /* of those, lines the reader refused (garbage, off the schema) */
     size_t bytes_read;   /* from the file, over the log's life: at most max_bytes */
     bool truncated;      /* the file had more than max_bytes: later lines are not read */
 };

@@ -13,6 +13,7 @@
 #include "events_log.h"
 #include "fs.h"
 #include "proc.h"
+#include "result.h"
 #include "verdict.h"
 
 
@@ -47,6 +48,8 @@ struct engine {
     char events_path[4096], log_path[4096], registry_path[4096];
     struct held held[TQ_SCENARIO_STEPS_MAX];
     size_t num_held;
+    bool session_used;           /* a connection of this case ran on c->session */
+    char stray_before[TQ_RESULT_QUOTE_SIZE]; /* see struct tq_lifecycle_verdict */
 };
 
 /* note appends evidence to the case's details; past their bound it is cut, and that is fine. */
@@ -64,15 +67,17 @@ static void note(struct engine *e, const char *fmt, ...)
 /* judge_connection judges a finished connection against `expect`, with the broker's events for
  * its port, and leaves its result, stderr and events as evidence. */
 static enum tq_verdict judge_connection(struct engine *e, const struct tq_scenario_expect *expect,
-                                        struct tq_proc_output *run, size_t events_from,
-                                        char *why, size_t why_len)
+                                        struct tq_proc_output *run, const char *want_id,
+                                        size_t events_from, char *why, size_t why_len)
 {
     struct tq_result result;
     bool has_result = false;
     int deadline = e->c->timeout_ms + e->c->grace_ms;
-    enum tq_verdict v = tq_verdict_of_run(run, deadline, expect, NULL, &result, &has_result, why,
-                                          why_len);
-    if (run->out.len && tq_ok(tq_buf_u8(&run->out, '\0')))
+    enum tq_verdict v = tq_verdict_of_run(run, deadline, want_id, expect, NULL, &result,
+                                          &has_result, why, why_len);
+    /* Only a result of this connection is evidence as it is; anything else is quoted (escaped)
+     * in `why`. */
+    if (has_result && tq_ok(tq_buf_u8(&run->out, '\0')))
         note(e, "result: %s", (const char *)run->out.data);
     if (v != TQ_VERDICT_PASS && run->err.len && tq_ok(tq_buf_u8(&run->err, '\0')))
         note(e, "stderr: %.2000s\n", (const char *)run->err.data);
@@ -127,14 +132,33 @@ static enum tq_verdict step_connect(struct engine *e, const struct tq_scenario_s
         snprintf(why, why_len, "cannot build the case (see the details)");
         return TQ_VERDICT_ERROR;
     }
-    char exe[4096], flag[] = "--run";
+    char exe[4096], flag[] = "--run", id[TQ_RESULT_ID_MAX + 1], quote[TQ_RESULT_QUOTE_SIZE];
     snprintf(exe, sizeof(exe), "%s", e->c->backend_path);
     char *argv[] = {exe, flag, NULL};
     int deadline = e->c->timeout_ms + e->c->grace_ms;
+    if (!tq_result_case_id(id, sizeof(id), line)) {
+        free(line);
+        snprintf(why, why_len, "the case line has no usable id");
+        return TQ_VERDICT_ERROR;
+    }
+    /* Output since the result the process gave last broke the protocol on the connection that
+     * result answered (docs/backend-protocol.md#one-line-per-case): before this case's first
+     * connection, the previous case's (the runner charges it); later, this case's. */
+    if (e->c->session && tq_backend_session_stray(e->c->session, quote, sizeof(quote))) {
+        if (!e->session_used) {
+            snprintf(e->stray_before, sizeof(e->stray_before), "%s", quote);
+        } else {
+            free(line);
+            snprintf(why, why_len, "protocol_error: after the result of an earlier connection of "
+                     "this case the backend wrote %s", quote);
+            return TQ_VERDICT_ERROR;
+        }
+    }
+    e->session_used = e->session_used || e->c->session != NULL;
     struct tq_proc_output run;
     struct tq_diag diag = {0};
-    tq_status st = e->c->session ? tq_backend_session_run(&diag, e->c->session, &run, line, deadline,
-                                                  MAX_OUTPUT)
+    tq_status st = e->c->session ? tq_backend_session_run(&diag, e->c->session, &run, line,
+                                                          deadline, MAX_OUTPUT)
                                  : tq_proc_run(&diag, &run, argv, line, strlen(line), deadline,
                                                MAX_OUTPUT);
     free(line);
@@ -142,7 +166,7 @@ static enum tq_verdict step_connect(struct engine *e, const struct tq_scenario_s
         snprintf(why, why_len, "cannot start backend: %.700s", diag.msg);
         return TQ_VERDICT_ERROR;
     }
-    enum tq_verdict v = judge_connection(e, &step->expect, &run, events_from, why, why_len);
+    enum tq_verdict v = judge_connection(e, &step->expect, &run, id, events_from, why, why_len);
     tq_proc_output_cleanup(&run);
     return v;
 }
@@ -198,11 +222,16 @@ static enum tq_verdict step_wait(struct engine *e, const struct tq_scenario_step
         return TQ_VERDICT_ERROR;
     }
     tq_async_run_join(&h->run);
+    char id[TQ_RESULT_ID_MAX + 1];
     if (!tq_ok(h->run.st)) {
         snprintf(why, why_len, "cannot start the backend for held connection '%s'", step->wait);
         return TQ_VERDICT_ERROR;
     }
-    return judge_connection(e, &step->expect, &h->run.out, h->events_from, why, why_len);
+    if (!tq_result_case_id(id, sizeof(id), h->run.line)) {
+        snprintf(why, why_len, "the held connection's case line has no usable id");
+        return TQ_VERDICT_ERROR;
+    }
+    return judge_connection(e, &step->expect, &h->run.out, id, h->events_from, why, why_len);
 }
 
 /* ---- control-plane calls ------------------------------------------------------------------ */
@@ -447,6 +476,7 @@ void tq_lifecycle_run(const struct tq_lifecycle_case *c, struct tq_lifecycle_ver
     tq_broker_proc_stop(&e->broker, BROKER_STOP_MS);
     for (size_t i = 0; i < e->num_held; i++)
         tq_async_run_cleanup(&e->held[i].run);
+    snprintf(out->stray_before, sizeof(out->stray_before), "%s", e->stray_before);
     tq_events_log_close(e->events);
     free(e);
     out->seconds = (tq_now_ms() - start) / 1000.0;

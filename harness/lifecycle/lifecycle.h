@@ -16,6 +16,7 @@
 #include "report.h"
 #include "scenario.h"
 #include "backend_session.h"
+#include "result.h"
 
 struct tq_lifecycle_case {
     const struct tq_scenario *scenario;   /* with num_steps > 0 */
@@ -33,6 +34,11 @@ struct tq_lifecycle_verdict {
     enum tq_verdict verdict;
     char message[1024];          /* empty on a pass */
     double seconds;
+    char stray_before[TQ_RESULT_QUOTE_SIZE]; /* what `session`'s process wrote after the result of
+                                                the case before this one and before this case's
+                                                first connection, quoted; "" when nothing. It is
+                                                that case's protocol break, not this one's: this
+                                                case ran on a fresh process */
 };
 
 /* tq_lifecycle_run runs case `c` and stores its verdict in `out`; evidence goes to `details`. */

@@ -1,9 +1,10 @@
-/* broker_proc.h: a `tlsqual broker` child process of the runner, started and stopped.
+/* broker_proc.h: a `tlsqual broker` child process of the harness, started and stopped.
  *
  * The runner starts one broker per distinct set of scenario settings (shared by every case that
  * asks for them) and, for a lifecycle scenario, a private one per case whose registry the case
- * may change and which it may kill and restart. Brokers bind 127.0.0.1 only and stop when the
- * run that started them is gone (--parent-pid). */
+ * may change and which it may kill and restart; device mode starts one per plan case on the
+ * operator's address. Brokers bind 127.0.0.1 unless told otherwise, and every one stops when the
+ * process that started it is gone (--parent-pid), even after a SIGKILL of that process. */
 #ifndef TQ_BROKER_PROC_H
 #define TQ_BROKER_PROC_H
 
@@ -13,8 +14,8 @@
 #include "proc.h"
 #include "status.h"
 
-/* The most scenario setting arguments ("--option", "value" pairs) passed to one broker. */
-#define TQ_BROKER_PROC_MAX_ARGS 16
+/* The most setting arguments ("--option", "value" pairs) passed to one broker. */
+#define TQ_BROKER_PROC_MAX_ARGS 24
 
 struct tq_broker_proc_options {
     const char *pki_dir;
@@ -22,7 +23,9 @@ struct tq_broker_proc_options {
     const char *log_path;       /* the broker's stderr */
     const char *const *args;    /* scenario settings (tq_scenario_broker_args), borrowed */
     size_t num_args;
-    int port;                   /* 0: any free port */
+    int port;                   /* 0: any free port; with 127.0.0.1 when `listen` is NULL */
+    const char *listen;         /* HOST:PORT to bind instead (device mode), or NULL */
+    bool allow_remote;          /* pass --allow-remote: `listen` is the user's explicit word */
     bool api;                   /* serve the control plane (--api) too */
     int api_port;               /* 0: any free port */
     const char *registry_path;  /* NULL: the PKI's registry.json */
@@ -30,13 +33,14 @@ struct tq_broker_proc_options {
 
 struct tq_broker_proc {
     struct tq_proc_child child;
-    char host[64];
+    char host[96];              /* as it listens, without [] around an IPv6 address */
     int port;
     int api_port;               /* 0: no control plane */
 };
 
 /* tq_broker_proc_start starts a broker with `opts` and waits until it listens. The events file
- * is not truncated: a restarted broker appends to the same file. */
+ * is not truncated: a restarted broker appends to the same file. A broker that does not start
+ * fails with the last line it wrote to its log in the message. */
 TQ_MUST_USE tq_status tq_broker_proc_start(struct tq_diag *diag, struct tq_broker_proc *out,
                                            const struct tq_broker_proc_options *opts);
 

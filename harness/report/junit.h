@@ -1,5 +1,5 @@
-/* junit.h: writes a report as JUnit XML, valid against the Jenkins xUnit schema
- * (shared/junit/junit-10.xsd) and shaped for GitLab, GitHub and Jenkins consumers:
+/* junit.h: writes a report as JUnit XML, valid against the Jenkins xUnit schema (junit-10.xsd
+ * of jenkinsci/xunit-plugin) and shaped for GitLab, GitHub and Jenkins consumers:
  * one <testsuite> per backend; classname "tlsqual.<backend>.<group>"; a failure is <failure>,
  * a case that could not run is <error>, a skip is <skipped message="reason">; the backend's
  * stderr of a failed case goes in <system-err>. */

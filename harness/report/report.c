@@ -1,5 +1,6 @@
 #include "report.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -100,18 +101,69 @@ tq_status tq_report_add(struct tq_report *r, const struct tq_case_record *in)
     return TQ_SUCCESS;
 }
 
+static struct property *find_property(const struct tq_report *r, const char *name)
+{
+    for (size_t i = 0; i < r->num_props; i++)
+        if (strcmp(r->props[i].name, name) == 0)
+            return &r->props[i];
+    return NULL;
+}
+
 /* see report.h */
 tq_status tq_report_set_property(struct tq_report *r, const char *name, const char *value)
 {
-    TQ_GUARD(grow((void **)&r->props, &r->cap_props, r->num_props, sizeof(*r->props)));
-    struct property p;
-    TQ_GUARD(dup_opt(&p.name, name));
-    if (!tq_ok(dup_opt(&p.value, value ? value : ""))) {
-        free(p.name);
+    char *copy = NULL;
+    TQ_GUARD(dup_opt(&copy, value ? value : ""));
+    struct property *old = find_property(r, name);
+    if (old != NULL) {
+        free(old->value);
+        old->value = copy;
+        return TQ_SUCCESS;
+    }
+    struct property p = {.value = copy};
+    if (!tq_ok(grow((void **)&r->props, &r->cap_props, r->num_props, sizeof(*r->props))) ||
+        !tq_ok(dup_opt(&p.name, name))) {
+        free(copy);
         TQ_BAIL(TQ_ERR_NOMEM);
     }
     r->props[r->num_props++] = p;
     return TQ_SUCCESS;
+}
+
+/* see report.h */
+const char *tq_report_get(const struct tq_report *r, const char *name)
+{
+    const struct property *p = find_property(r, name);
+    return p ? p->value : NULL;
+}
+
+/* see report.h */
+tq_status tq_report_mark_incomplete(struct tq_report *r, const char *reason)
+{
+    const char *old = tq_report_incomplete(r);
+    if (old == NULL)
+        return tq_report_set_property(r, TQ_REPORT_INCOMPLETE, reason);
+    size_t len = strlen(old) + strlen(reason) + 3;
+    char *joined = malloc(len);
+    TQ_ENSURE(joined != NULL, TQ_ERR_NOMEM);
+    snprintf(joined, len, "%s; %s", old, reason);
+    tq_status st = tq_report_set_property(r, TQ_REPORT_INCOMPLETE, joined);
+    free(joined);
+    return st;
+}
+
+/* see report.h */
+const char *tq_report_incomplete(const struct tq_report *r)
+{
+    return tq_report_get(r, TQ_REPORT_INCOMPLETE);
+}
+
+/* see report.h */
+bool tq_case_interrupted(const struct tq_case_record *c)
+{
+    static const char prefix[] = TQ_REPORT_INTERRUPTED;
+    return (c->verdict == TQ_VERDICT_ERROR || c->verdict == TQ_VERDICT_NOT_RUN) &&
+           c->message != NULL && strncmp(c->message, prefix, sizeof(prefix) - 1) == 0;
 }
 
 /* see report.h */

@@ -5,6 +5,7 @@
 #ifndef TQ_REPORT_H
 #define TQ_REPORT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "status.h"
@@ -48,9 +49,34 @@ void tq_report_free(struct tq_report *r);
 /* tq_report_add appends a copy of `record` (every string duplicated; NULL strings allowed). */
 TQ_MUST_USE tq_status tq_report_add(struct tq_report *r, const struct tq_case_record *record);
 
-/* tq_report_set_property records a run-wide name/value pair (backend versions, PKI, ...). */
+/* tq_report_set_property records a run-wide name/value pair (backend versions, PKI, ...),
+ * replacing the value of a property of that name. NULL `value` is recorded as "". */
 TQ_MUST_USE tq_status tq_report_set_property(struct tq_report *r, const char *name,
                                              const char *value);
+
+/* tq_report_get returns the value of property `name`, or NULL when `r` has none. */
+const char *tq_report_get(const struct tq_report *r, const char *name);
+
+/* TQ_REPORT_INCOMPLETE is the property that marks a report as incomplete: it lacks the verdict
+ * of a case its run planned (the run was interrupted; a merge lacks a shard). Its value says
+ * why. A report without it holds every planned case. JUnit carries it as a property,
+ * results.json also as "complete": false, report.html as a banner (docs/report-format.md). */
+#define TQ_REPORT_INCOMPLETE "incomplete"
+
+/* tq_report_mark_incomplete marks `r` as incomplete for `reason` (one sentence), after any
+ * reason already recorded ("; " between them). */
+TQ_MUST_USE tq_status tq_report_mark_incomplete(struct tq_report *r, const char *reason);
+
+/* tq_report_incomplete returns why `r` is incomplete, or NULL when it is complete. */
+const char *tq_report_incomplete(const struct tq_report *r);
+
+/* TQ_REPORT_INTERRUPTED begins the message of every case that a stop request (SIGINT, SIGTERM)
+ * kept from reaching a verdict of its own: not started, or its backend ended (run/runner.c). */
+#define TQ_REPORT_INTERRUPTED "interrupted"
+
+/* tq_case_interrupted is true when `c` did not run to a verdict because the run was stopped: an
+ * error whose message begins with TQ_REPORT_INTERRUPTED. */
+bool tq_case_interrupted(const struct tq_case_record *c);
 
 size_t tq_report_count(const struct tq_report *r);
 const struct tq_case_record *tq_report_at(const struct tq_report *r, size_t i);

@@ -68,9 +68,13 @@ void tq_reports_print_summary(const struct tq_report *report, const char *run_di
                               double wall_ms)
 {
     struct tq_report_counts n = tq_report_counts_for(report, NULL);
+    const char *incomplete = tq_report_incomplete(report);
     printf("\n%zu cases: %zu passed (%zu with warnings), %zu failed, %zu errors, %zu skipped in "
            "%.1f s\nreports: %s/{junit.xml,results.json,report.html}\n",
            n.total, n.passed, n.warned, n.failed, n.errors, n.skipped, wall_ms / 1000, run_dir);
-    printf("summary: %zu passed, %zu failed, %zu skipped\n", n.passed, n.failed + n.errors,
-           n.skipped);
+    if (incomplete != NULL)
+        printf("INCOMPLETE: %s\n", incomplete);
+    /* The counts of junit.xml: failures and errors apart, warnings among the passed. */
+    printf("summary: %zu passed, %zu failed, %zu errors, %zu skipped, %zu warnings%s\n", n.passed,
+           n.failed, n.errors, n.skipped, n.warned, incomplete ? ", incomplete" : "");
 }

@@ -21,7 +21,10 @@ TQ_MUST_USE tq_status tq_reports_make_run_dir(struct tq_diag *diag, char *out, s
 void tq_reports_point_latest(const char *out_dir, const char *run_id);
 
 /* tq_reports_print_summary prints the closing lines of a run to stdout: the counts, the time
- * `wall_ms`, where the reports are (`run_dir`) and the one-line summary CI logs grep for. */
+ * `wall_ms`, where the reports are (`run_dir`), why the report is incomplete (when it is) and
+ * the one line CI logs grep for, with the counts of junit.xml:
+ *   summary: P passed, F failed, E errors, S skipped, W warnings[, incomplete]
+ * (P counts the W cases that passed with a warning; P + F + E + S is the number of cases). */
 void tq_reports_print_summary(const struct tq_report *report, const char *run_dir,
                               double wall_ms);
 

@@ -51,8 +51,10 @@ tq_status tq_results_json_render(struct tq_buf *out, const struct tq_report *r, 
     }
     for (size_t i = 0; i < tq_report_count(r); i++)
         json_array_append_new(cases, case_json(tq_report_at(r, i)));
-    json_t *root = json_pack("{s:s, s:o, s:o, s:o}", "format", "tlsqual-results/1", "properties",
-                             props, "counts", counts_json(r), "cases", cases);
+    /* "complete" repeats, for machines, what the property TQ_REPORT_INCOMPLETE says. */
+    json_t *root = json_pack("{s:s, s:b, s:o, s:o, s:o}", "format", "tlsqual-results/1",
+                             "complete", tq_report_incomplete(r) == NULL, "properties", props,
+                             "counts", counts_json(r), "cases", cases);
     size_t flags = JSON_PRESERVE_ORDER | (for_html ? JSON_COMPACT | JSON_ESCAPE_SLASH
                                                    : JSON_INDENT(1));
     char *text = root ? json_dumps(root, flags) : NULL;
@@ -139,6 +141,10 @@ tq_status tq_results_json_read(struct tq_diag *diag, struct tq_report *r, const 
         st = read_case(diag, r, path, i, json_array_get(cases, i));
     if (tq_ok(st))
         st = read_properties(r, json_object_get(root, "properties"));
+    /* A document that says it is incomplete stays so, even without the property saying why. */
+    if (tq_ok(st) && json_is_false(json_object_get(root, "complete")) &&
+        tq_report_incomplete(r) == NULL)
+        st = tq_report_mark_incomplete(r, "its results.json says \"complete\": false");
     json_decref(root);
     return st;
 }

@@ -137,6 +137,12 @@ struct run_case {
     char *stderr_text;         /* owned; the record points at it */
     char *result_line;         /* owned; likewise */
     struct tq_backend_session *session; /* the worker's process for this backend; NULL: isolated */
+    char case_id[TQ_RESULT_ID_MAX + 1]; /* the id of the case line sent: its result must echo it */
+    const char *prev_id;       /* the case whose result `session`'s process gave last; NULL: none */
+    char answered_prev[TQ_RESULT_QUOTE_SIZE]; /* a line of this case's output that answers
+                                                 prev_id again, quoted; "" when none */
+    char stray_before[TQ_RESULT_QUOTE_SIZE];  /* what the process wrote after prev_id's result
+                                                 and before this case was sent; "" when none */
     long companion_port;       /* the companion's local port, when it reported one */
     size_t events_from;        /* the broker's event lines before this one are not the case's */
 };
@@ -154,13 +160,68 @@ static void set_verdict(struct run_case *rc, enum tq_verdict v, const char *fmt,
     rc->record.message = rc->message;
 }
 
+/* is_word is true for the words of tlsqual's own syntax ("run", "--case"), which need no
+ * quotes; every value is quoted. */
+static bool is_word(const char *arg)
+{
+    size_t n = strspn(arg, "abcdefghijklmnopqrstuvwxyz-");
+    return arg[n] == '\0' && (strcmp(arg, "run") == 0 || (n > 2 && strncmp(arg, "--", 2) == 0));
+}
+
+/* append_quoted appends " ARG", quoted for a POSIX shell: inside single quotes nothing is
+ * special but the single quote itself, which becomes '\'' (close, escaped quote, reopen). */
+static void append_quoted(struct tq_buf *out, const char *arg)
+{
+    if (is_word(arg)) {
+        append_text(out, " ");
+        append_text(out, arg);
+        return;
+    }
+    append_text(out, " '");
+    for (const char *p = arg, *q; *p; p = q) {
+        q = strchr(p, '\'');
+        if (q == NULL) {
+            append_text(out, p);
+            break;
+        }
+        if (!tq_ok(tq_buf_append(out, p, (size_t)(q - p))))
+            return;
+        append_text(out, "'\\''");
+        q++;
+    }
+    append_text(out, "'");
+}
+
+static size_t backend_index(const struct tq_runner_config *cfg, const struct tq_backend *b)
+{
+    size_t i = 0;
+    while (i < cfg->num_backends && cfg->backends[i] != b)
+        i++;
+    return i;
+}
+
+/* add_rerun_command writes the line that reruns exactly this case: the original invocation's
+ * settings (struct tq_runner_rerun), this backend, and the case by its exact ID. */
 static void add_rerun_command(struct run_case *rc)
 {
-    append_text(&rc->details, "rerun: tlsqual run --backend ");
-    append_text(&rc->details, tq_backend_name(rc->backend));
-    append_text(&rc->details, " --filter '");
-    append_text(&rc->details, rc->scenario->name);
-    append_text(&rc->details, "'\n");
+    const struct tq_runner_rerun *r = &rc->cfg->rerun;
+    size_t b = backend_index(rc->cfg, rc->backend);
+    char id[1024];
+    snprintf(id, sizeof(id), "%s/%s", rc->record.group, rc->scenario->name);
+    append_text(&rc->details, "rerun:");
+    if (r->argv == NULL) {
+        append_quoted(&rc->details, "tlsqual");
+        append_quoted(&rc->details, "run");
+    }
+    for (size_t i = 0; r->argv && i < r->argc; i++)
+        append_quoted(&rc->details, r->argv[i]);
+    append_quoted(&rc->details, "--backend");
+    append_quoted(&rc->details, r->backend_args && b < rc->cfg->num_backends
+                                    ? r->backend_args[b]
+                                    : tq_backend_name(rc->backend));
+    append_quoted(&rc->details, "--case");
+    append_quoted(&rc->details, id);
+    append_text(&rc->details, "\n");
 }
 
 static bool chain_has(const struct tq_result *r, const char *sha256)
@@ -202,7 +263,7 @@ static void judge_output(struct run_case *rc, const struct tq_proc_output *run)
     const struct tq_artifact *want = leaf ? tq_manifest_find(rc->cfg->pki, leaf) : NULL;
     struct tq_result result;
     bool has_result = false;
-    enum tq_verdict v = tq_verdict_of_run(run, rc->cfg->timeout_ms + GRACE_MS,
+    enum tq_verdict v = tq_verdict_of_run(run, rc->cfg->timeout_ms + GRACE_MS, rc->case_id,
                                           &rc->scenario->expect, want ? want->sha256 : NULL,
                                           &result, &has_result, why, sizeof(why));
     set_verdict(rc, v, "%s", why);
@@ -211,8 +272,9 @@ static void judge_output(struct run_case *rc, const struct tq_proc_output *run)
     if ((v == TQ_VERDICT_PASS || v == TQ_VERDICT_WARN) && chain_mismatch(rc, &result, why,
                                                                          sizeof(why)))
         set_verdict(rc, TQ_VERDICT_FAIL, "%s", why);
-    size_t line_len = strcspn((const char *)run->out.data, "\n");
-    rc->result_line = strndup((const char *)run->out.data, line_len);
+    const uint8_t *nl = memchr(run->out.data, '\n', run->out.len);
+    rc->result_line = strndup((const char *)run->out.data,
+                              nl ? (size_t)(nl - run->out.data) : run->out.len);
     rc->record.result_line = rc->result_line;
     append_text(&rc->details, "result: ");
     if (!tq_ok(tq_buf_append(&rc->details, run->out.data, run->out.len)))
@@ -251,7 +313,16 @@ static bool run_process(struct run_case *rc, const char *case_line, struct tq_pr
     struct tq_diag diag = {0};
     append_text(&rc->details, "case: ");
     append_text(&rc->details, case_line);
+    if (!tq_result_case_id(rc->case_id, sizeof(rc->case_id), case_line)) {
+        set_verdict(rc, TQ_VERDICT_ERROR, "the case line has no usable id");
+        return false;
+    }
     int deadline_ms = rc->cfg->timeout_ms + GRACE_MS;
+    /* The last look before the line is sent (a companion may have taken seconds to come up):
+     * output that came since the previous case's result is that case's, not this one's. */
+    if (rc->session && !tq_backend_session_stray(rc->session, rc->stray_before,
+                                                 sizeof(rc->stray_before)))
+        rc->stray_before[0] = '\0';
     tq_status st = rc->session ? tq_backend_session_run(&diag, rc->session, run, case_line, deadline_ms,
                                                 MAX_BACKEND_OUTPUT)
                                : tq_proc_run(&diag, run, argv, case_line, strlen(case_line),
@@ -268,6 +339,15 @@ static bool run_process(struct run_case *rc, const char *case_line, struct tq_pr
 static void finish_case(struct run_case *rc, struct tq_proc_output *run)
 {
     judge_output(rc, run);
+    /* A late or second answer to the previous case, read while this one ran, failed this case
+     * (it is not this case's result); it also shows that the previous case broke the protocol. */
+    size_t len = 0;
+    const char *again = rc->prev_id && rc->record.verdict == TQ_VERDICT_ERROR
+                            ? tq_result_line_with_id((const char *)run->out.data, run->out.len,
+                                                     rc->prev_id, &len)
+                            : NULL;
+    if (again)
+        tq_result_quote(rc->answered_prev, sizeof(rc->answered_prev), again, len);
     if (run->err.len > 0 && tq_ok(tq_buf_u8(&run->err, '\0')) &&
         rc->record.verdict != TQ_VERDICT_PASS)
         rc->record.stderr_text = rc->stderr_text = strdup((const char *)run->err.data);
@@ -286,6 +366,7 @@ struct companion {
     struct tq_async_run run;
     char client_id[128];
     size_t events_from;        /* no event line before this one can be the companion's */
+    char broke[1024];          /* how its stdout broke the protocol; "" when it did not */
 };
 
 /* companion_ready waits until the broker's events show the companion subscribed; false when
@@ -319,17 +400,26 @@ static bool companion_start(struct run_case *rc, struct companion *c,
     return true;
 }
 
-/* companion_finish joins the companion and keeps its port and its evidence. */
+/* companion_finish joins the companion and keeps its port and its evidence. A companion that
+ * ended normally but wrote anything but its own result line broke the protocol: that is kept in
+ * `c->broke` (the companion is the backend under test too). */
 static void companion_finish(struct run_case *rc, struct companion *c)
 {
     tq_async_run_join(&c->run);
-    struct tq_diag ignored;
+    struct tq_diag diag = {0};
     struct tq_result result;
     struct tq_buf *out = &c->run.out.out;
+    char id[TQ_RESULT_ID_MAX + 1];
     if (!tq_ok(c->run.st))
         return;
-    if (tq_ok(tq_result_parse(&ignored, &result, (const char *)out->data, out->len)))
-        rc->companion_port = result.local_port;
+    if (!tq_result_case_id(id, sizeof(id), c->run.line))
+        snprintf(c->broke, sizeof(c->broke), "the companion's case line has no usable id");
+    else if (!tq_ok(tq_result_parse(&diag, &result, id, (const char *)out->data, out->len))) {
+        if (c->run.out.exited && c->run.out.exit_code == 0)
+            snprintf(c->broke, sizeof(c->broke), "%s", diag.msg);
+        return; /* not a result: the message quotes it, escaped */
+    }
+    rc->companion_port = result.local_port;
     append_text(&rc->details, "companion result: ");
     if (out->len && tq_ok(tq_buf_u8(out, '\0')))
         append_text(&rc->details, (const char *)out->data);
@@ -368,6 +458,8 @@ static void run_with_companion(struct run_case *rc, const struct tq_case_context
         companion_failed(rc, &c);
     if (ran)
         finish_case(rc, &run);
+    if (c.broke[0] && rc->record.verdict != TQ_VERDICT_ERROR)
+        set_verdict(rc, TQ_VERDICT_ERROR, "protocol_error: the companion: %s", c.broke);
     tq_async_run_cleanup(&c.run);
 }
 
@@ -389,6 +481,7 @@ static void run_lifecycle(struct run_case *rc)
     tq_lifecycle_run(&c, &v, &rc->details);
     set_verdict(rc, v.verdict, "%s", v.message);
     rc->record.seconds = v.seconds;
+    snprintf(rc->stray_before, sizeof(rc->stray_before), "%s", v.stray_before);
 }
 
 static void run_one(struct run_case *rc)
@@ -416,8 +509,6 @@ static void run_one(struct run_case *rc)
     else
         run_backend(rc, line);
     free(line);
-    if (rc->record.verdict != TQ_VERDICT_PASS && rc->record.verdict != TQ_VERDICT_SKIP)
-        add_rerun_command(rc);
 }
 
 /* struct console: plain lines when stdout is not a terminal (CI logs); on a terminal, a
@@ -447,25 +538,43 @@ static void console_bar(struct console *c)
     fprintf(c->out, "\r\033[K[%s] %zu/%zu cases, %zu not passed", bar, c->done, c->total, c->bad);
 }
 
-static void console_case(struct console *c, const struct tq_case_record *r)
+static void console_line(struct console *c, const struct tq_case_record *r, const char *note)
 {
     static const char *const labels[] = {"ERROR", "PASS ", "FAIL ", "ERROR", "SKIP ", "WARN "};
     static const char *const colors[] = {"\033[35m", "\033[32m", "\033[31m", "\033[35m",
                                          "\033[2m", "\033[33m"};
+    fprintf(c->out, "%s%s%s %-10s %s/%s (%.0f ms)%s%s%s\n", c->color ? colors[r->verdict] : "",
+            labels[r->verdict], c->color ? "\033[0m" : "", r->backend, r->group, r->name,
+            r->seconds * 1000, note, r->message && r->message[0] ? ": " : "",
+            r->message ? r->message : "");
+}
+
+static void console_case(struct console *c, const struct tq_case_record *r)
+{
     c->done++;
     bool quiet = r->verdict == TQ_VERDICT_PASS || r->verdict == TQ_VERDICT_SKIP;
     c->bad += quiet ? 0 : 1;
     if (c->tty)
         fputs("\r\033[K", c->out);
     if (!c->tty || !quiet)
-        fprintf(c->out, "%s%s%s %-10s %s/%s (%.0f ms)%s%s\n", c->color ? colors[r->verdict] : "",
-                labels[r->verdict], c->color ? "\033[0m" : "", r->backend, r->group, r->name,
-                r->seconds * 1000, r->message && r->message[0] ? ": " : "",
-                r->message ? r->message : "");
+        console_line(c, r, "");
     if (c->tty)
         console_bar(c);
     if (c->tty && c->done == c->total)
         fputs("\n", c->out);
+    fflush(c->out);
+}
+
+/* console_amend prints again a case whose verdict changed after it was printed (its backend
+ * broke the protocol after giving its result), counting it as not passed if it was. */
+static void console_amend(struct console *c, const struct tq_case_record *r, bool was_quiet)
+{
+    c->bad += was_quiet ? 1 : 0;
+    if (c->tty)
+        fputs("\r\033[K", c->out);
+    console_line(c, r, " (amended)");
+    if (c->tty && c->done < c->total)
+        console_bar(c);
     fflush(c->out);
 }
 
@@ -486,29 +595,32 @@ struct plan {
 };
 
 /* see runner.h */
-bool tq_runner_selects(const char *const *filters, size_t num_filters, const char *group,
+bool tq_runner_selects(const struct tq_runner_selection *sel, const char *group,
                        const struct tq_scenario *s)
 {
     static const char tag_prefix[] = "tag:";
-    char full[512];
-    snprintf(full, sizeof(full), "%s/%s", group, s->name);
-    for (size_t i = 0; i < num_filters; i++) {
-        if (strncmp(filters[i], tag_prefix, sizeof(tag_prefix) - 1) != 0) {
-            if (strstr(full, filters[i]) != NULL)
+    for (size_t i = 0; i < sel->num_case_ids; i++)
+        if (tq_catalog_id_is(group, s->name, sel->case_ids[i]))
+            return true;
+    char id[1024];
+    snprintf(id, sizeof(id), "%s/%s", group, s->name);
+    for (size_t i = 0; i < sel->num_filters; i++) {
+        const char *f = sel->filters[i];
+        if (strncmp(f, tag_prefix, sizeof(tag_prefix) - 1) != 0) {
+            if (strstr(id, f) != NULL)
                 return true;
             continue;
         }
         for (size_t t = 0; t < s->tags.num; t++)
-            if (strcmp(s->tags.items[t], filters[i] + sizeof(tag_prefix) - 1) == 0)
+            if (strcmp(s->tags.items[t], f + sizeof(tag_prefix) - 1) == 0)
                 return true;
     }
-    return num_filters == 0;
+    return sel->num_filters == 0 && sel->num_case_ids == 0;
 }
 
 static bool selected(const struct tq_runner_config *cfg, size_t i)
 {
-    return tq_runner_selects(cfg->filters, cfg->num_filters, cfg->catalog->groups[i],
-                             cfg->catalog->items[i]);
+    return tq_runner_selects(&cfg->selection, cfg->catalog->groups[i], cfg->catalog->items[i]);
 }
 
 /* plan_build expands backend x scenario in order, keeps this shard's cases, and starts the
@@ -549,14 +661,15 @@ static void mark_interrupted(struct run_case *rc, bool stopped_before)
                 "case ran (%.1900s)", seen);
 }
 
-static void run_slot(struct plan *p, struct slot *slot, struct tq_backend_session *session)
+static void run_slot(struct plan *p, struct slot *slot, struct tq_backend_session *session,
+                     const struct run_case *prev)
 {
     const struct tq_runner_config *cfg = p->cfg;
     struct run_case *rc = &slot->rc;
     *rc = (struct run_case){.cfg = cfg, .broker = slot->broker,
                             .scenario = cfg->catalog->items[slot->scenario],
                             .backend = cfg->backends[slot->backend],
-                            .session = session};
+                            .session = session, .prev_id = prev ? prev->case_id : NULL};
     tq_buf_init(&rc->details, 256 * 1024);
     rc->record = (struct tq_case_record){
         .name = rc->scenario->name, .backend = tq_backend_name(rc->backend),
@@ -565,6 +678,8 @@ static void run_slot(struct plan *p, struct slot *slot, struct tq_backend_sessio
     bool stopped_before = interrupted;
     run_one(rc);
     mark_interrupted(rc, stopped_before);
+    if (rc->record.verdict != TQ_VERDICT_PASS && rc->record.verdict != TQ_VERDICT_SKIP)
+        add_rerun_command(rc);   /* every kind of case, lifecycle ones too */
     char adjusted[sizeof(rc->message)];
     enum tq_verdict v = tq_baseline_apply(cfg->baseline, &rc->record, adjusted, sizeof(adjusted));
     if (v != rc->record.verdict)
@@ -578,13 +693,69 @@ static void run_slot(struct plan *p, struct slot *slot, struct tq_backend_sessio
     pthread_mutex_unlock(&p->lock);
 }
 
+/* amend_broken turns the recorded verdict of case `rc` into a protocol error: after its result
+ * was read, its backend process wrote `quote` on stdout (docs/backend-protocol.md: exactly one
+ * result line per case). A verdict never stays PASS when its backend broke the protocol on that
+ * case; the verdict it had is kept in the message. */
+static void amend_broken(struct plan *p, struct run_case *rc, const char *when, const char *quote)
+{
+    enum tq_verdict was = rc->record.verdict;
+    if (was == TQ_VERDICT_ERROR)
+        return; /* already failed as not run; the line is the next case's evidence too */
+    char seen[sizeof(rc->message)];
+    snprintf(seen, sizeof(seen), "%s", rc->message);
+    set_verdict(rc, TQ_VERDICT_ERROR, "protocol_error: after its result line the backend wrote "
+                "%s: %s (judged on that result, the case was %s%s%.900s)", when, quote,
+                tq_verdict_name(was), seen[0] ? ": " : "", seen);
+    if (rc->record.details != NULL)
+        rc->details.len--; /* drop the NUL; the details grow */
+    append_text(&rc->details, "protocol: the result above was followed by ");
+    append_text(&rc->details, quote);
+    append_text(&rc->details, "\n");
+    if (rc->record.details == NULL)
+        add_rerun_command(rc);
+    rc->record.details = tq_ok(tq_buf_u8(&rc->details, '\0')) ? (const char *)rc->details.data
+                                                               : NULL;
+    pthread_mutex_lock(&p->lock);
+    console_amend(&p->console, &rc->record, was == TQ_VERDICT_PASS || was == TQ_VERDICT_SKIP);
+    pthread_mutex_unlock(&p->lock);
+}
+
+/* struct lane is a worker's process for one backend, and the case it answered last. */
+struct lane {
+    struct tq_backend_session session;
+    struct run_case *last;     /* the case whose result the process gave last; NULL: none */
+};
+
+/* lane_run runs slot `slot` on lane `l` (NULL: a process of its own) and charges any output its
+ * process wrote out of turn to the case that broke the protocol (docs/backend-protocol.md). */
+static void lane_run(struct plan *p, struct slot *slot, struct lane *l)
+{
+    char quote[TQ_RESULT_QUOTE_SIZE];
+    if (l == NULL)
+        return run_slot(p, slot, NULL, NULL);
+    if (tq_backend_session_stray(&l->session, quote, sizeof(quote)) && l->last)
+        amend_broken(p, l->last, "more before the next case was sent", quote);
+    if (l->session.pid < 0)
+        l->last = NULL; /* a fresh process: nothing it writes can answer an earlier case */
+    unsigned long runs = l->session.num_runs;
+    run_slot(p, slot, &l->session, l->last);
+    if (slot->rc.stray_before[0] && l->last)
+        amend_broken(p, l->last, "more before the next case was sent", slot->rc.stray_before);
+    if (slot->rc.answered_prev[0] && l->last)
+        amend_broken(p, l->last, "another answer to it while the next case ran",
+                     slot->rc.answered_prev);
+    if (l->session.num_runs != runs)
+        l->last = &slot->rc;
+}
+
 /* worker runs cases until none is left, with one backend session per backend of its own. */
 static void *worker(void *arg)
 {
     struct plan *p = arg;
-    struct tq_backend_session *sessions = calloc(p->cfg->num_backends, sizeof(*sessions));
-    for (size_t b = 0; sessions && b < p->cfg->num_backends; b++)
-        tq_backend_session_init(&sessions[b], tq_backend_path(p->cfg->backends[b]));
+    struct lane *lanes = calloc(p->cfg->num_backends, sizeof(*lanes));
+    for (size_t b = 0; lanes && b < p->cfg->num_backends; b++)
+        tq_backend_session_init(&lanes[b].session, tq_backend_path(p->cfg->backends[b]));
     for (;;) {
         pthread_mutex_lock(&p->lock);
         size_t i = p->next < p->num ? p->next++ : p->num;
@@ -592,12 +763,14 @@ static void *worker(void *arg)
         if (i == p->num)
             break;
         /* No sessions (isolation asked, or out of memory): one process per case. */
-        bool shared = sessions != NULL && !p->cfg->isolate;
-        run_slot(p, &p->slots[i], shared ? &sessions[p->slots[i].backend] : NULL);
+        bool shared = lanes != NULL && !p->cfg->isolate;
+        lane_run(p, &p->slots[i], shared ? &lanes[p->slots[i].backend] : NULL);
     }
-    for (size_t b = 0; sessions && b < p->cfg->num_backends; b++)
-        tq_backend_session_close(&sessions[b]);
-    free(sessions);
+    char quote[TQ_RESULT_QUOTE_SIZE];
+    for (size_t b = 0; lanes && b < p->cfg->num_backends; b++)
+        if (tq_backend_session_close(&lanes[b].session, quote, sizeof(quote)) && lanes[b].last)
+            amend_broken(p, lanes[b].last, "more before the end of its input", quote);
+    free(lanes);
     return NULL;
 }
 

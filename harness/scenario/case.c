@@ -5,7 +5,8 @@
 #include <string.h>
 
 /* The trust store when a scenario names none: every root of the endpoint it talks to, as AWS
- * asks of devices ("install all Amazon roots", aws-iot-facts.md section 3.2). */
+ * asks of devices ("install all Amazon roots",
+ * docs/aws-iot/server-chains.md#trust-store-guidance). */
 static const char *const ats_roots[] = {"ats-root-ca-1", "ats-root-ca-2", "ats-root-ca-3",
                                         "ats-root-ca-4", NULL};
 static const char *const legacy_roots[] = {"legacy-root-ca-g5", NULL};

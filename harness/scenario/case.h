@@ -14,7 +14,8 @@ struct tq_case_context {
     int timeout_ms;            /* the backend's own deadline */
     const char *backend;       /* part of derived MQTT client IDs: cases running at once on
                                   different backends must not share an ID (AWS IoT would drop
-                                  the older connection, facts section 5) */
+                                  the older connection,
+                                  docs/aws-iot/devices.md#duplicate-client-id) */
 };
 
 /* tq_case_build writes the case for `s` as one JSON line (ending in '\n') into a new string in

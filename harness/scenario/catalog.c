@@ -10,16 +10,20 @@
 #include "certs.h"
 #include "expand.h"
 #include "fs.h"
+#include "spec.h"
 
 struct walk {
     char *paths[TQ_CATALOG_MAX];
     size_t num;
 };
 
+/* is_yaml: *.yaml and *.yml alike, the two names YAML files go by; skipping one silently
+ * would lose its cases without a word. */
 static bool is_yaml(const char *name)
 {
     size_t n = strlen(name);
-    return n > 5 && strcmp(name + n - 5, ".yaml") == 0;
+    return (n > 5 && strcmp(name + n - 5, ".yaml") == 0) ||
+           (n > 4 && strcmp(name + n - 4, ".yml") == 0);
 }
 
 static tq_status walk_dir(struct tq_diag *diag, struct walk *w, const char *dir, int depth)
@@ -140,7 +144,29 @@ tq_status tq_catalog_load(struct tq_catalog *out, size_t *out_num_errors, const 
         free(w.paths[i]);
     }
     *out_num_errors += check_unique(out, errors);
+    if (tq_ok(st) && w.num == 0) {
+        fprintf(errors, "%s: no scenario file (*.yaml, *.yml) in this folder or below it\n",
+                dir);
+        (*out_num_errors)++;
+    }
     return *out_num_errors ? TQ_STATUS(TQ_ERR_PARSE) : TQ_SUCCESS;
+}
+
+/* see catalog.h */
+bool tq_catalog_id_is(const char *group, const char *name, const char *id)
+{
+    size_t group_len = strlen(group);
+    return strncmp(id, group, group_len) == 0 && id[group_len] == '/' &&
+           strcmp(id + group_len + 1, name) == 0;
+}
+
+/* see catalog.h */
+size_t tq_catalog_find(const struct tq_catalog *c, const char *id)
+{
+    for (size_t i = 0; i < c->num; i++)
+        if (tq_catalog_id_is(c->groups[i], c->items[i]->name, id))
+            return i;
+    return c->num;
 }
 
 static bool known_to_certs_gen(const void *ctx, const char *name)
@@ -178,57 +204,21 @@ void tq_catalog_cleanup(struct tq_catalog *c)
     c->num = 0;
 }
 
-enum { MAX_FACTS_BYTES = 4 << 20 };
-
-/* heading_exists is true when `facts` has a markdown heading line whose text is `heading`. */
-static bool heading_exists(const char *facts, const char *heading)
-{
-    size_t want = strlen(heading);
-    for (const char *line = facts; line && *line;) {
-        const char *end = strchr(line, '\n');
-        size_t len = end ? (size_t)(end - line) : strlen(line);
-        const char *text = line;
-        while (text < line + len && *text == '#')
-            text++;
-        bool is_heading = text > line && text < line + len && *text == ' ';
-        if (is_heading && (size_t)(line + len - (text + 1)) == want &&
-            strncmp(text + 1, heading, want) == 0)
-            return true;
-        line = end ? end + 1 : NULL;
-    }
-    return false;
-}
-
-static const char *spec_problem(const char *spec, const char *facts)
-{
-    static const char prefix[] = "aws-iot-facts.md#";
-    if (strncmp(spec, "RFC ", 4) == 0 && spec[4] >= '0' && spec[4] <= '9')
-        return NULL;
-    if (strncmp(spec, prefix, sizeof(prefix) - 1) != 0)
-        return "want 'aws-iot-facts.md#<heading>' or 'RFC <number> ...'";
-    if (facts != NULL && !heading_exists(facts, spec + sizeof(prefix) - 1))
-        return "no such heading in aws-iot-facts.md";
-    return NULL;
-}
-
 /* see catalog.h */
-size_t tq_catalog_check_specs(const struct tq_catalog *c, const char *facts_path, FILE *errors)
+size_t tq_catalog_check_specs(const struct tq_catalog *c, const char *ref_dir, FILE *errors)
 {
-    char *facts = NULL;
-    size_t len = 0, problems = 0;
-    struct tq_diag ignored;
-    if (facts_path && !tq_ok(tq_fs_read_all(&ignored, &facts, &len, facts_path,
-                                            MAX_FACTS_BYTES)))
-        facts = NULL;
+    struct tq_spec_ref ref;
+    size_t problems = 0;
+    char why[1024];
+    tq_spec_ref_init(&ref, ref_dir);
     for (size_t i = 0; i < c->num; i++) {
         const struct tq_scenario *s = c->items[i];
-        const char *problem = spec_problem(s->spec, facts);
-        if (problem == NULL)
+        if (tq_spec_ref_check(&ref, s->spec, why, sizeof(why)) == NULL)
             continue;
         fprintf(errors, "%s:%u: spec '%s': %s\n", s->path, tq_scenario_line_of(s, s->spec),
-                s->spec, problem);
+                s->spec, why);
         problems++;
     }
-    free(facts);
+    tq_spec_ref_cleanup(&ref);
     return problems;
 }

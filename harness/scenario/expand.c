@@ -28,7 +28,8 @@ static tq_status expand_name(struct tq_diag *diag, struct tq_scenario *s, const 
     return set_str(&s->name, name);
 }
 
-/* chain_for names the leaf the broker must serve for `suite` (aws-iot-facts.md section 3.1). */
+/* chain_for names the leaf the broker must serve for `suite`
+ * (docs/aws-iot/server-chains.md#chain-selection). */
 static const char *chain_for(const struct tq_scenario *s, const struct tq_policy_suite *suite)
 {
     if (s->broker.endpoint && strcmp(s->broker.endpoint, "legacy") == 0)

@@ -2,8 +2,8 @@
  * data instead of being written out by hand. The only expansion today is `policy_suites`: one
  * case per cipher suite of the broker's security policy (broker/policy.h, the same table the
  * broker enforces), each pinned to that suite and its version, expecting the server chain whose
- * key type fits the suite (aws-iot-facts.md section 3.1: ECDSA suites and TLS 1.3 get the EC
- * chain, everything else the RSA chain). */
+ * key type fits the suite (docs/aws-iot/server-chains.md#chain-selection: ECDSA suites and
+ * TLS 1.3 get the EC chain, everything else the RSA chain). */
 #ifndef TQ_EXPAND_H
 #define TQ_EXPAND_H
 

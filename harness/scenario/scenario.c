@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "broker_options.h"
 #include "event_match.h"
 #include "fs.h"
 #include "yaml_table.h"
@@ -14,7 +15,8 @@ static const char *check_outcome(const char *v)
 {
     return tq_outcome_known(v) ? NULL
                                : "an outcome of docs/backend-protocol.md (e.g. ok, cert_expired, "
-                                 "alert_received:protocol_version)";
+                                 "alert_received:protocol_version, alert_received:alert_<N> for "
+                                 "an alert without a name)";
 }
 
 static const char *check_version(const char *v)
@@ -24,11 +26,6 @@ static const char *check_version(const char *v)
         if (strcmp(v, names[i]) == 0)
             return NULL;
     return "a TLS version: 1.0, 1.1, 1.2 or 1.3";
-}
-
-static const char *check_endpoint(const char *v)
-{
-    return strcmp(v, "ats") == 0 || strcmp(v, "legacy") == 0 ? NULL : "ats or legacy";
 }
 
 static const char *check_qos(const char *v)
@@ -53,8 +50,21 @@ static const char *check_connack(const char *v)
 static const char *check_event_pattern(const char *v)
 {
     return tq_event_pattern_valid(v) ? NULL
-                                     : "an event name then field=value words, e.g. "
+                                     : "an event of docs/broker-events.md then field=value words "
+                                       "naming its members, e.g. "
                                        "'client_certificate_rejected reason=inactive'";
+}
+
+/* check_name keeps a name printable on one line: it is a case ID in `--case` and in reports,
+ * and a baseline line ("backend: group/name  # reason") must be able to name it. */
+static const char *check_name(const char *v)
+{
+    for (const char *p = v; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            return "a name without control characters (tabs, line breaks)";
+    return strstr(v, " #") == NULL ? NULL
+                                   : "a name without ' #' (a baseline line reads it as the start "
+                                     "of its reason)";
 }
 
 static const char *check_expand(const char *v)
@@ -96,25 +106,22 @@ TQ_YAML_TABLE(client_table, "client", F(struct tq_scenario_client, certificate, 
               F(struct tq_scenario_client, mqtt, MAP, .sub = &mqtt_table, .has_present = true,
                 .present_offset = offsetof(struct tq_scenario_client, mqtt.enabled)));
 
-/* Broker settings are checked by `tlsqual broker` itself when the runner starts it; the table
- * holds the option name each maps to. */
-TQ_YAML_TABLE(broker_table, "broker",
-              F(struct tq_scenario_broker, endpoint, STRING, .check = check_endpoint),
-              F(struct tq_scenario_broker, refusal, STRING),
-              F(struct tq_scenario_broker, refusal_alert, STRING),
-              F(struct tq_scenario_broker, qos2, STRING),
-              F(struct tq_scenario_broker, policy, STRING),
-              F(struct tq_scenario_broker, sni, STRING),
-              F(struct tq_scenario_broker, chain, STRING),
-              F(struct tq_scenario_broker, server_cert, STRING),
-              F(struct tq_scenario_broker, listener, STRING),
-              F(struct tq_scenario_broker, validity, STRING),
-              F(struct tq_scenario_broker, crl, STRING),
-              F(struct tq_scenario_broker, shared_cert, STRING),
-              F(struct tq_scenario_broker, profile, STRING));
+/* The broker settings a scenario may choose. Each key is the `tlsqual broker` option of the
+ * broker's own table (broker/broker_options.h) that has that key: the table maps it to its
+ * option and checks its value, so a value the broker would refuse is refused here, at its line
+ * (`sni: requird` names the allowed values at lint time). */
+#define SCENARIO_BROKER_KEYS(X)                                                                   \
+    X(endpoint) X(refusal) X(refusal_alert) X(qos2) X(policy) X(sni) X(chain) X(server_cert)      \
+    X(listener) X(validity) X(crl) X(shared_cert) X(profile)
+SCENARIO_BROKER_KEYS(TQ_BROKER_SETTING_CHECK)
+#define BROKER_ROW(k) F(struct tq_scenario_broker, k, STRING, .check = check_broker_##k),
+TQ_YAML_TABLE(broker_table, "broker", SCENARIO_BROKER_KEYS(BROKER_ROW));
 
 TQ_YAML_TABLE(expect_table, "expect",
-              L(struct tq_scenario_expect, outcome, .required = true, .check = check_outcome),
+              L(struct tq_scenario_expect, outcome, .required = true, .check = check_outcome,
+                .min_items = 1,
+                .too_few = "'outcome' must name at least one outcome: an empty list expects "
+                           "nothing, so no result could pass"),
               L(struct tq_scenario_expect, warn_outcome, .check = check_outcome),
               F(struct tq_scenario_expect, connack, LONG, .check = check_connack),
               F(struct tq_scenario_expect, version, STRING, .check = check_tls_name),
@@ -182,7 +189,8 @@ TQ_YAML_TABLE(lifecycle_step_table, "steps", STEP(connect, STRING),
                    .present_offset = offsetof(struct tq_scenario_step, has_expect)));
 
 TQ_YAML_TABLE(scenario_table, "top level",
-              F(struct tq_scenario, name, STRING, .required = true, .has_line = true,
+              F(struct tq_scenario, name, STRING, .required = true, .check = check_name,
+                .has_line = true,
                 .line_offset = offsetof(struct tq_scenario, name_line)),
               F(struct tq_scenario, spec, STRING, .required = true),
               F(struct tq_scenario, description, STRING),
@@ -197,7 +205,9 @@ TQ_YAML_TABLE(scenario_table, "top level",
               F(struct tq_scenario, steps, SEQ, .sub = &lifecycle_step_table,
                 .count_offset = offsetof(struct tq_scenario, num_steps),
                 .elem_size = sizeof(struct tq_scenario_step),
-                .max_items = TQ_SCENARIO_STEPS_MAX, .init = step_init));
+                .max_items = TQ_SCENARIO_STEPS_MAX, .init = step_init, .min_items = 1,
+                .too_few = "'steps' must hold at least one step (or remove it and give "
+                           "'expect')"));
 
 /* see scenario.h */
 void tq_scenario_free(struct tq_scenario *s)
@@ -361,8 +371,6 @@ static tq_status check_whole(struct ctx *c, const struct tq_scenario *s)
     if (!s->has_expect)
         return doc_fail(c, "missing required key 'expect' in top level (or 'steps', for "
                            "a lifecycle scenario)");
-    if (s->expect.outcome.num == 0)
-        return doc_fail(c, "'expect.outcome' must name at least one outcome");
     return TQ_SUCCESS;
 }
 
@@ -420,18 +428,14 @@ tq_status tq_scenario_load(struct tq_diag *diag, struct tq_scenario **out, const
 size_t tq_scenario_broker_args(const struct tq_scenario_broker *b, const char **argv,
                                size_t max_args)
 {
-    static const char *const options[] = {
-        "--endpoint", "--refusal",  "--refusal-alert", "--qos2", "--policy",      "--sni",
-        "--chain",    "--server-cert", "--listener",   "--validity", "--crl", "--shared-cert",
-        "--profile"};
-    _Static_assert(sizeof(options) / sizeof(options[0]) ==
-                       sizeof(broker_table_fields) / sizeof(broker_table_fields[0]),
-                   "one broker option per broker field");
     size_t n = 0;
     for (size_t i = 0; i < broker_table.num_fields && n + 2 <= max_args; i++) {
-        const char *value = *(char *const *)((const char *)b + broker_table.fields[i].offset);
-        if (value != NULL) {
-            argv[n++] = options[i];
+        const struct tq_yaml_field *f = &broker_table.fields[i];
+        const char *value = *(char *const *)((const char *)b + f->offset);
+        /* every key has its option: check_broker_<key> refused any value of one that has not */
+        const struct tq_broker_option *o = tq_broker_option_for_key(f->key);
+        if (value != NULL && o != NULL) {
+            argv[n++] = o->flag;
             argv[n++] = value;
         }
     }

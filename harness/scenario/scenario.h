@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "outcome_vocab.h"   /* tq_outcome_known: what `expect.outcome` may name */
 #include "status.h"
 
 /* The longest scenario name: Mbed TLS's rule for test descriptions (CI tracks cases by name). */
@@ -31,8 +32,9 @@ struct tq_mqtt_step {          /* one SUBSCRIBE or PUBLISH of the client */
 };
 
 /* struct tq_scenario_broker: broker settings. Each set member becomes the `tlsqual broker`
- * option of the same name (underscores as dashes); scenarios with equal settings share one
- * broker process. */
+ * option whose key it is in the broker's option table (broker/broker_options.h: the same name,
+ * underscores as dashes), and its value was checked with that table when the scenario was
+ * read. Scenarios with equal settings share one broker process. */
 struct tq_scenario_broker {
     char *endpoint;            /* "ats" (default) or "legacy" */
     char *refusal;             /* how a rejected client certificate is refused */
@@ -168,9 +170,5 @@ TQ_MUST_USE tq_status tq_scenario_parse(struct tq_diag *diag, struct tq_scenario
 
 /* tq_scenario_free releases `s`. NULL is a no-op. */
 void tq_scenario_free(struct tq_scenario *s);
-
-/* tq_outcome_known is true when `outcome` is a word of the canonical vocabulary of
- * docs/backend-protocol.md (including "alert_received:<alert name>"). */
-bool tq_outcome_known(const char *outcome);
 
 #endif

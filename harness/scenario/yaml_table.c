@@ -78,6 +78,19 @@ static tq_status too_many(struct ctx *c, const yaml_node_t *item, const struct t
                    f->kind == TQ_YAML_SEQ ? "steps" : "items");
 }
 
+/* too_few fails unless the list at `node` holds at least `min_items`: `outcome: []` would
+ * otherwise be a scenario that expects nothing. */
+static tq_status too_few(struct ctx *c, const yaml_node_t *node, const struct tq_yaml_field *f,
+                         size_t num)
+{
+    if (num >= f->min_items)
+        return TQ_SUCCESS;
+    if (f->too_few != NULL)
+        return fail_at(c, node, "%s", f->too_few);
+    return fail_at(c, node, "'%s' must hold at least %zu item%s, got %zu", f->key, f->min_items,
+                   f->min_items == 1 ? "" : "s", num);
+}
+
 static const char *scalar(const yaml_node_t *node)
 {
     return (const char *)node->data.scalar.value;
@@ -155,7 +168,8 @@ static tq_status parse_list(struct ctx *c, const yaml_node_t *node, const struct
     size_t *num = count_at(f, base);
     if (node->type == YAML_SCALAR_NODE) {
         *num = 1;
-        return store_string(c, node, f, &items[0]);
+        TQ_GUARD(store_string(c, node, f, &items[0]));
+        return too_few(c, node, f, *num);
     }
     TQ_GUARD(want_type(c, node, YAML_SEQUENCE_NODE, f->key, f->kind));
     for (yaml_node_item_t *it = node->data.sequence.items.start;
@@ -166,7 +180,7 @@ static tq_status parse_list(struct ctx *c, const yaml_node_t *node, const struct
         TQ_GUARD(want_type(c, item, YAML_SCALAR_NODE, f->key, f->kind));
         TQ_GUARD(store_string(c, item, f, &items[(*num)++]));
     }
-    return TQ_SUCCESS;
+    return too_few(c, node, f, *num);
 }
 
 static tq_status parse_map(struct ctx *c, const yaml_node_t *node, const struct tq_yaml_table *t,
@@ -189,7 +203,7 @@ static tq_status parse_seq(struct ctx *c, const yaml_node_t *node, const struct 
             f->init(elem, line_of(item));
         TQ_GUARD(parse_map(c, item, f->sub, elem));
     }
-    return TQ_SUCCESS;
+    return too_few(c, node, f, *num);
 }
 
 static tq_status parse_value(struct ctx *c, const yaml_node_t *node,

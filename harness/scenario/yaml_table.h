@@ -29,6 +29,7 @@
  *   'K' must be an integer, got 'VALUE'
  *   'K' must be true or false, got 'VALUE'
  *   'K' has more than N items                    (a LIST; a SEQ says "steps"; or `too_many`)
+ *   'K' must hold at least N item(s), got M      (`min_items`; or `too_few`)
  *   'K' must not contain NUL bytes
  * Running out of memory is TQ_ERR_NOMEM; a table of more than TQ_YAML_MAX_FIELDS rows (built
  * without TQ_YAML_TABLE) is TQ_ERR_INTERNAL. */
@@ -77,6 +78,10 @@ struct tq_yaml_field {
                                                 later errors) before the item is read */
     const char *too_many;           /* LIST, SEQ: the whole error when there are too many items;
                                        NULL: "'K' has more than N items" (or "steps") */
+    size_t min_items;               /* LIST, SEQ: fewer items (an empty list) is an error at the
+                                       key's value: a list that must say something says it */
+    const char *too_few;            /* LIST, SEQ: the whole error when there are too few items;
+                                       NULL: "'K' must hold at least N item(s), got M" */
     bool has_present;               /* set a bool at `present_offset` when the key is given */
     size_t present_offset;
     bool has_line;                  /* store the line of the key in an unsigned at `line_offset` */

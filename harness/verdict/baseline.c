@@ -10,6 +10,7 @@ struct entry {
     char *backend;
     char *case_name;     /* "group/name" */
     char *reason;
+    unsigned line;
 };
 
 struct tq_baseline {
@@ -41,6 +42,7 @@ static tq_status parse_line(struct tq_diag *diag, struct entry *e, const char *p
     e->backend = trimmed_dup(line, colon);
     e->case_name = trimmed_dup(colon + 1, hash);
     e->reason = trimmed_dup(hash < end ? hash + 2 : end, end);
+    e->line = line_no;
     TQ_ENSURE(e->backend && e->case_name && e->reason, TQ_ERR_NOMEM);
     if (e->backend[0] == '\0' || strchr(e->case_name, '/') == NULL)
         return tq_diag_fail(diag, TQ_ERR_PARSE, path, line_no,
@@ -119,6 +121,64 @@ void tq_baseline_free(struct tq_baseline *b)
     }
     free(b->path);
     free(b);
+}
+
+static bool backend_known(const struct tq_baseline_known *known, const char *name)
+{
+    for (size_t i = 0; i < known->num_backends; i++)
+        if (strcmp(known->backends[i], name) == 0)
+            return true;
+    return known->backends == NULL;
+}
+
+static void list_backends(FILE *errors, const struct tq_baseline_known *known)
+{
+    for (size_t i = 0; i < known->num_backends; i++)
+        fprintf(errors, "%s%s", i ? ", " : "", known->backends[i]);
+}
+
+/* first_of returns the first entry before `e` that lists the same backend and case, or NULL. */
+static const struct entry *first_of(const struct tq_baseline *b, const struct entry *e)
+{
+    for (const struct entry *p = b->entries; p < e; p++)
+        if (strcmp(p->backend, e->backend) == 0 && strcmp(p->case_name, e->case_name) == 0)
+            return p;
+    return NULL;
+}
+
+/* see baseline.h */
+size_t tq_baseline_check(const struct tq_baseline *b, const struct tq_baseline_known *known,
+                         FILE *errors)
+{
+    size_t problems = 0;
+    for (size_t i = 0; b && i < b->num; i++) {
+        const struct entry *e = &b->entries[i], *earlier = first_of(b, e);
+        if (!backend_known(known, e->backend)) {
+            fprintf(errors, "%s:%u: no backend called '%s'; known: ", b->path, e->line,
+                    e->backend);
+            list_backends(errors, known);
+            fputc('\n', errors);
+            problems++;
+        }
+        if (known->has_case && !known->has_case(known->ctx, e->case_name)) {
+            fprintf(errors, "%s:%u: no case '%s' in the scenarios (renamed or removed? "
+                    "`tlsqual run --list` shows every case ID)\n", b->path, e->line,
+                    e->case_name);
+            problems++;
+        }
+        if (earlier) {
+            fprintf(errors, "%s:%u: '%s: %s' is already listed at line %u\n", b->path, e->line,
+                    e->backend, e->case_name, earlier->line);
+            problems++;
+        }
+    }
+    return problems;
+}
+
+/* see baseline.h */
+const char *tq_baseline_path(const struct tq_baseline *b)
+{
+    return b->path;
 }
 
 static const struct entry *find(const struct tq_baseline *b, const struct tq_case_record *r)

@@ -11,6 +11,7 @@
 #define TQ_BASELINE_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "report.h"
 #include "status.h"
@@ -29,6 +30,26 @@ TQ_MUST_USE tq_status tq_baseline_load(struct tq_diag *diag, struct tq_baseline 
 /* tq_baseline_parse is tq_baseline_load on text in memory (`path` names it in errors). */
 TQ_MUST_USE tq_status tq_baseline_parse(struct tq_diag *diag, struct tq_baseline **out,
                                         const char *path, const char *text, size_t len);
+
+/* struct tq_baseline_known says which names a baseline line may use: the backends (names as
+ * reports call them) and the cases (IDs "group/name", docs/scenario-format.md#case-ids). */
+struct tq_baseline_known {
+    const char *const *backends;   /* NULL: backend names are not checked */
+    size_t num_backends;
+    /* has_case is true when `case_id` is a case of the catalog; NULL: cases are not checked. */
+    bool (*has_case)(const void *ctx, const char *case_id);
+    const void *ctx;
+};
+
+/* tq_baseline_check prints (to `errors`, as "file:line: problem") every line of `b` that names
+ * a backend or a case that `known` does not know, or repeats an earlier line, and returns how
+ * many there are. A line that can never match (a renamed case, a misspelt backend) would
+ * otherwise stop tracking its deviation without a word. */
+size_t tq_baseline_check(const struct tq_baseline *b, const struct tq_baseline_known *known,
+                         FILE *errors);
+
+/* tq_baseline_path returns the file `b` was read from. */
+const char *tq_baseline_path(const struct tq_baseline *b);
 
 /* tq_baseline_free releases `b`; NULL is a no-op. */
 void tq_baseline_free(struct tq_baseline *b);

@@ -1,5 +1,7 @@
 #include "verdict.h"
 
+#include "exit_codes.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -75,9 +77,6 @@ enum tq_verdict tq_verdict_judge(const struct tq_scenario_expect *e, const struc
     return TQ_VERDICT_PASS;
 }
 
-/* Exit codes of docs/backend-protocol.md that the runner treats specially. */
-enum { TQ_BACKEND_EXIT_UNIMPLEMENTED = 89 };
-
 /* last_line writes the last non-empty line of `len` bytes at `data` (at most 200 bytes). */
 static void last_line(char *out, size_t out_len, const uint8_t *data, size_t len)
 {
@@ -92,22 +91,34 @@ static void last_line(char *out, size_t out_len, const uint8_t *data, size_t len
         snprintf(out, out_len, "no reason given");
 }
 
+/* first_line quotes the first line of what the backend wrote on stdout. */
+static void first_line(char *out, size_t out_len, const struct tq_buf *b)
+{
+    const uint8_t *nl = b->len ? memchr(b->data, '\n', b->len) : NULL;
+    tq_result_quote(out, out_len, b->len ? (const char *)b->data : "",
+                    nl ? (size_t)(nl - b->data) : b->len);
+}
+
 /* see verdict.h */
 enum tq_verdict tq_verdict_of_run(const struct tq_proc_output *run, int deadline_ms,
-                                  const struct tq_scenario_expect *e,
+                                  const char *want_id, const struct tq_scenario_expect *e,
                                   const char *want_leaf_sha256, struct tq_result *result,
                                   bool *has_result, char *why, size_t why_len)
 {
-    char how[160], line[201];
+    char how[160], line[201], quote[TQ_RESULT_QUOTE_SIZE];
     *has_result = false;
     tq_proc_describe(how, sizeof(how), run, deadline_ms);
     if (run->out_truncated) {
-        snprintf(why, why_len, "protocol_error: the backend wrote more than %zu bytes to stdout "
-                 "without a result line (%s)", run->out.max_len, how);
+        first_line(quote, sizeof(quote), &run->out);
+        snprintf(why, why_len, "protocol_error: the backend wrote more than %zu bytes on stdout "
+                 "for this case (a result line is at most %d), starting %s", run->out.max_len,
+                 TQ_RESULT_LINE_MAX, quote);
         return TQ_VERDICT_ERROR;
     }
     if (run->timed_out) {
-        snprintf(why, why_len, "timeout: backend %s", how);
+        first_line(quote, sizeof(quote), &run->out);
+        snprintf(why, why_len, "timeout: backend %s without its result line%s%s", how,
+                 run->out.len ? "; stdout held " : "", run->out.len ? quote : "");
         return TQ_VERDICT_ERROR;
     }
     if (run->exited && run->exit_code == TQ_BACKEND_EXIT_UNIMPLEMENTED) {
@@ -120,8 +131,9 @@ enum tq_verdict tq_verdict_of_run(const struct tq_proc_output *run, int deadline
         return TQ_VERDICT_ERROR;
     }
     struct tq_diag diag = {0};
-    if (!tq_ok(tq_result_parse(&diag, result, (const char *)run->out.data, run->out.len))) {
-        snprintf(why, why_len, "protocol_error: %s (backend %s)", diag.msg, how);
+    if (!tq_ok(tq_result_parse(&diag, result, want_id, (const char *)run->out.data,
+                               run->out.len))) {
+        snprintf(why, why_len, "protocol_error: %s", diag.msg);
         return TQ_VERDICT_ERROR;
     }
     *has_result = true;

@@ -19,13 +19,15 @@
 enum tq_verdict tq_verdict_judge(const struct tq_scenario_expect *e, const struct tq_result *r,
                                  const char *want_leaf_sha256, char *why, size_t why_len);
 
-/* tq_verdict_of_run judges a backend's whole run on one case: how it ended first (output past
- * its bound, deadline `deadline_ms` passed, exit 89 "cannot run this case", a crash, a result
- * line that breaks docs/backend-protocol.md: each an ERROR or a SKIP, explained in `why`), then
- * its result line against `e` (tq_verdict_judge). `*has_result` tells whether `result` was
- * filled from a valid result line. */
+/* tq_verdict_of_run judges a backend's whole run on the case whose id is `want_id`: how it ended
+ * first (output past its bound, deadline `deadline_ms` passed, exit 89 "cannot run this case", a
+ * crash: each an ERROR or a SKIP, explained in `why`), then what it wrote on stdout, which must
+ * be exactly that case's result line (tq_result_parse): anything else is an ERROR whose `why`
+ * starts with "protocol_error: " and quotes the offending line. Then the result is judged
+ * against `e` (tq_verdict_judge). `*has_result` tells whether `result` was filled from a valid
+ * result line of this case. */
 enum tq_verdict tq_verdict_of_run(const struct tq_proc_output *run, int deadline_ms,
-                                  const struct tq_scenario_expect *e,
+                                  const char *want_id, const struct tq_scenario_expect *e,
                                   const char *want_leaf_sha256, struct tq_result *result,
                                   bool *has_result, char *why, size_t why_len);
 

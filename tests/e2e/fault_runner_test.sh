@@ -9,12 +9,16 @@
 #      crashy   reads its case and dies of SIGSEGV -> "backend_crashed..."
 #      quitter  exits 3 (TQ_BACKEND_EXIT_INTERNAL) -> "backend_crashed..."
 #    in one run with the real OpenSSL backend, whose cases must all still pass.
-# 2. SIGINT, then SIGTERM, sent to `tlsqual run` mid-run: it exits non-zero within 5 s, its
-#    children (broker, backends) are gone, junit.xml is there and valid against
-#    junit-10.xsd, every planned case is in it, some passed, and the cases not run are errors
-#    whose message starts with "interrupted".
+# 2. SIGINT, then SIGTERM, sent to `tlsqual run` mid-run: it exits 130 within 5 s, by itself
+#    (its summary line is printed), its children (broker, backends) are gone, junit.xml is
+#    there and valid against junit-10.xsd, every planned case is in it, some passed, the cases
+#    not run are errors whose message starts with "interrupted", and the report says it is
+#    incomplete (issue 13): the property "incomplete" in junit.xml counts those cases,
+#    results.json says "complete": false. A run that was not interrupted has no such property.
 # 3. SIGTERM while a backend hangs: the run stops within 5 s, not after the case's deadline
 #    (the signal ends the backends in flight), and the hanging case is reported interrupted.
+# 4. Two backends of one name (`--backend openssl,openssl`, or two exec: wrappers whose probe
+#    reports the same name): a usage error (exit 2) naming both, before any case runs.
 #
 # Env: TQ_BUILD_DIR, TQ_SOURCE_DIR, TQ_SHARED_DIR (set by ctest). Loopback only; every command
 # has a timeout; only processes this script started are signalled.
@@ -116,6 +120,8 @@ if mode == "backends":
     for c in suites.get("openssl", ET.Element("x")).findall("testcase"):
         if verdict(c)[0] != "pass":
             bad.append(f"openssl {c.get('name')}: {verdict(c)}")
+    if any(p.get("name") == "incomplete" for p in root.iter("property")):
+        bad.append("a run that was not interrupted is marked incomplete")
     print(f"# junit: {num} case(s) per backend; misbehaving ones errored as expected"
           if not bad else "# junit: " + "; ".join(bad[:8]))
 else:
@@ -134,6 +140,11 @@ else:
         bad.append("no case marked interrupted")
     if mode != "hang" and kinds.get("pass", 0) == 0:
         bad.append("no case passed before the signal")
+    props = {p.get("name"): p.get("value") for p in root.iter("property")}
+    want = (f"interrupted by a signal: {kinds.get('interrupted', 0)} of {len(cases)} cases did "
+            "not run to a verdict")
+    if not props.get("incomplete", "").startswith(want):
+        bad.append(f"property incomplete is {props.get('incomplete')!r}, want {want!r}...")
     print(f"# junit: {len(cases)} cases: {kinds}" + ("" if not bad else "; " + "; ".join(bad[:6])))
 sys.exit(1 if bad else 0)
 PY
@@ -203,8 +214,11 @@ interrupt_run() {
     wait "$run_pid"
     local rc=$?
     run_pid=""
-    [[ "$rc" -ne 0 && "$rc" -lt 128 ]]
-    check "$sig ($mode): tlsqual run exits non-zero, not by the signal (exit $rc)" $?
+    [[ "$rc" -eq 130 ]] && grep -q '^summary: .*, incomplete$' "$tmp/$sig-$mode.out"
+    check "$sig ($mode): tlsqual run exits 130 after its summary, not by the signal (exit $rc)" \
+        $? "$(tail -2 "$tmp/$sig-$mode.out")"
+    [[ "$(jq -r .complete "$out/latest/results.json" 2>/dev/null)" == false ]]
+    check "$sig ($mode): results.json says \"complete\": false" $?
     sleep 0.5
     local left="" p
     for p in $children; do
@@ -227,6 +241,25 @@ echo "# 3. SIGTERM while a backend hangs (case deadline 8 s + 5 s grace)"
 # (tq_proc_stop_all) and their cases are reported as interrupted.
 interrupt_run TERM hang sleep:2 20 5000 --backend "exec:$hangy" --filter versions/ \
     --timeout 8000 --jobs 1
+
+echo "# 4. two backends of one name"
+twin="$(make_wrapper twin 'exec sleep 120')"
+cp "$twin" "$tmp/other-twin"
+timeout 60 "$tlsqual" run --scenarios "$TQ_SOURCE_DIR/scenarios" --pki "$tmp/pki" \
+    --out "$tmp/out-twins" --filter smoke --backend "exec:$twin" --backend "exec:$tmp/other-twin" \
+    >"$tmp/twins.out" 2>"$tmp/twins.err"
+rc=$?
+[[ "$rc" -eq 2 ]] && grep -qF "two backends are called 'twin': --backend exec:$twin" \
+    "$tmp/twins.err" && grep -qF "and --backend exec:$tmp/other-twin" "$tmp/twins.err" &&
+    [[ ! -e "$tmp/out-twins" ]]
+check "two exec: backends named 'twin': exit 2 naming both, nothing run (exit $rc)" $? \
+    "$(cat "$tmp/twins.err")"
+timeout 60 "$tlsqual" run --scenarios "$TQ_SOURCE_DIR/scenarios" --pki "$tmp/pki" \
+    --out "$tmp/out-twins" --filter smoke --backend openssl,openssl \
+    >"$tmp/twins2.out" 2>"$tmp/twins2.err"
+rc=$?
+[[ "$rc" -eq 2 ]] && grep -q "two backends are called 'openssl'" "$tmp/twins2.err"
+check "--backend openssl,openssl: exit 2 (exit $rc)" $? "$(cat "$tmp/twins2.err")"
 
 if [[ "$failures" -ne 0 ]]; then
     echo "FAIL: $failures check(s) failed"

@@ -5,6 +5,8 @@
  * NUL-terminated inside its field, the outcome is canonical, the chain is bounded and its first
  * entry is the leaf; on failure the status is one of the three result.h allows and the
  * diagnostic says why. Empty input is passed as NULL, which result.h allows for length 0. */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fuzz_check.h"
@@ -30,9 +32,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct tq_diag diag = {.code = TQ_OK};
     struct tq_result r;
-    tq_status st = tq_result_parse(&diag, &r, size ? (const char *)data : NULL, size);
+    /* The case the output is read for: the input's own id for even sizes (so that the members
+     * after "id" are reached), "fuzz" for odd ones (so that other ids are refused). */
+    char want[TQ_RESULT_ID_MAX + 1] = "fuzz";
+    char *text = malloc(size + 1);
+    TQ_FUZZ_CHECK(text != NULL);
+    memcpy(text, data, size);
+    text[size] = '\0';
+    if (size % 2 == 0 && !tq_result_case_id(want, sizeof(want), text))
+        snprintf(want, sizeof(want), "fuzz");
+    free(text);
+    tq_status st = tq_result_parse(&diag, &r, want, size ? (const char *)data : NULL, size);
     if (tq_ok(st)) {
         check_result(&r);
+        TQ_FUZZ_CHECK(strcmp(r.id, want) == 0); /* only the case's own result is accepted */
     } else {
         TQ_FUZZ_CHECK(st.code == TQ_ERR_PROTOCOL || st.code == TQ_ERR_LIMIT ||
                       st.code == TQ_ERR_NOMEM);

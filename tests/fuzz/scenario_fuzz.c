@@ -2,11 +2,13 @@
  *
  * Scenario files come from the repository and from users' own suites, so a malformed one must
  * fail with a located message, never crash. On success the target checks what the runner relies
- * on: the bounds of scenario.h (name length, list and step counts), a known outcome for every
- * alternative, a companion only with MQTT, value lines inside the file, broker arguments in
- * option/value pairs, and for a lifecycle scenario: one kind per step, an expectation exactly
- * where the engine judges one, and every wait naming an earlier held connection. On failure `*out` is NULL and the
- * diagnostic names the input. */
+ * on: the bounds of scenario.h (name length, list and step counts), a name on one printable line
+ * that a baseline can hold, at least one known outcome wherever an expectation is (top level and
+ * steps) and a known word for every alternative, a companion only with MQTT, value lines inside
+ * the file, broker arguments in option/value pairs, and for a lifecycle scenario: one kind per
+ * step, an expectation exactly where the engine judges one, and every wait naming an earlier
+ * held connection. Each of these is a parser check with a file:line error (scenario_test.c has
+ * a bad file for each). On failure `*out` is NULL and the diagnostic names the input. */
 #include <stdbool.h>
 #include <string.h>
 
@@ -35,6 +37,17 @@ static void check_expect(const struct tq_scenario_expect *e)
     check_list(&e->outcome);
     for (size_t i = 0; i < e->outcome.num; i++)
         TQ_FUZZ_CHECK(tq_outcome_known(e->outcome.items[i]));
+    check_list(&e->warn_outcome);
+    for (size_t i = 0; i < e->warn_outcome.num; i++)
+        TQ_FUZZ_CHECK(tq_outcome_known(e->warn_outcome.items[i]));
+}
+
+/* check_name: one printable line that a baseline line can name (case IDs, docs). */
+static void check_name(const char *name)
+{
+    for (const char *p = name; *p; p++)
+        TQ_FUZZ_CHECK((unsigned char)*p >= 0x20 && *p != 0x7f);
+    TQ_FUZZ_CHECK(strstr(name, " #") == NULL);
 }
 
 /* check_lifecycle_step checks step `i` of `s` as harness/lifecycle.c relies on it. */
@@ -61,6 +74,7 @@ static void check_scenario(const struct tq_scenario *s, size_t max_lines)
     TQ_FUZZ_CHECK(strcmp(s->path, path) == 0 && s->name != NULL && s->spec != NULL);
     size_t name_len = strlen(s->name);
     TQ_FUZZ_CHECK(name_len >= 1 && (s->expand != NULL || name_len <= TQ_SCENARIO_NAME_MAX));
+    check_name(s->name);
     TQ_FUZZ_CHECK(s->num_steps <= TQ_SCENARIO_STEPS_MAX);
     TQ_FUZZ_CHECK(s->num_steps > 0 ? !s->has_expect : s->has_expect);
     if (s->has_expect)

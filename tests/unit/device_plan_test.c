@@ -36,7 +36,7 @@ Test(device_plan, shipped_default_plan_parses)
 }
 
 static const char good[] = "name: lab plan\n"
-                           "spec: aws-iot-facts.md#8.1\n"
+                           "spec: docs/aws-iot/device-advisor.md#dqp-test-list\n"
                            "defaults: {policy: TLS12_1_2_2022_10, listener: alpn}\n"
                            "cases:\n"
                            "  - name: good\n"
@@ -109,7 +109,11 @@ static const struct bad_plan bad_plans[] = {
     {.what = "invalid YAML", .text = "name: [\n", .line = 2, .msg = "invalid YAML"},
     {.what = "top level a list", .text = "- a\n", .line = 1, .msg = "must be a mapping"},
     {.what = "no cases", .text = "name: p\n", .line = 1, .msg = "missing required key 'cases'"},
-    {.what = "empty cases", .text = "name: p\ncases: []\n", .line = 1, .msg = "at least one"},
+    {.what = "empty cases", .text = "name: p\ncases: []\n", .line = 2,
+     .msg = "'cases' must hold at least one case"},
+    {.what = "name with a line break", .text = "name: p\ncases:\n  - name: \"a\\nb\"\n"
+     "    description: d\n    device_must: connect_and_connect\n",
+     .line = 3, .msg = "'name' must be a name without control characters"},
     {.what = "unknown top key", .text = "name: p\nplan: x\n", .line = 2,
      .msg = "unknown key 'plan' in top level; valid keys: name, spec"},
     {.what = "unknown device_must", .text = CASE_HEAD "    device_must: fly\n", .line = 5,
@@ -124,7 +128,7 @@ static const struct bad_plan bad_plans[] = {
                                    "    broker: {policy: TLS99}\n",
      .line = 6, .msg = "'policy' must be a security policy id"},
     {.what = "bad listener", .text = "name: p\ndefaults: {listener: quic}\ncases: []\n",
-     .line = 2, .msg = "'listener' must be mqtt (8883-style) or alpn (443-style)"},
+     .line = 2, .msg = "'listener' must be mqtt or alpn, got 'quic'"},
     {.what = "bad verdict word", .text = CASE_HEAD "    device_must: abort_before_connect\n"
                                          "    verdict: {close: maybe}\n",
      .line = 6, .msg = "'close' must be pass, warn or fail, got 'maybe'"},

@@ -43,6 +43,9 @@ static void append_bytes(const char *path, const void *data, size_t len)
 
 static void append(const char *path, const char *text) { append_bytes(path, text, strlen(text)); }
 
+/* TS: the first member of every line the broker writes. */
+#define TS "{\"ts\":\"2026-11-23T21:40:04.527Z\","
+
 /* event_line writes one broker line (with its '\n') the way docs/broker-events.md shows. */
 static void event_line(char *out, size_t out_len, const char *event, long conn, long port,
                        const char *more)
@@ -309,6 +312,11 @@ Test(events_log, garbage_lines_are_counted_and_match_nothing)
         "{\"event\":\"mqtt_connect\",\"peer\":\"127.0.0.1:5000\"} trailing\n",
         "{\"event\":\"mqtt_connect\",\"peer\":\"127.0.0.1:5000\",\"x\":\"\\ud800\"}\n",
         "\xff\xfe{}\n",
+        /* JSON, but off the schema (common/event_schema.h): an event it does not have, a member
+         * of another type, a connection event without a connection */
+        TS "\"event\":\"mqtt_connekt\",\"conn\":1,\"peer\":\"127.0.0.1:5000\"}\n",
+        TS "\"event\":\"mqtt_connect\",\"conn\":1,\"peer\":\"127.0.0.1:5000\",\"client_id\":7}\n",
+        TS "\"event\":\"mqtt_connect\",\"conn\":0,\"peer\":\"127.0.0.1:5000\"}\n",
     };
     for (size_t i = 0; i < sizeof(garbage) / sizeof(garbage[0]); i++)
         append(f.path, garbage[i]);
@@ -342,21 +350,22 @@ Test(events_log, peer_port_is_read_from_the_json_value_not_the_text)
         const char *line;
         long port; /* the port that must get it; 0: none */
     } cases[] = {
-        {"{\"event\":\"a\",\"conn\":1,\"peer\":\"[::1]:5000\"}\n", 5000},
-        {"{\"event\":\"b\",\"conn\":2,\"peer\":\"127.0.0.1:5001\"}\n", 5001},
-        {"{\"event\":\"c\",\"conn\":0,\"peer\":\"\"}\n", 0},
-        {"{\"event\":\"d\",\"conn\":3,\"peer\":null}\n", 0},
-        {"{\"event\":\"e\",\"conn\":4,\"peer\":\"127.0.0.1:05000\"}\n", 0},
-        {"{\"event\":\"f\",\"conn\":5,\"peer\":\"127.0.0.1:70000\"}\n", 0},
-        {"{\"event\":\"g\",\"conn\":6,\"peer\":\"127.0.0.1:50x\"}\n", 0},
+        {TS "\"event\":\"connection_opened\",\"conn\":1,\"peer\":\"[::1]:5000\"}\n", 5000},
+        {TS "\"event\":\"mqtt_connack\",\"conn\":2,\"peer\":\"127.0.0.1:5001\"}\n", 5001},
+        {TS "\"event\":\"broker_stopped\",\"conn\":0,\"peer\":\"\"}\n", 0},
+        {TS "\"event\":\"mqtt_connack\",\"conn\":3,\"peer\":null}\n", 0},
+        {TS "\"event\":\"mqtt_connack\",\"conn\":4,\"peer\":\"127.0.0.1:05000\"}\n", 0},
+        {TS "\"event\":\"mqtt_connack\",\"conn\":5,\"peer\":\"127.0.0.1:70000\"}\n", 0},
+        {TS "\"event\":\"mqtt_connack\",\"conn\":6,\"peer\":\"127.0.0.1:50x\"}\n", 0},
         /* A string before `peer` that looks like a peer member, escaped quotes included. */
-        {"{\"event\":\"h\",\"conn\":7,\"sni\":\"\\\",\\\"peer\\\":\\\"1.2.3.4:5002\","
-         "\"peer\":\"127.0.0.1:5003\"}\n",
+        {TS "\"event\":\"tls_established\",\"conn\":7,"
+            "\"sni\":\"\\\",\\\"peer\\\":\\\"1.2.3.4:5002\",\"peer\":\"127.0.0.1:5003\"}\n",
          5003},
         /* An escaped colon is still a colon once decoded. */
-        {"{\"event\":\"i\",\"conn\":8,\"peer\":\"127.0.0.1\\u003a5004\"}\n", 5004},
+        {TS "\"event\":\"mqtt_connack\",\"conn\":8,\"peer\":\"127.0.0.1\\u003a5004\"}\n", 5004},
         /* Members in another order than the broker's. */
-        {"{\"peer\":\"10.0.0.1:5005\",\"conn\":9,\"event\":\"j\"}\n", 5005},
+        {"{\"peer\":\"10.0.0.1:5005\",\"conn\":9,\"event\":\"mqtt_connack\","
+         "\"ts\":\"2026-11-23T21:40:04.527Z\"}\n", 5005},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
         append(f.path, cases[i].line);
@@ -428,8 +437,8 @@ Test(events_log, restarted_broker_restarts_conn_numbers_and_port_tells_them_apar
     struct fixture f;
     fixture_init(&f);
     char a1[512], a2[512], b1[512], b2[512], stop[256], start[256];
-    snprintf(stop, sizeof(stop), "{\"event\":\"broker_stopped\",\"conn\":0,\"peer\":\"\"}\n");
-    snprintf(start, sizeof(start), "{\"event\":\"broker_started\",\"conn\":0,\"peer\":\"\"}\n");
+    snprintf(stop, sizeof(stop), TS "\"event\":\"broker_stopped\",\"conn\":0,\"peer\":\"\"}\n");
+    snprintf(start, sizeof(start), TS "\"event\":\"broker_started\",\"conn\":0,\"peer\":\"\"}\n");
     event_line(a1, sizeof(a1), "mqtt_connect", 1, 5000, ",\"client_id\":\"x\"");
     event_line(a2, sizeof(a2), "mqtt_subscribe", 1, 5000, NULL);
     event_line(b1, sizeof(b1), "mqtt_connect", 1, 6000, ",\"client_id\":\"x\"");
@@ -465,7 +474,7 @@ Test(events_log, replaced_or_truncated_file_is_read_again_from_its_start)
     char a[512], b[512], c[512];
     event_line(a, sizeof(a), "connection_opened", 1, 5000, ",\"listener\":\"127.0.0.1:8883\"");
     event_line(b, sizeof(b), "connection_opened", 1, 5000, NULL);
-    event_line(c, sizeof(c), "closed", 1, 5000, NULL); /* shorter than b: a shrink to see */
+    event_line(c, sizeof(c), "mqtt_connack", 1, 5000, NULL); /* shorter than b: a shrink to see */
     append(f.path, a);
     append(f.path, "{\"partial");
     struct tq_events_log *log = open_log(f.path, 1 << 20);
@@ -541,18 +550,19 @@ Test(events_log, find_agrees_with_event_match_on_every_line)
     struct fixture f;
     fixture_init(&f);
     static const char *const lines[] = {
-        "{\"event\":\"mqtt_connect\",\"conn\":1,\"peer\":\"127.0.0.1:5000\",\"client_id\":\"a\"}\n",
-        "{\"event\":5,\"conn\":2,\"peer\":\"127.0.0.1:5001\"}\n",
+        TS "\"event\":\"mqtt_connect\",\"conn\":1,\"peer\":\"127.0.0.1:5000\",\"client_id\":\"a\"}\n",
+        TS "\"event\":5,\"conn\":2,\"peer\":\"127.0.0.1:5001\"}\n",
         "garbage\n",
-        "{\"event\":\"mqtt_connect\",\"conn\":3,\"peer\":\"127.0.0.1:5002\",\"client_id\":\"b\","
+        TS "\"event\":\"mqtt_connect\",\"conn\":3,\"peer\":\"127.0.0.1:5002\",\"client_id\":\"b\","
         "\"clean_session\":true}\n",
-        "{\"event\":\"mqtt_connect\",\"conn\":4,\"peer\":\"\",\"client_id\":null}\n",
+        TS "\"event\":\"tls_established\",\"conn\":4,\"peer\":\"127.0.0.1:5004\",\"sni\":null}\n",
+        TS "\"event\":\"mqtt_connect\",\"conn\":5,\"peer\":\"\",\"client_id\":\"c\"}\n",
         "{\"conn\":5,\"peer\":\"127.0.0.1:5003\"}\n",
     };
     static const char *const patterns[] = {
         "mqtt_connect", "mqtt_connect client_id=b", "mqtt_connect clean_session=true",
-        "mqtt_connect client_id=null", "5", "5 conn=2", "mqtt_connect conn=3",
-        "mqtt_subscribe",
+        "tls_established sni=null", "tls_established sni=x", "mqtt_connect client_id=c",
+        "mqtt_connect conn=3", "mqtt_subscribe",
     };
     char text[4096] = "";
     size_t used = 0;
@@ -596,13 +606,15 @@ struct stress {
     int writer_done;         /* atomic */
 };
 
+/* stress_lines writes the lines of connection `conn` (from 0; its conn member counts from 1,
+ * as the broker's do). */
 static void stress_lines(char *out, size_t out_len, int conn)
 {
     char a[512], b[512], c[512];
-    event_line(a, sizeof(a), "connection_opened", conn, STRESS_PORT + conn, NULL);
-    event_line(b, sizeof(b), "mqtt_connect", conn, STRESS_PORT + conn,
+    event_line(a, sizeof(a), "connection_opened", conn + 1, STRESS_PORT + conn, NULL);
+    event_line(b, sizeof(b), "mqtt_connect", conn + 1, STRESS_PORT + conn,
                ",\"client_id\":\"quote\\\"d \\\\ \\u00e9\"");
-    event_line(c, sizeof(c), "connection_closed", conn, STRESS_PORT + conn,
+    event_line(c, sizeof(c), "connection_closed", conn + 1, STRESS_PORT + conn,
                ",\"reason\":\"peer_closed\"");
     snprintf(out, out_len, "%s%s%s", a, b, c);
 }
@@ -655,9 +667,9 @@ static void *stress_reader(void *arg)
             size_t next = 0;
             struct tq_events_log_line hit;
             char pattern[64];
-            snprintf(pattern, sizeof(pattern), "mqtt_connect conn=%d", conn);
+            snprintf(pattern, sizeof(pattern), "mqtt_connect conn=%d", conn + 1);
             tq_status st = tq_events_log_find(&diag, s->log, &hit, &next, pattern, port);
-            if (conn < complete && (!tq_ok(st) || hit.conn != conn || hit.port != port))
+            if (conn < complete && (!tq_ok(st) || hit.conn != conn + 1 || hit.port != port))
                 __atomic_add_fetch(&s->failures, 1, __ATOMIC_RELAXED);
         }
     }

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "broker_options.h"
+#include "policy.h"
 #include "scenario.h"
 
 static struct tq_scenario *parse_ok(const char *text)
@@ -19,7 +21,7 @@ static struct tq_scenario *parse_ok(const char *text)
 Test(scenario, parses_every_section)
 {
     struct tq_scenario *s = parse_ok("name: a device connects\n"
-                                     "spec: aws-iot-facts.md#4.3\n"
+                                     "spec: docs/aws-iot/client-certificates.md#status-values\n"
                                      "tags: [smoke, x]\n"
                                      "broker: {endpoint: legacy}\n"
                                      "client:\n"
@@ -92,6 +94,27 @@ static const struct bad_case bad_cases[] = {
     {"bad integer", "name: n\nspec: s\nexpect: {outcome: ok, connack: zero}\n", 3,
      "'connack' must be a CONNACK return code from 0 to 5, got 'zero'"},
     {"empty file", "", 1, "empty file"},
+    {"broker value the broker refuses", "name: n\nspec: s\nbroker:\n  sni: requird\n"
+                                        "expect: {outcome: ok}\n",
+     4, "'sni' must be optional, required or endpoint, got 'requird'"},
+    {"broker policy the broker lacks", "name: n\nspec: s\nbroker: {policy: TLS99}\n"
+                                       "expect: {outcome: ok}\n",
+     3, "'policy' must be a security policy id or IoTSecurityPolicy_ name"},
+    {"broker event not in the schema", "name: n\nspec: s\nexpect:\n  outcome: ok\n"
+                                       "  broker_events: [\"client_cert_rejected reason=x\"]\n",
+     5, "'broker_events' must be an event of docs/broker-events.md"},
+    {"broker event member it lacks", "name: n\nspec: s\nexpect:\n  outcome: ok\n"
+                                     "  broker_events: [\"mqtt_connack code=0\"]\n",
+     5, "got 'mqtt_connack code=0'"},
+    {"broker event value of another type", "name: n\nspec: s\nexpect:\n  outcome: ok\n"
+                                           "  broker_events: [\"mqtt_connack rc=zero\"]\n",
+     5, "got 'mqtt_connack rc=zero'"},
+    {"outcome expects nothing", "name: n\nspec: s\nexpect:\n  outcome: []\n", 4,
+     "'outcome' must name at least one outcome: an empty list expects nothing"},
+    {"name with a line break", "name: \"two\\nlines\"\nspec: s\nexpect: {outcome: ok}\n", 1,
+     "'name' must be a name without control characters"},
+    {"name a baseline cannot hold", "name: \"a #b\"\nspec: s\nexpect: {outcome: ok}\n", 1,
+     "'name' must be a name without ' #'"},
 #define LC "name: n\nspec: s\nsteps:\n"
     {"step of two kinds", LC "  - connect: a\n    api: UpdateCertificate\n", 4,
      "exactly one of connect, api, wait, restart; got 2"},
@@ -111,6 +134,14 @@ static const struct bad_case bad_cases[] = {
     {"wait for nothing", LC "  - wait: a\n    expect: {outcome: ok}\n", 4,
      "'wait: a' names no earlier held connection"},
     {"connect without expect", LC "  - connect: a\n", 4, "this connect step needs 'expect'"},
+    {"step expects nothing", LC "  - connect: a\n    expect:\n      outcome: []\n", 6,
+     "'outcome' must name at least one outcome"},
+    {"wait expects nothing",
+     LC "  - connect: a\n    hold: true\n  - wait: a\n    expect: {outcome: []}\n", 7,
+     "'outcome' must name at least one outcome"},
+    {"no steps", LC "  []\n", 4, "'steps' must hold at least one step"},
+    {"no steps, flow style", "name: n\nspec: s\nsteps: []\nexpect: {outcome: ok}\n", 3,
+     "'steps' must hold at least one step"},
     {"held connect with expect",
      LC "  - connect: a\n    hold: true\n    expect: {outcome: ok}\n  - wait: a\n"
         "    expect: {outcome: ok}\n",
@@ -202,13 +233,29 @@ Test(scenario, missing_file_is_an_io_error)
     cr_expect_str_eq(diag.path, "/nonexistent/x.yaml");
 }
 
-Test(outcome, vocabulary)
+/* Every broker setting a scenario may choose maps to the option of the broker's own table that
+ * has its key, with the value as written (the table: broker/broker_options.h). */
+Test(scenario, every_broker_key_becomes_its_option)
 {
-    cr_expect(tq_outcome_known("ok"));
-    cr_expect(tq_outcome_known("alert_received:protocol_version"));
-    cr_expect_not(tq_outcome_known("alert_received:nonsense"));
-    cr_expect_not(tq_outcome_known("alert_received:"));
-    cr_expect_not(tq_outcome_known("OK"));
+    for (size_t i = 0; i < tq_broker_option_count(); i++) {
+        const struct tq_broker_option *o = tq_broker_option_at(i);
+        if (o->key == NULL)
+            continue;
+        const char *value = o->choices ? o->choices[0].name
+                            : strcmp(o->key, "policy") == 0      ? TQ_POLICY_DEFAULT_ID
+                            : strcmp(o->key, "server_cert") == 0 ? "server-expired"
+                                                                 : NULL;
+        cr_assert_not_null(value, "no sample value for key %s", o->key);
+        char text[256];
+        snprintf(text, sizeof(text), "name: n\nspec: s\nbroker: {%s: %s}\nexpect: {outcome: ok}\n",
+                 o->key, value);
+        struct tq_scenario *s = parse_ok(text);
+        const char *argv[4] = {NULL};
+        cr_expect_eq(tq_scenario_broker_args(&s->broker, argv, 4), 2, "%s", o->key);
+        cr_expect_str_eq(argv[0], o->flag);
+        cr_expect_str_eq(argv[1], value);
+        tq_scenario_free(s);
+    }
 }
 
 Test(scenario, remembers_the_line_of_each_value)

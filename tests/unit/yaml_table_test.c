@@ -273,3 +273,46 @@ Test(yaml_table, callers_word_too_many_and_empty)
     cr_expect_eq(st.code, TQ_ERR_PARSE);
     cr_expect_str_eq(diag.msg, "empty file; want a box");
 }
+
+/* min_items: an empty list that must say something is an error at the list's line, in the
+ * engine's words or the caller's. */
+TQ_YAML_TABLE(nonempty_table, "top level",
+              F(struct doc, tags, LIST, .count_offset = offsetof(struct doc, num_tags),
+                .max_items = 3, .min_items = 2),
+              F(struct doc, items, SEQ, .sub = &item_table,
+                .count_offset = offsetof(struct doc, num_items), .elem_size = sizeof(struct item),
+                .max_items = 2, .min_items = 1, .too_few = "a box holds at least one item"));
+
+Test(yaml_table, empty_lists_fail_where_they_must_not_be_empty)
+{
+    static const struct {
+        const char *text;
+        unsigned line;
+        const char *msg;
+    } cases[] = {
+        {"tags: [red, blue]\nitems: []\n", 2, "a box holds at least one item"},
+        {"tags: [red, blue]\nitems:\n", 2, "'items' must be a list of mappings, got a scalar"},
+        {"tags: []\n", 1, "'tags' must hold at least 2 items, got 0"},
+        {"tags: red\n", 1, "'tags' must hold at least 2 items, got 1"},
+        {"tags:\n  - red\nitems: [{id: a}]\n", 2, "'tags' must hold at least 2 items, got 1"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct doc d = {0};
+        const struct tq_yaml_options opts = {.path = "min.yaml"};
+        struct tq_diag diag = {0};
+        tq_status st = tq_yaml_table_parse(&diag, NULL, &d, &nonempty_table, &opts, cases[i].text,
+                                           strlen(cases[i].text));
+        cr_expect_eq(st.code, TQ_ERR_PARSE, "case %zu", i);
+        cr_expect_eq(diag.line, cases[i].line, "case %zu: want line %u, got %u (%s)", i,
+                     cases[i].line, diag.line, diag.msg);
+        cr_expect_str_eq(diag.msg, cases[i].msg, "case %zu", i);
+        tq_yaml_table_free(&nonempty_table, &d);
+    }
+    struct doc d = {0};
+    const struct tq_yaml_options opts = {.path = "min.yaml"};
+    struct tq_diag diag = {0};
+    static const char good[] = "tags: [red, blue]\nitems: [{id: a}]\n";
+    cr_expect(tq_ok(tq_yaml_table_parse(&diag, NULL, &d, &nonempty_table, &opts, good,
+                                        strlen(good))), "%s", diag.msg);
+    tq_yaml_table_free(&nonempty_table, &d);
+}
