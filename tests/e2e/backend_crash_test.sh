@@ -10,16 +10,12 @@
 #
 # Env: TQ_BUILD_DIR, TQ_SOURCE_DIR (set by ctest).
 set -euo pipefail
-: "${TQ_BUILD_DIR:?set TQ_BUILD_DIR to the build directory}"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+e2e_init crash-e2e
 : "${TQ_SOURCE_DIR:?set TQ_SOURCE_DIR to the source directory}"
-PY=/usr/bin/python3
-tmp=$(mktemp -d /tmp/tq-crash-e2e.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
-
-fail() { echo "FAIL: $*" >&2; exit 1; }
 
 real="$TQ_BUILD_DIR/backends/tlsqual-backend-openssl"
-[ -x "$real" ] || fail "no $real"
+[ -x "$real" ] || die "no $real"
 wrapper="$tmp/crashy-backend"
 # The wrapper gets the real backend's path as a literal (quoted with printf %q), so it needs no
 # environment and evaluates nothing.
@@ -52,7 +48,8 @@ WRAPPER
 chmod +x "$wrapper"
 
 "$wrapper" --capabilities | "$PY" -c 'import json,sys; assert json.load(sys.stdin)["name"] == "crashy"' ||
-    fail "wrapper --capabilities"
+    die "wrapper --capabilities"
+pass "the crashing wrapper answers --capabilities as crashy"
 
 # 1. One process per case (--isolate): every case of the crashing backend is an error.
 set +e
@@ -62,10 +59,11 @@ timeout 300 "$TQ_BUILD_DIR/tlsqual" run --scenarios "$TQ_SOURCE_DIR/scenarios" -
 rc=$?
 set -e
 tail -3 "$tmp/run.out"
-[ "$rc" -eq 1 ] || { tail -20 "$tmp/run.err" >&2; fail "tlsqual run exited $rc, want 1"; }
-[ -s "$tmp/out/junit.xml" ] || fail "no junit.xml"
+[ "$rc" -eq 1 ] || { tail -20 "$tmp/run.err" >&2; die "tlsqual run exited $rc, want 1"; }
+[ -s "$tmp/out/junit.xml" ] || die "no junit.xml"
+pass "--isolate: tlsqual run exits 1 and writes junit.xml"
 
-"$PY" - "$tmp/out/junit.xml" <<'PY'
+"$PY" - "$tmp/out/junit.xml" <<'PY' || die "--isolate: junit.xml is not as wanted"
 import sys, xml.etree.ElementTree as ET
 root = ET.parse(sys.argv[1]).getroot()
 suites = {s.get("name"): s for s in root.findall("testsuite")}
@@ -83,6 +81,7 @@ for c in ossl:
     assert c.find("failure") is None and c.find("error") is None, f"openssl {c.get('name')} failed"
 print(f"junit ok: {want} crashy case(s) errored with backend_crashed, {want} openssl case(s) passed")
 PY
+pass "--isolate: every crashy case is a backend_crashed error, every openssl case passes"
 
 # 2. Sessions (the default: one process serves cases in turn): the crash fails the case that
 #    was running, a new process serves the next ones, nothing is lost, the healthy backend is
@@ -93,8 +92,9 @@ timeout 300 "$TQ_BUILD_DIR/tlsqual" run --scenarios "$TQ_SOURCE_DIR/scenarios" -
     --out "$tmp/out2" >"$tmp/run2.out" 2>"$tmp/run2.err"
 rc=$?
 set -e
-[ "$rc" -eq 1 ] || { tail -20 "$tmp/run2.err" >&2; fail "session run exited $rc, want 1"; }
-"$PY" - "$tmp/out2/junit.xml" <<'PY'
+[ "$rc" -eq 1 ] || { tail -20 "$tmp/run2.err" >&2; die "session run exited $rc, want 1"; }
+pass "sessions: tlsqual run exits 1"
+"$PY" - "$tmp/out2/junit.xml" <<'PY' || die "sessions: junit.xml is not as wanted"
 import sys, xml.etree.ElementTree as ET
 suites = {s.get("name"): s for s in ET.parse(sys.argv[1]).getroot().findall("testsuite")}
 crashy, ossl = suites["crashy"].findall("testcase"), suites["openssl"].findall("testcase")
@@ -107,4 +107,5 @@ for c in ossl:
 print(f"sessions ok: {len(crashy)} crashy cases recorded ({len(crashed)} backend_crashed), "
       f"{len(ossl)} openssl cases passed")
 PY
-echo PASS
+pass "sessions: the crash fails one case, nothing is lost, openssl is untouched"
+finish

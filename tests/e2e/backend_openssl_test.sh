@@ -27,26 +27,12 @@ fi
 if [ -n "${TQ_IN_NETNS:-}" ]; then
     ip link set lo up
 fi
-PY=/usr/bin/python3
-TMP=$(mktemp -d /tmp/tq-backend-e2e.XXXXXX)
-PIDS=()
-cleanup() {
-    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-    for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-FAILS=0
-PASSES=0
-SKIPS=0
-pass() { PASSES=$((PASSES + 1)); echo "PASS $*"; }
-fail() { FAILS=$((FAILS + 1)); echo "FAIL $*"; }
-skip() { SKIPS=$((SKIPS + 1)); echo "SKIP $*"; }
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+e2e_init backend-e2e
 
 # ---------------------------------------------------------------- throwaway PKI (openssl CLI)
-make_pki() {
-    local d=$TMP/pki
+make_openssl_pki() {
+    local d=$tmp/pki
     mkdir -p "$d/db"
     : >"$d/db/index.txt"
     echo 1000 >"$d/db/serial"
@@ -107,10 +93,6 @@ EOF
     openssl ca -batch -config "$d/ca.cnf" -gencrl -out "$d/root.crl.pem" 2>/dev/null
 }
 
-free_port() {
-    "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
 wait_port() {   # wait_port PORT: bounded wait until something listens
     for _ in $(seq 1 100); do
         "$PY" -c "import socket,sys; s=socket.socket(); s.settimeout(0.2); sys.exit(s.connect_ex(('127.0.0.1',$1)))" \
@@ -125,12 +107,12 @@ declare -A PORT
 start_server() {
     local name=$1 cert=$2 port
     port=$(free_port)
-    timeout 600 openssl s_server -accept "127.0.0.1:$port" -cert "$TMP/pki/$cert.pem" \
-        -key "$TMP/pki/$cert.key" -CAfile "$TMP/pki/root.pem" -Verify 1 -quiet \
-        </dev/null >"$TMP/s_server-$name.log" 2>&1 &
-    PIDS+=($!)
+    timeout 600 openssl s_server -accept "127.0.0.1:$port" -cert "$tmp/pki/$cert.pem" \
+        -key "$tmp/pki/$cert.key" -CAfile "$tmp/pki/root.pem" -Verify 1 -quiet \
+        </dev/null >"$tmp/s_server-$name.log" 2>&1 &
+    track_pid $!
     PORT[$name]=$port
-    wait_port "$port" || { echo "s_server $name did not start"; exit 1; }
+    wait_port "$port" || die "s_server $name did not start"
 }
 
 # start_gnutls_serv NAME CERT: a gnutls-serv that requires a client certificate. Only inside
@@ -138,13 +120,13 @@ start_server() {
 start_gnutls_serv() {
     local name=$1 cert=$2 port
     port=$(free_port)
-    timeout 600 gnutls-serv --port "$port" --x509certfile "$TMP/pki/$cert.pem" \
-        --x509keyfile "$TMP/pki/$cert.key" --x509cafile "$TMP/pki/root.pem" \
+    timeout 600 gnutls-serv --port "$port" --x509certfile "$tmp/pki/$cert.pem" \
+        --x509keyfile "$tmp/pki/$cert.key" --x509cafile "$tmp/pki/root.pem" \
         --require-client-cert --echo --quiet \
-        </dev/null >"$TMP/gnutls-serv-$name.log" 2>&1 &
-    PIDS+=($!)
+        </dev/null >"$tmp/gnutls-serv-$name.log" 2>&1 &
+    track_pid $!
     PORT[gs-$name]=$port
-    wait_port "$port" || { echo "gnutls-serv $name did not start"; cat "$TMP/gnutls-serv-$name.log"; exit 1; }
+    wait_port "$port" || { cat "$tmp/gnutls-serv-$name.log"; die "gnutls-serv $name did not start"; }
 }
 
 # start_mqtt_stub: TLS (Python ssl) + just enough MQTT 3.1.1 to ack CONNECT/SUBSCRIBE/PUBLISH
@@ -152,7 +134,7 @@ start_gnutls_serv() {
 start_mqtt_stub() {
     local port
     port=$(free_port)
-    cat >"$TMP/mqtt_stub.py" <<'EOF'
+    cat >"$tmp/mqtt_stub.py" <<'EOF'
 import socket, ssl, sys
 port, cert, key = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER); ctx.load_cert_chain(cert, key)
@@ -195,11 +177,11 @@ for _ in range(50):
     finally:
         raw.close()
 EOF
-    timeout 600 "$PY" "$TMP/mqtt_stub.py" "$port" "$TMP/pki/server.pem" "$TMP/pki/server.key" \
-        >"$TMP/mqtt_stub.log" 2>&1 &
-    PIDS+=($!)
+    timeout 600 "$PY" "$tmp/mqtt_stub.py" "$port" "$tmp/pki/server.pem" "$tmp/pki/server.key" \
+        >"$tmp/mqtt_stub.log" 2>&1 &
+    track_pid $!
     PORT[mqtt]=$port
-    wait_port "$port" || { echo "MQTT stub did not start"; exit 1; }
+    wait_port "$port" || die "MQTT stub did not start"
 }
 
 # ---------------------------------------------------------------- checks
@@ -231,14 +213,14 @@ caps_has() {   # caps_has CAPS_FILE KEY VALUE
 }
 
 case_line() {   # case_line ID PORT EXTRA_JSON_MEMBERS
-    local p=$TMP/pki
+    local p=$tmp/pki
     printf '{"id":"%s","host":"127.0.0.1","port":%s,"server_name":"localhost","trust":["%s"],"cert":"%s","key":"%s","timeout_ms":8000%s}\n' \
         "$1" "$2" "$p/root.pem" "$p/client.pem" "$p/client.key" "$3"
 }
 
 test_backend() {
     local name=$1 exe=$TQ_BUILD_DIR/backends/tlsqual-backend-$1
-    local caps=$TMP/$name.caps results=$TMP/$name.results cases=$TMP/$name.cases p=$TMP/pki
+    local caps=$tmp/$name.caps results=$tmp/$name.results cases=$tmp/$name.cases p=$tmp/pki
     echo "== backend $name"
     if timeout 30 "$exe" --capabilities >"$caps" && [ "$(wc -l <"$caps")" = 1 ] &&
         "$PY" -c 'import json,sys; c=json.load(open(sys.argv[1])); assert c["protocol"]==1 and c["name"]==sys.argv[2]' "$caps" "$name"; then
@@ -277,8 +259,8 @@ test_backend() {
         case_line mqtt "${PORT[mqtt]}" ',"mqtt":{"client_id":"device-001","subscribe":[{"topic":"t/#","qos":1}],"publish":[{"topic":"t/a","qos":1,"payload":"hi"}],"expect_messages":1}'
     } >"$cases"
     local rc=0
-    timeout 120 "$exe" --run <"$cases" >"$results" 2>"$TMP/$name.stderr" || rc=$?
-    [ "$rc" = 0 ] && pass "$name --run exit 0" || { fail "$name --run exit $rc"; tail -5 "$TMP/$name.stderr"; }
+    timeout 120 "$exe" --run <"$cases" >"$results" 2>"$tmp/$name.stderr" || rc=$?
+    [ "$rc" = 0 ] && pass "$name --run exit 0" || { fail "$name --run exit $rc"; tail -5 "$tmp/$name.stderr"; }
     [ "$(wc -l <"$results")" = "$(wc -l <"$cases")" ] && pass "$name one result per case" ||
         fail "$name: $(wc -l <"$results") results for $(wc -l <"$cases") cases"
 
@@ -328,7 +310,7 @@ test_backend() {
     [ "$rc" = 2 ] && pass "$name 70 KB line -> exit 2" || fail "$name 70 KB line: exit $rc"
 }
 
-make_pki
+make_openssl_pki
 start_server good server
 start_server expired expired
 start_server revoked revoked
@@ -353,8 +335,8 @@ else
         [ -x "$exe" ] && names+=("${exe##*/tlsqual-backend-}")
     done
 fi
-[ "${#names[@]}" -gt 0 ] || { echo "no backend built under $TQ_BUILD_DIR/backends"; exit 1; }
+[ "${#names[@]}" -gt 0 ] || die "no backend built under $TQ_BUILD_DIR/backends"
 for n in "${names[@]}"; do test_backend "$n"; done
 
-echo "backend e2e: $PASSES passed, $FAILS failed, $SKIPS skipped (${names[*]})"
-[ "$FAILS" = 0 ] && [ "$PASSES" -gt 0 ]
+echo "# backends: ${names[*]}"
+finish

@@ -1,81 +1,32 @@
 #!/usr/bin/env bash
 # broker_api_test: the broker's AWS IoT certificate API, driven only by the Debian `aws` CLI
 # (awscli 2.x) with mosquitto_sub as the connected device (docs/broker-api.md).
-# Env: TQ_BUILD_DIR (the build tree with ./tlsqual); TQ_BROKER_TEST_PKI as in
-# broker_mosquitto_test.sh.
+# Env: TQ_BUILD_DIR (the build tree with ./tlsqual); TQ_BROKER_TEST_PKI as in tests/e2e/lib.sh.
 set -u -o pipefail -m   # -m: each background job is its own process group (stop_pid)
-
-bin="${TQ_BUILD_DIR:?TQ_BUILD_DIR must name the build folder}/tlsqual"
-tmp="$(mktemp -d /tmp/tq-broker-api.XXXXXX)"
-broker_pid=""
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+e2e_init broker-api
 sub_pids=()
-failures=0
-PY=/usr/bin/python3
-
-stop_pid() {   # stop_pid PID: SIGTERM one process (group) we started, then reap it
-    if [[ -n "$1" ]] && kill -0 "$1" 2>/dev/null; then
-        kill -TERM -- "-$1" 2>/dev/null || kill -TERM "$1" 2>/dev/null
-        wait "$1" 2>/dev/null
-    fi
-}
-cleanup() {
-    for p in "${sub_pids[@]}"; do stop_pid "$p"; done
-    stop_pid "$broker_pid"
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-check() {   # check NAME WANT GOT
-    if [[ "$2" == "$3" ]]; then echo "ok   - $1"; else
-        echo "FAIL - $1: want $2, got $3"; failures=$((failures + 1)); fi
-}
-has_event() { grep -Eq -- "$1" "$tmp/events.jsonl"; }
-count_events() { grep -Ec -- "$1" "$tmp/events.jsonl"; }
-
-# wait_event PATTERN SECONDS: poll the event log (bounded) until a line matches.
-wait_event() {
-    local deadline=$((SECONDS + $2))
-    while ((SECONDS < deadline)); do
-        has_event "$1" && return 0
-        sleep 0.1
-    done
-    return 1
-}
 
 if ! command -v /usr/bin/aws >/dev/null || ! command -v mosquitto_sub >/dev/null; then
-    echo "FAIL - /usr/bin/aws (Debian awscli) and mosquitto_sub are required"; exit 1
+    die "/usr/bin/aws (Debian awscli) and mosquitto_sub are required"
 fi
-pki="${TQ_BROKER_TEST_PKI:-}"
-if [[ -z "$pki" ]]; then
-    pki="$tmp/pki"
-    timeout 300 "$bin" certs --out "$pki" --quiet >"$tmp/certs.log" 2>&1 ||
-        { echo "FAIL - tlsqual certs did not produce a PKI:"; cat "$tmp/certs.log"; exit 1; }
-fi
+make_pki
 cp "$pki/registry.json" "$tmp/registry.json"   # the broker changes this copy, not the PKI
 
-# start_broker: start the broker on fixed ports chosen at the first start (a restart must
-# serve the same endpoint the CLI was given).
+# start_api_broker: start the broker on fixed ports chosen at the first start (a restart must
+# serve the same endpoint the CLI was given); sets api. Both starts write to $tmp/api.jsonl.
 mqtt_listen="127.0.0.1:0"
 api_listen="127.0.0.1:0"
-start_broker() {
-    rm -f "$tmp/ready"
-    mkfifo "$tmp/ready"
-    "$bin" broker --pki "$pki" --registry "$tmp/registry.json" --listen "$mqtt_listen" \
-        --api "$api_listen" --events "$tmp/events.jsonl" --ready-fd 3 \
-        3>"$tmp/ready" 2>>"$tmp/broker.err" &
-    broker_pid=$!
-    addr=""
-    read -r -t 20 addr <"$tmp/ready"
-    [[ -n "$addr" ]] || { echo "FAIL - the broker did not start"; cat "$tmp/broker.err"; exit 1; }
-    api="$(grep '"event":"broker_started"' "$tmp/events.jsonl" | tail -1 |
+start_api_broker() {
+    start_broker api --registry "$tmp/registry.json" --listen "$mqtt_listen" --api "$api_listen"
+    api="$(grep '"event":"broker_started"' "$events" | tail -1 |
         sed -n 's/.*"api":"\([^"]*\)".*/\1/p')"
-    [[ -n "$api" ]] || { echo "FAIL - broker_started has no api address"; exit 1; }
+    [[ -n "$api" ]] || die "broker_started has no api address"
     mqtt_listen="$addr"
     api_listen="$api"
 }
-start_broker
-port="${addr##*:}"
-echo "# broker pid $broker_pid, MQTT $addr, API http://$api"
+start_api_broker
+echo "# MQTT $addr, API http://$api"
 
 export AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x AWS_DEFAULT_REGION=us-east-1 AWS_PAGER=""
 export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true
@@ -130,6 +81,7 @@ device_loop() {
 }
 device_loop &
 sub_pids+=($!)
+track_pid "$!"
 wait_event '"event":"mqtt_subscribe"' 15
 check "mosquitto_sub with the registered certificate subscribes" 0 $?
 
@@ -174,9 +126,8 @@ check "the finding lists both client IDs" "api-sub api-sub-2 " "$(cat "$tmp/clie
 # SIGKILL right after update-certificate returned: the restarted broker has the new status.
 iot update-certificate --certificate-id "$id_dev" --new-status REVOKED
 kill -KILL "$broker_pid"
-wait "$broker_pid" 2>/dev/null
-broker_pid=""
-start_broker
+wait_pid "$broker_pid"
+start_api_broker
 check "after SIGKILL and restart, describe-certificate shows REVOKED" "REVOKED" \
     "$(iot describe-certificate --certificate-id "$id_dev" --query certificateDescription.status)"
 check "and the certificate registered without a CA is still there" "ACTIVE" \
@@ -185,10 +136,10 @@ check "and the certificate registered without a CA is still there" "ACTIVE" \
 for p in "${sub_pids[@]}"; do stop_pid "$p"; done
 sub_pids=()
 
-# Just-in-time registration (aws-iot-facts.md 4.6): once deleted, the certificate is unknown
-# again; with auto-registration on for device-ca its next connection registers it
-# PENDING_ACTIVATION, publishes the registration message and is refused; once activated it
-# connects.
+# Just-in-time registration (docs/aws-iot/client-certificates.md#jitr): once deleted, the
+# certificate is unknown again; with auto-registration on for device-ca its next connection
+# registers it PENDING_ACTIVATION, publishes the registration message and is refused; once
+# activated it connects.
 iot update-certificate --certificate-id "$id_dev" --new-status INACTIVE
 iot delete-certificate --certificate-id "$id_dev"
 iot describe-certificate --certificate-id "$id_dev" >/dev/null 2>"$tmp/err.txt"
@@ -203,12 +154,13 @@ watcher=(--cert "$pki/device-rsa-2048.pem" --key "$pki/device-rsa-2048.key")
 timeout 60 mosquitto_sub "${tls[@]}" "${watcher[@]}" -i jitr-watcher \
     -t '$aws/events/certificates/registered/+' -C 1 -W 20 >"$tmp/jitr.msg" 2>"$tmp/jitr.err" &
 sub_pids+=($!)
+track_pid "$!"
 wait_event '"event":"mqtt_connect".*"client_id":"jitr-watcher"' 15
 sleep 0.3   # its SUBSCRIBE follows the CONNECT
 timeout 30 mosquitto_pub "${tls[@]}" "${dev[@]}" -i jitr-device -t api/x -m hi \
     >/dev/null 2>&1
 check "the unknown certificate's first connection is refused" 1 $(( $? != 0 ))
-wait "${sub_pids[-1]}"
+wait_pid "${sub_pids[-1]}"
 sub_pids=()
 "$PY" - "$tmp/jitr.msg" "$id_dev" "$ca_id" <<'PY' >"$tmp/jitr.check"
 import json, sys
@@ -232,8 +184,6 @@ stop_pid "$broker_pid"
 broker_pid=""
 cmp -s "$pki/registry.json" "$tmp/registry.json"
 check "the registry copy changed, the PKI's registry did not" 1 $?
-if [[ -s "$tmp/broker.err" ]]; then
-    echo "FAIL - the broker wrote to stderr:"; cat "$tmp/broker.err"; failures=$((failures + 1))
-fi
-if ((failures > 0)); then tail -n 60 "$tmp/events.jsonl"; exit 1; fi
-echo "# all passed"
+check_empty "the broker wrote nothing to stderr" "$broker_err"
+((failures == 0)) || tail -n 60 "$events"
+finish

@@ -3,83 +3,13 @@
 # --server-cert, --validity, --crl, --shared-cert, --profile, --keepalive-min) against real
 # clients: openssl s_client and mosquitto_pub/_sub. One broker per setting under test. Then the
 # loopback rule: a non-loopback --listen or --api is refused unless --allow-remote.
-# Env: TQ_BUILD_DIR (the build tree with ./tlsqual); TQ_BROKER_TEST_PKI as in
-# broker_mosquitto_test.sh.
+# Env: TQ_BUILD_DIR (the build tree with ./tlsqual); TQ_BROKER_TEST_PKI as in tests/e2e/lib.sh.
 set -u -o pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+e2e_init broker-settings
 
-bin="${TQ_BUILD_DIR:?TQ_BUILD_DIR must name the build folder}/tlsqual"
-tmp="$(mktemp -d /tmp/tq-broker-settings.XXXXXX)"
-broker_pid=""
-events=""
-failures=0
-
-cleanup() {
-    if [[ -n "$broker_pid" ]] && kill -0 "$broker_pid" 2>/dev/null; then
-        kill -TERM "$broker_pid" 2>/dev/null
-        wait "$broker_pid" 2>/dev/null
-    fi
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-check() {   # check NAME WANT GOT
-    if [[ "$2" == "$3" ]]; then echo "ok   - $1"; else
-        echo "FAIL - $1: want $2, got $3"; failures=$((failures + 1)); fi
-}
-
-check_nonzero() {   # check_nonzero NAME RC
-    if [[ "$2" -ne 0 ]]; then echo "ok   - $1 (rc $2)"; else
-        echo "FAIL - $1: want a non-zero exit, got 0"; failures=$((failures + 1)); fi
-}
-
-has_event() { grep -Eq -- "$1" "$events"; }
-
-expect_event() {   # expect_event NAME PATTERN
-    has_event "$2"
-    check "$1" 0 $?
-}
-
-pki="${TQ_BROKER_TEST_PKI:-}"
-if [[ -z "$pki" ]]; then
-    pki="$tmp/pki"
-    timeout 300 "$bin" certs --out "$pki" --quiet >"$tmp/certs.log" 2>&1 ||
-        { echo "FAIL - tlsqual certs did not produce a PKI:"; cat "$tmp/certs.log"; exit 1; }
-fi
+make_pki
 ats_host="$(sed -n 's/.*"ats": *"\([^"]*\)".*/\1/p' "$pki/manifest.json" | head -1)"
-
-# start_broker LABEL OPTIONS...: starts a broker on a free loopback port; sets addr, port,
-# events. Every broker writes its events to $tmp/LABEL.jsonl and its stderr to $tmp/LABEL.err.
-start_broker() {
-    local label="$1"
-    shift
-    events="$tmp/$label.jsonl"
-    rm -f "$tmp/ready"
-    mkfifo "$tmp/ready"
-    "$bin" broker --pki "$pki" --listen 127.0.0.1:0 --events "$events" --ready-fd 3 "$@" \
-        3>"$tmp/ready" 2>"$tmp/$label.err" &
-    broker_pid=$!
-    addr=""
-    read -r -t 20 addr <"$tmp/ready"
-    if [[ -z "$addr" ]]; then
-        echo "FAIL - broker $label did not announce its address"; cat "$tmp/$label.err"; exit 1
-    fi
-    port="${addr##*:}"
-    echo "# broker $label ($*): pid $broker_pid on $addr"
-}
-
-# stop_broker: SIGTERM, exit 0 wanted, and nothing on stderr.
-stop_broker() {
-    local label
-    label="$(basename "$events" .jsonl)"
-    kill -TERM "$broker_pid"
-    wait "$broker_pid"
-    check "broker $label exits 0 on SIGTERM" 0 $?
-    broker_pid=""
-    if [[ -s "$tmp/$label.err" ]]; then
-        echo "FAIL - broker $label wrote to stderr:"; cat "$tmp/$label.err"
-        failures=$((failures + 1))
-    fi
-}
 
 dev=(-cert "$pki/device-rsa-2048.pem" -key "$pki/device-rsa-2048.key")
 cat "$pki/ats-root-ca-1.pem" "$pki/ats-root-ca-3.pem" >"$tmp/amazon-roots.pem"
@@ -93,7 +23,7 @@ s_client() {   # s_client ARGS...: one handshake; all output on stdout
 mqtt_tls() { tls=(-h 127.0.0.1 -p "$port" --cafile "$tmp/amazon-roots.pem" --insecure); }
 mdev() { echo "--cert $pki/$1.pem --key $pki/$1.key"; }
 
-# --- --listener alpn (aws-iot-facts.md §2.1, RFC 7301 §3.2) ------------------------------
+# --- --listener alpn (docs/aws-iot/endpoints.md#alpn-443, RFC 7301 §3.2) ------------------
 start_broker alpn --listener alpn
 expect_event "broker_started says listener_mode alpn" \
     '"event":"broker_started".*"listener_mode":"alpn"'
@@ -177,7 +107,7 @@ check "--server-cert with an unknown name exits 2" 2 $?
 grep -q 'no-such-artifact: manifest.json has no such artifact' "$tmp/nosuch.err"
 check "--server-cert unknown name: a clear error" 0 $?
 
-# --- --validity (aws-iot-facts.md §4.5) --------------------------------------------------
+# --- --validity (docs/aws-iot/client-certificates.md#validity-at-connect) -----------------
 start_broker validity-strict
 mqtt_tls
 # shellcheck disable=SC2046
@@ -214,7 +144,7 @@ expect_event "refusal close: handshake completes, then certificate_refused" \
     '"event":"connection_closed".*"reason":"certificate_refused","detail":"expired"'
 stop_broker
 
-# --- --crl (aws-iot-facts.md §4.6) ------------------------------------------------------
+# --- --crl (docs/aws-iot/client-certificates.md#revocation) -------------------------------
 start_broker crl-on --crl on
 mqtt_tls
 # shellcheck disable=SC2046
@@ -239,9 +169,7 @@ expect_event "crl off: reason is the registry's revoked" \
     '"event":"client_certificate_rejected".*"reason":"revoked"'
 stop_broker
 
-# --- --shared-cert (aws-iot-facts.md §5) -------------------------------------------------
-# wait_event PATTERN: up to 5 s for a line to appear.
-wait_event() { for _ in $(seq 1 50); do has_event "$1" && return 0; sleep 0.1; done; return 1; }
+# --- --shared-cert (docs/aws-iot/devices.md#shared-certificate) ---------------------------
 for mode in allow refuse; do
     start_broker "shared-$mode" --shared-cert "$mode"
     mqtt_tls
@@ -249,13 +177,13 @@ for mode in allow refuse; do
     timeout 20 mosquitto_sub "${tls[@]}" $(mdev device-shared) -i shared-first -t s/x -W 10 \
         >/dev/null 2>&1 &
     sub_pid=$!
-    wait_event '"event":"mqtt_subscribe".*"s/x"'
+    track_pid "$sub_pid"
+    wait_event '"event":"mqtt_subscribe".*"s/x"' 5
     # shellcheck disable=SC2046
     timeout 10 mosquitto_pub "${tls[@]}" $(mdev device-shared) -i shared-second -t s/x -m x \
         -q 1 >/dev/null 2>&1
     rc=$?
-    kill -TERM "$sub_pid" 2>/dev/null
-    wait "$sub_pid" 2>/dev/null
+    stop_pid "$sub_pid"
     pattern='"event":"shared_certificate".*"client_id":"shared-second",'
     pattern+='"client_ids":\["shared-second","shared-first"\]'
     expect_event "$mode: shared_certificate lists both client IDs" "$pattern"
@@ -277,7 +205,7 @@ stop_broker
 "$bin" broker --pki "$pki" --profile lax >/dev/null 2>&1
 check "--profile lax exits 2" 2 $?
 
-# --- keep-alive 1.5 x (aws-iot-facts.md §6), shortened with --keepalive-min -------------
+# --- keep-alive 1.5 x (docs/aws-iot/mqtt.md#keep-alive-timeout), shortened with --keepalive-min ---
 # A raw MQTT 3.1.1 CONNECT, client ID "ka", keep-alive 1 s; PINGREQ is c0 00.
 connect_ka1='\x10\x0e\x00\x04MQTT\x04\x02\x00\x01\x00\x02ka'
 start_broker keepalive --keepalive-min 1
@@ -291,16 +219,14 @@ durations="$(grep '"reason":"keepalive_timeout"' "$events" |
 read -r idle busy <<<"$durations"
 expect_event "keep-alive 1 s accepted as 1 s" '"keep_alive":1,"keep_alive_effective":1'
 if [[ -n "${idle:-}" && "$idle" -ge 1400 && "$idle" -lt 15000 ]]; then
-    echo "ok   - an idle client is closed after 1.5 x keep-alive ($idle ms)"
+    pass "an idle client is closed after 1.5 x keep-alive ($idle ms)"
 else
-    echo "FAIL - idle client: want keepalive_timeout after ~1.5 s, got '${idle:-none}'"
-    failures=$((failures + 1))
+    fail "idle client" "want keepalive_timeout after ~1.5 s, got '${idle:-none}'"
 fi
 if [[ -n "${busy:-}" && "$busy" -ge 3500 ]]; then
-    echo "ok   - PINGREQ traffic postpones the keep-alive deadline ($busy ms)"
+    pass "PINGREQ traffic postpones the keep-alive deadline ($busy ms)"
 else
-    echo "FAIL - pinging client: want keepalive_timeout after >= 3.5 s, got '${busy:-none}'"
-    failures=$((failures + 1))
+    fail "pinging client" "want keepalive_timeout after >= 3.5 s, got '${busy:-none}'"
 fi
 
 # --- loopback unless --allow-remote (the project's rule; docs/broker.md) ------------------
@@ -335,8 +261,4 @@ expect_event "127.0.0.2 and an --api on localhost are loopback: served" \
     '"event":"broker_started","conn":0,"peer":"","listener":"127.0.0.2:[0-9]+"'
 stop_broker
 
-if ((failures > 0)); then
-    echo "# $failures failure(s)"
-    exit 1
-fi
-echo "# all passed"
+finish

@@ -3,29 +3,20 @@
 # openssl(1): the verdict of `openssl verify` for every certificate and chain (both trust paths
 # of the cross-signed ATS chain, CRLs, host names, purposes), and what `openssl x509 -text`
 # shows (algorithms, key sizes, extensions). Needs TQ_BUILD_DIR; uses jq to read the manifest.
-# `COND && pass || fail MSG` is an if-then-else here, because pass cannot fail.
+# Checks that hold are counted quietly (`pass` without a name: there are thousands); a failed
+# one prints its line. `COND && pass || fail MSG` is an if-then-else here, because pass cannot
+# fail.
 # shellcheck disable=SC2015
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+e2e_init certs
+command -v jq >/dev/null || die "certs_test.sh: jq is required"
+command -v openssl >/dev/null || die "certs_test.sh: openssl is required"
 
-build="${TQ_BUILD_DIR:?TQ_BUILD_DIR must name the build folder}"
-tlsqual="$build/tlsqual"
-command -v jq >/dev/null || { echo "certs_test.sh: jq is required" >&2; exit 1; }
-command -v openssl >/dev/null || { echo "certs_test.sh: openssl is required" >&2; exit 1; }
-
-work="$(mktemp -d)"
-trap 'rm -rf -- "$work"' EXIT
-pki="$work/pki"
+tlsqual="$bin"
+pki="$tmp/pki"
 ats="d000000000000000-ats.iot.us-east-1.amazonaws.test"
 legacy="d000000000000000.iot.us-east-1.amazonaws.test"
-checks=0
-failures=0
-
-pass() { checks=$((checks + 1)); }
-fail() {
-    checks=$((checks + 1))
-    failures=$((failures + 1))
-    printf 'FAIL: %s\n' "$*" >&2
-}
 
 # field NAME KEY prints member KEY of artifact NAME in the manifest.
 field() {
@@ -84,7 +75,7 @@ expect_exit 0 --help
 expect_exit 2
 expect_exit 2 --out
 expect_exit 2 --out "$pki" --bogus
-"$tlsqual" certs --out "$pki" || { echo "certs_test.sh: cold run failed" >&2; exit 1; }
+"$tlsqual" certs --out "$pki" || die "tlsqual certs: the cold run failed"
 
 start="$(date +%s%N)"
 warm="$("$tlsqual" certs --out "$pki")"
@@ -318,5 +309,4 @@ done < <(jq -r '(.cas + .certificates)[] | "\(.id) \(.name)"' "$reg")
 [[ "$(jq -r '[.cas[].name] | index("unregistered-ca")' "$reg")" == null ]] && pass ||
     fail "unregistered-ca is in the registry"
 
-printf 'certs_test.sh: %d checks, %d failed\n' "$checks" "$failures"
-(( failures == 0 ))
+finish

@@ -14,19 +14,15 @@
 #
 # Env: TQ_BUILD_DIR, TQ_SOURCE_DIR (set by ctest).
 set -euo pipefail
-: "${TQ_BUILD_DIR:?set TQ_BUILD_DIR to the build directory}"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+e2e_init peer-names-e2e
 : "${TQ_SOURCE_DIR:?set TQ_SOURCE_DIR to the source directory}"
-PY=/usr/bin/python3
-tmp=$(mktemp -d /tmp/tq-peer-names-e2e.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
-
-fail() { echo "FAIL: $*" >&2; exit 1; }
 
 backends=()
 for exe in "$TQ_BUILD_DIR"/backends/tlsqual-backend-*; do
     [ -x "$exe" ] && backends+=("${exe##*/tlsqual-backend-}")
 done
-[ "${#backends[@]}" -ge 2 ] || fail "want at least two built backends, got ${#backends[@]}"
+[ "${#backends[@]}" -ge 2 ] || die "want at least two built backends, got ${#backends[@]}"
 echo "backends: ${backends[*]}"
 
 legacy="server-chains/legacy endpoint chain validates with the VeriSign-like root"
@@ -37,11 +33,13 @@ timeout 300 "$TQ_BUILD_DIR/tlsqual" run --scenarios "$TQ_SOURCE_DIR/scenarios" -
 rc=$?
 set -e
 # The verdicts are the run's business (a known deviation is a warning); the names are ours.
-[ "$rc" -le 1 ] || { cat "$tmp/run.err" >&2; fail "tlsqual run exited $rc"; }
+[ "$rc" -le 1 ] || { cat "$tmp/run.err" >&2; die "tlsqual run exited $rc"; }
 results="$tmp/out/latest/results.json"
-[ -s "$results" ] || fail "no $results"
+[ -s "$results" ] || die "no $results"
+pass "tlsqual run over ${#backends[@]} backends writes results.json"
 
-"$PY" - "$results" "$tmp/out/pki/manifest.json" "${legacy#*/}" "${deep#*/}" "${backends[@]}" <<'PY'
+"$PY" - "$results" "$tmp/out/pki/manifest.json" "${legacy#*/}" "${deep#*/}" "${backends[@]}" \
+    <<'PY' || die "the backends do not write the peer chain's names in one form"
 import json, sys
 
 results_path, manifest_path, legacy, deep, *backends = sys.argv[1:]
@@ -73,4 +71,5 @@ for p in problems:
     print("FAIL:", p, file=sys.stderr)
 sys.exit(1 if problems else 0)
 PY
-echo "peer_names_test: ok"
+pass "every backend writes the RFC 2253 names of the manifest, all chains identical"
+finish

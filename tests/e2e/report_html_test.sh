@@ -3,18 +3,18 @@
 # the grid has one coloured cell per case, the counts match results.json, a case's evidence
 # opens from its link, and the page asks for nothing over the network.
 set -euo pipefail
-tlsqual="$TQ_BUILD_DIR/tlsqual"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
-command -v chromium >/dev/null || fail "chromium is not installed (tools/packages.txt lists it)"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+e2e_init report-html
+command -v chromium >/dev/null || die "chromium is not installed (tools/packages.txt lists it)"
 
-timeout 600 "$tlsqual" run --scenarios "$TQ_SOURCE_DIR/scenarios" --out "$tmp/results" \
-    --filter client-certificate/ --backend openssl >/dev/null || fail "tlsqual run failed"
+timeout 600 "$bin" run --scenarios "$TQ_SOURCE_DIR/scenarios" --out "$tmp/results" \
+    --filter client-certificate/ --backend openssl >/dev/null || die "tlsqual run failed"
+pass "tlsqual run writes a report"
 page="$tmp/results/latest/report.html"
-grep -qE '(src|href)="https?:' "$page" && fail "report.html refers to the network"
+! grep -qE '(src|href)="https?:' "$page" || die "report.html refers to the network"
+pass "report.html refers to nothing over the network"
 
-seq=$(/usr/bin/python3 -c 'import json,sys; c=json.load(open(sys.argv[1]))["cases"]; print(c[-1]["seq"])' \
+seq=$("$PY" -c 'import json,sys; c=json.load(open(sys.argv[1]))["cases"]; print(c[-1]["seq"])' \
       "$tmp/results/latest/results.json")
 chrome=(chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run
         --disable-background-networking --disable-component-update --disable-sync
@@ -22,9 +22,10 @@ chrome=(chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first
 timeout 120 "${chrome[@]}" --dump-dom "file://$page?case=$seq" >"$tmp/dom.html" 2>/dev/null
 timeout 120 "${chrome[@]}" --window-size=1300,900 --screenshot="$tmp/report.png" \
     "file://$page" >/dev/null 2>&1
-[ -s "$tmp/report.png" ] || fail "no screenshot"
+[ -s "$tmp/report.png" ] || die "no screenshot"
+pass "chromium renders report.html (screenshot)"
 
-/usr/bin/python3 - "$tmp/dom.html" "$tmp/results/latest/results.json" "$seq" <<'PY'
+"$PY" - "$tmp/dom.html" "$tmp/results/latest/results.json" "$seq" <<'PY' ||
 import json, re, sys
 dom, data, seq = open(sys.argv[1]).read(), json.load(open(sys.argv[2])), sys.argv[3]
 cells = re.findall(r'<td class="v (pass|warn|fail|error|skip)"', dom)
@@ -36,3 +37,6 @@ detail = re.search(r'<pre id="detail"[^>]*>(.*?)</pre>', dom, re.S).group(1)
 assert case["name"] in detail and "verdict:" in detail, "linked case evidence not shown"
 print(f"report.html ok: {len(cells)} cells, counts match, ?case={seq} opens its evidence")
 PY
+    die "the rendered page: cells, counts or the linked evidence are wrong"
+pass "the rendered page: one cell per case, counts match, ?case= opens its evidence"
+finish

@@ -4,7 +4,6 @@
  * still issues every certificate). */
 #include <criterion/criterion.h>
 #include <dirent.h>
-#include <ftw.h>
 #include <jansson.h>
 #include <limits.h>
 #include <stdio.h>
@@ -16,6 +15,7 @@
 #include "certs.h"
 #include "fs.h"
 #include "manifest.h"
+#include "tq_test.h"
 
 enum { MAX_FILES = 512, DAY = 24 * 60 * 60 };
 
@@ -87,17 +87,6 @@ static void new_dir(char *out, size_t out_len, bool seeded)
     cr_assert_not_null(mkdtemp(out));
     if (seeded)
         seed_keys(out);
-}
-
-static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb, (void)flag, (void)ftw;
-    return remove(path);
-}
-
-static void remove_dir(const char *dir)
-{
-    nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 static void take_snapshot(struct snapshot *s, const char *dir)
@@ -198,7 +187,7 @@ Test(certs, generates_every_artifact_with_its_files)
     cr_assert_not_null(tq_manifest_find(m, "ats-server-rsa")->chain);
     cr_assert_not_null(tq_manifest_find(m, "device-ca")->crl);
     tq_manifest_free(m);
-    remove_dir(dir);
+    tq_test_dir_remove(dir);
 }
 
 Test(certs, second_run_rewrites_nothing)
@@ -220,7 +209,7 @@ Test(certs, second_run_rewrites_nothing)
                   before->files[k].name);
     free(before);
     free(after);
-    remove_dir(dir);
+    tq_test_dir_remove(dir);
 }
 
 Test(certs, force_reissues_certificates_but_keeps_keys)
@@ -240,7 +229,7 @@ Test(certs, force_reissues_certificates_but_keeps_keys)
     cr_assert_not(same_stamp(before, after, "ats-root-ca-2.pem"));
     free(before);
     free(after);
-    remove_dir(dir);
+    tq_test_dir_remove(dir);
 }
 
 Test(certs, renews_what_expires_within_the_margin)
@@ -267,7 +256,7 @@ Test(certs, renews_what_expires_within_the_margin)
     cr_assert_str_eq(tq_manifest_find(m, "device-expired")->sha256, expired);
     cr_assert_str_neq(tq_manifest_find(m, "ats-server-rsa")->sha256, leaf);
     tq_manifest_free(m);
-    remove_dir(dir);
+    tq_test_dir_remove(dir);
 }
 
 Test(certs, replaces_a_missing_certificate_and_a_damaged_key)
@@ -288,7 +277,7 @@ Test(certs, replaces_a_missing_certificate_and_a_damaged_key)
     cr_assert_eq(mode_of(path), 0600);
     snprintf(path, sizeof(path), "%s/device-rsa-2048.pem", dir);
     cr_assert(tq_fs_exists(path));
-    remove_dir(dir);
+    tq_test_dir_remove(dir);
 }
 
 static json_t *registry_find(json_t *registry, const char *list, const char *name)
@@ -353,7 +342,7 @@ Test(certs, registry_lists_statuses_and_ids)
     }
     json_decref(registry);
     tq_manifest_free(m);
-    remove_dir(dir);
+    tq_test_dir_remove(dir);
 }
 
 /* cli runs `tlsqual certs` with up to three arguments (NULL ends the list). */
@@ -382,5 +371,5 @@ Test(certs, cli_exit_codes)
     char file[128];
     snprintf(file, sizeof(file), "%s/manifest.json", dir);
     cr_assert_eq(cli("--out", file, "--quiet"), 1, "a file is not a folder");
-    remove_dir(dir);
+    tq_test_dir_remove(dir);
 }

@@ -43,7 +43,8 @@ Test(policy, snapshots_match)
 
 Test(policy, table_shape)
 {
-    cr_assert_eq(tq_policy_count(), 8, "the eight columns of aws-iot-facts.md §1.2");
+    cr_assert_eq(tq_policy_count(), 8,
+                 "the eight columns of docs/aws-iot/tls.md#security-policies");
     static const size_t want_suites[] = {3, 21, 18, 18, 17, 19, 19, 16};
     for (size_t i = 0; i < tq_policy_count(); i++) {
         const struct tq_policy *p = tq_policy_at(i);
