@@ -20,7 +20,7 @@
 # 4. Two backends of one name (`--backend openssl,openssl`, or two exec: wrappers whose probe
 #    reports the same name): a usage error (exit 2) naming both, before any case runs.
 #
-# Env: TQ_BUILD_DIR, TQ_SOURCE_DIR, TQ_SHARED_DIR (set by ctest). Loopback only; every command
+# Env: TQ_BUILD_DIR, TQ_SOURCE_DIR (set by ctest). Loopback only; every command
 # has a timeout; only processes this script started are signalled.
 set -u -o pipefail
 : "${TQ_BUILD_DIR:?set TQ_BUILD_DIR to the build directory}"
@@ -28,7 +28,7 @@ set -u -o pipefail
 PY=/usr/bin/python3
 tlsqual="$TQ_BUILD_DIR/tlsqual"
 real="$TQ_BUILD_DIR/backends/tlsqual-backend-openssl"
-xsd="${TQ_SHARED_DIR:-$TQ_SOURCE_DIR/../shared}/junit/junit-10.xsd"
+xsd="$TQ_SOURCE_DIR/tests/data/junit/junit-10.xsd"
 tmp="$(mktemp -d /tmp/tq-fault-runner.XXXXXX)"
 run_pid=""
 all_children=""   # every child of a `tlsqual run` this script started, to stop if it is left

@@ -2,7 +2,7 @@
 # End to end: `tlsqual run` generates the PKI, starts the broker, runs every shipped scenario
 # through every backend, exits 0, and writes a JUnit report that validates against the Jenkins
 # xUnit schema and holds one case per scenario and backend. A broken scenario is exit 2 with
-# file:line. Needs TQ_BUILD_DIR, TQ_SOURCE_DIR, TQ_SHARED_DIR (set by ctest).
+# file:line. Needs TQ_BUILD_DIR, TQ_SOURCE_DIR (set by ctest).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 e2e_init run
@@ -20,7 +20,7 @@ pass "tlsqual run over every backend exits 0"
 
 junit="$tmp/results/junit.xml"
 [ -s "$junit" ] || die "no $junit"
-xsd="$TQ_SHARED_DIR/junit/junit-10.xsd"
+xsd="$TQ_SOURCE_DIR/tests/data/junit/junit-10.xsd"
 if [ -f "$xsd" ]; then
     xmllint --noout --schema "$xsd" "$junit" || die "junit.xml does not validate"
     pass "junit.xml validates against junit-10.xsd"
