@@ -34,9 +34,10 @@
 #define TQ_MSG_EXPIRY_MAX_S 604800u
 
 /* struct tq_msg is one application message as the broker keeps it: its own copies of the topic,
- * the payload and the properties that are forwarded to subscribers (docs/aws-iot/mqtt.md#mqtt5-
- * properties: Payload Format Indicator, Content Type, Response Topic, Correlation Data, User
- * Property; Message Expiry Interval as a deadline). Read-only once made. */
+ * the payload and the properties that are forwarded to subscribers
+ * (docs/aws-iot/mqtt.md#mqtt5-properties: Payload Format Indicator, Content Type, Response
+ * Topic, Correlation Data, User Property; Message Expiry Interval as a deadline). Read-only once
+ * made. */
 struct tq_msg {
     unsigned refs;
     uint8_t qos; /* as published: 0 or 1 */

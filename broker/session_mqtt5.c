@@ -1,8 +1,9 @@
-/* MQTT 5 connections (OASIS mqtt-v5.0-os) as AWS IoT Core serves them (docs/aws-iot/mqtt.md
- * #mqtt5-features, #mqtt5-properties): CONNACK with AWS's properties and reason codes, PUBLISH
- * with Topic Aliases, SUBSCRIBE without Subscription Identifiers, reason codes on every
- * acknowledgement, DISCONNECT both ways. One handler per packet type, as session_mqtt.c for
- * MQTT 3.1.1; the accept path, routing and sessions are shared with it. */
+/* MQTT 5 connections (OASIS mqtt-v5.0-os) as AWS IoT Core serves them
+ * (docs/aws-iot/mqtt.md#mqtt5-features, docs/aws-iot/mqtt.md#mqtt5-properties): CONNACK with
+ * AWS's properties and reason codes, PUBLISH with Topic Aliases, SUBSCRIBE without Subscription
+ * Identifiers, reason codes on every acknowledgement, DISCONNECT both ways. One handler per
+ * packet type, as session_mqtt.c for MQTT 3.1.1; the accept path, routing and sessions are
+ * shared with it. */
 #include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>

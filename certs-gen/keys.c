@@ -1,5 +1,5 @@
 /* keys.c: private keys are kept between runs; the missing ones are generated in parallel.
- * shared/toolchain-notes.md 5: RSA keygen is slow and variable (RSA-4096 up to ~3 s), so a key
+ * RSA keygen is slow and variable (RSA-4096 up to ~3 s on the development machine), so a key
  * that exists, parses, has the profile's type and mode 0600 is never regenerated. */
 #include <openssl/err.h>
 #include <openssl/pem.h>

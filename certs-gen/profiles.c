@@ -1,13 +1,14 @@
 /* profiles.c: the table of every artifact of the mock PKI. Adding an artifact is adding a row;
- * docs/pki.md lists them all. Shapes follow shared/aws-iot-facts.md sections 3 and 4. */
+ * docs/pki.md lists them all. Shapes follow docs/aws-iot/server-chains.md and
+ * docs/aws-iot/client-certificates.md. */
 #include <stdint.h>
 #include <string.h>
 
 #include "certs.h"
 #include "certs_internal.h"
 
-/* aws-iot-facts.md 3.2: the ATS leaf has a wildcard SAN plus the bare regional name; the mock
- * also names the ATS endpoint itself. */
+/* docs/aws-iot/server-chains.md#example-leaf: the ATS leaf has a wildcard SAN plus the bare
+ * regional name; the mock also names the ATS endpoint itself. */
 #define SAN_ATS                                                                                   \
     "DNS:*.iot.us-east-1.amazonaws.test,DNS:iot.us-east-1.amazonaws.test,"                        \
     "DNS:" TQ_ENDPOINT_ATS
@@ -35,7 +36,8 @@
 
 #define ROOT .ext = TQ_EXT_CA, ROOT_DAYS
 #define INTERMEDIATE .ext = TQ_EXT_CA | TQ_EXT_PATHLEN0, CA_DAYS
-/* aws-iot-facts.md 3.2: the 2020 ATS leaf carried serverAuth and clientAuth. */
+/* docs/aws-iot/server-chains.md#example-leaf: the 2020 ATS leaf carried serverAuth and
+ * clientAuth. */
 #define SERVER_LEAF .role = "server-leaf", .ext = TQ_EXT_SERVER | TQ_EXT_CLIENT, .leaf = true
 #define ATS_LEAF SERVER_LEAF, .subject = LEAF_CN, .san = SAN_ATS
 #define DEVICE_BASE .role = "device", .ext = TQ_EXT_CLIENT, .leaf = true
@@ -117,7 +119,7 @@ static const struct tq__profile profiles[] = {
      .chain = {"ats-server-ca-ecdsa", "ats-root-ca-3-cross", "sfs-root-ca-g2-cross"},
      .purpose = "ats-server-ecdsa in the 4-deep chain (+ cross-signed G2)"},
 
-    /* Legacy VeriSign-like server side (aws-iot-facts.md 3.3). */
+    /* Legacy VeriSign-like server side (docs/aws-iot/server-chains.md#legacy-verisign-chain). */
     {.name = "legacy-root-ca-g5", .role = "server-root", .issuer = "legacy-root-ca-g5",
      .subject = "CN=Mock VeriSign Class 3 Public Primary Cert Authority - G5,"
                 "OU=(c) 2006 Mock VeriSign\\, Inc. - For authorized use only,"

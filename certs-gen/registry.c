@@ -26,7 +26,8 @@ static void free_json(json_t **j)
 }
 
 /* ca_id is the id of the registered CA that issued row `i` in DEFAULT mode, or JSON null:
- * aws-iot-facts.md 4.2, a certificate registered without a CA (SNI_ONLY) has no CA id. */
+ * docs/aws-iot/client-certificates.md#sni-only-registration, a certificate registered without a
+ * CA (SNI_ONLY) has no CA id. */
 static json_t *ca_id(const struct tq__run *run, size_t i)
 {
     size_t issuer = tq__profile_find(run->rows[i].issuer);
