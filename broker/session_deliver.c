@@ -2,7 +2,7 @@
  * (sent; QoS 1 kept in flight until its PUBACK) or offline (QoS 1 queued), sessions taken and
  * let go by connections and their expiry (docs/aws-iot/mqtt.md#persistent-sessions,
  * #session-expiry), the Will (#last-will) and retained messages (#retained-messages). The
- * bookkeeping itself is mqtt_sessions.c. */
+ * bookkeeping itself is mqtt_sessions.c. A bare "#anchor" here is docs/aws-iot/mqtt.md#anchor. */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>

@@ -3,7 +3,7 @@
  * AWS's properties and reason codes, PUBLISH with Topic Aliases, SUBSCRIBE without Subscription
  * Identifiers, reason codes on every acknowledgement, DISCONNECT both ways. One handler per
  * packet type, as session_mqtt.c for MQTT 3.1.1; the accept path, routing and sessions are
- * shared with it. */
+ * shared with it. A bare "#anchor" in this file is docs/aws-iot/mqtt.md#anchor. */
 #include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>

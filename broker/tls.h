@@ -117,8 +117,8 @@ struct tq_tls_peer {
  * always and the ECDSA one when the PKI has it, so ECDSA suites get the EC chain, in the
  * `chain` variant; for legacy the VeriSign-like RSA chain), a required client certificate
  * verified against the registry's device CAs (and, as their own trust anchors, the
- * certificates registered without a CA: mode
- * SNI_ONLY, which must then send SNI; both read with tq_tls_entry_x509) with the `validity` and `crl` modes, the SNI mode, and
+ * certificates registered without a CA: mode SNI_ONLY, which must then send SNI; both read with
+ * tq_tls_entry_x509) with the `validity` and `crl` modes, the SNI mode, and
  * ALPN x-amzn-mqtt-ca (acknowledged when offered; required on a TQ_LISTENER_ALPN listener).
  * It fills settings->served.
  * On failure `*out` is NULL and `diag` names the artifact or file. The caller frees `*out` with
