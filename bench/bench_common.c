@@ -49,8 +49,7 @@ static bool set_option(void *base, const char *tool, const struct tq_bench_optio
 
 /* see bench_common.h */
 int tq_bench_parse_options(void *base, const char *tool, const char *synopsis,
-                           const struct tq_bench_option *table, size_t num, int argc,
-                           char **argv)
+                           const struct tq_bench_option *table, size_t num, int argc, char **argv)
 {
     struct option longopts[MAX_OPTIONS + 2];
     if (num > MAX_OPTIONS)
@@ -102,7 +101,7 @@ SSL_CTX *tq_bench_client_ctx(const char *pki, const char *cert_name, const char 
               SSL_CTX_load_verify_locations(ctx, roots[1], NULL) == 1;
     if (ok && tls_max != NULL)
         ok = SSL_CTX_set_max_proto_version(ctx, strcmp(tls_max, "1.2") == 0 ? TLS1_2_VERSION
-                                                                             : TLS1_3_VERSION) == 1;
+                                                                            : TLS1_3_VERSION) == 1;
     if (ok && ciphers != NULL)
         ok = SSL_CTX_set_cipher_list(ctx, ciphers) == 1;
     if (!ok) {

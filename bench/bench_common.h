@@ -33,8 +33,7 @@ void tq_bench_usage(FILE *out, const char *synopsis, const struct tq_bench_optio
  * TQ_BENCH_HELP when the usage was printed for --help, or TQ_BENCH_USAGE after a message on
  * stderr naming `tool`, the option and what it wants. */
 int tq_bench_parse_options(void *base, const char *tool, const char *synopsis,
-                           const struct tq_bench_option *table, size_t num, int argc,
-                           char **argv);
+                           const struct tq_bench_option *table, size_t num, int argc, char **argv);
 
 /* tq_bench_parse_target accepts "127.x.y.z:PORT" only: a bench tool never loads another host. */
 bool tq_bench_parse_target(struct sockaddr_in *out, const char *text);

@@ -36,23 +36,24 @@
 #include "bench_common.h"
 #include "exit_codes.h"
 
-#define SYNOPSIS "tlsqual-bench-load --pki DIR (--tlsqual PATH | --connect 127.0.0.1:PORT [--broker-pid PID]) [options]"
+#define SYNOPSIS                                                                                   \
+    "tlsqual-bench-load --pki DIR (--tlsqual PATH | --connect 127.0.0.1:PORT [--broker-pid PID]) " \
+    "[options]"
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
-
 struct options {
-    const char *pki;            /* the PKI folder of `tlsqual certs` */
-    const char *cert;           /* device artifact name */
-    const char *connect;        /* "127.0.0.1:PORT" of a running broker, or NULL */
-    const char *tlsqual;        /* the tlsqual executable to start a broker with, or NULL */
-    const char *broker_events;  /* --events of a broker this tool starts */
-    const char *tls_max;        /* "1.2" or "1.3", or NULL: the library's highest */
-    const char *ciphers;        /* TLS 1.2 cipher list, or NULL: the library's */
-    unsigned broker_pid;        /* 0: unknown (no RSS figures) unless this tool starts it */
+    const char *pki;           /* the PKI folder of `tlsqual certs` */
+    const char *cert;          /* device artifact name */
+    const char *connect;       /* "127.0.0.1:PORT" of a running broker, or NULL */
+    const char *tlsqual;       /* the tlsqual executable to start a broker with, or NULL */
+    const char *broker_events; /* --events of a broker this tool starts */
+    const char *tls_max;       /* "1.2" or "1.3", or NULL: the library's highest */
+    const char *ciphers;       /* TLS 1.2 cipher list, or NULL: the library's */
+    unsigned broker_pid;       /* 0: unknown (no RSS figures) unless this tool starts it */
     unsigned connections;
     unsigned duration_s;
     unsigned ping_interval_s;
-    unsigned parallel;          /* handshakes in flight at once */
+    unsigned parallel; /* handshakes in flight at once */
     unsigned ramp_timeout_s;
 };
 
@@ -60,23 +61,35 @@ enum conn_state { C_IDLE, C_TCP, C_TLS, C_CONNACK, C_READY, C_DONE, C_FAILED };
 
 /* Kinds of errors, counted and printed by name. */
 enum error_kind {
-    E_CONNECT, E_HANDSHAKE, E_CONNACK, E_PINGRESP_MISSING, E_UNEXPECTED, E_PEER_CLOSED,
-    E_IO, E_RAMP_TIMEOUT, E_COUNT
+    E_CONNECT,
+    E_HANDSHAKE,
+    E_CONNACK,
+    E_PINGRESP_MISSING,
+    E_UNEXPECTED,
+    E_PEER_CLOSED,
+    E_IO,
+    E_RAMP_TIMEOUT,
+    E_COUNT
 };
 
 static const char *const error_names[E_COUNT] = {
-    [E_CONNECT] = "tcp_connect", [E_HANDSHAKE] = "tls_handshake", [E_CONNACK] = "connack",
-    [E_PINGRESP_MISSING] = "pingresp_missing", [E_UNEXPECTED] = "unexpected_packet",
-    [E_PEER_CLOSED] = "peer_closed", [E_IO] = "io", [E_RAMP_TIMEOUT] = "ramp_timeout",
+    [E_CONNECT] = "tcp_connect",
+    [E_HANDSHAKE] = "tls_handshake",
+    [E_CONNACK] = "connack",
+    [E_PINGRESP_MISSING] = "pingresp_missing",
+    [E_UNEXPECTED] = "unexpected_packet",
+    [E_PEER_CLOSED] = "peer_closed",
+    [E_IO] = "io",
+    [E_RAMP_TIMEOUT] = "ramp_timeout",
 };
 
 struct conn {
     int fd;
     SSL *ssl;
     enum conn_state state;
-    short want;                 /* poll events OpenSSL waits for */
+    short want; /* poll events OpenSSL waits for */
     uint8_t out[64];
-    size_t out_len;             /* pending bytes in out (one whole packet at a time) */
+    size_t out_len; /* pending bytes in out (one whole packet at a time) */
     uint8_t in[64];
     size_t in_len;
     double started, next_ping;
@@ -87,9 +100,9 @@ struct stats {
     unsigned long ready, pings_sent, pongs, errors[E_COUNT];
     double first_start, last_ready;
     const char *version, *suite; /* negotiated on the first handshake (static OpenSSL strings) */
-    double *latencies;          /* TCP connect to CONNACK, seconds, one per ready connection */
-    double broker_cpu_s;        /* the broker's CPU time during the ramp; < 0: unknown */
-    double client_cpu_s;        /* this tool's CPU time during the ramp */
+    double *latencies;           /* TCP connect to CONNACK, seconds, one per ready connection */
+    double broker_cpu_s;         /* the broker's CPU time during the ramp; < 0: unknown */
+    double client_cpu_s;         /* this tool's CPU time during the ramp */
 };
 
 struct load {
@@ -122,7 +135,8 @@ static const struct tq_bench_option option_table[] = {
      "K: handshakes in flight at once (default 50)"},
     {"ping-interval", TQ_BENCH_UINT, offsetof(struct options, ping_interval_s),
      "SECONDS: PINGREQ period per connection (default 10)"},
-    {"pki", TQ_BENCH_STRING, offsetof(struct options, pki), "DIR: the PKI of `tlsqual certs` (required)"},
+    {"pki", TQ_BENCH_STRING, offsetof(struct options, pki),
+     "DIR: the PKI of `tlsqual certs` (required)"},
     {"ramp-timeout", TQ_BENCH_UINT, offsetof(struct options, ramp_timeout_s),
      "SECONDS: deadline for connecting all (default 120)"},
     {"tls-max", TQ_BENCH_STRING, offsetof(struct options, tls_max),
@@ -138,9 +152,13 @@ static void usage(FILE *out)
 
 static int parse_options(struct options *o, int argc, char **argv)
 {
-    *o = (struct options){.cert = "device-rsa-2048", .broker_events = "/dev/null",
-                          .connections = 1000, .duration_s = 60, .ping_interval_s = 10,
-                          .parallel = 50, .ramp_timeout_s = 120};
+    *o = (struct options){.cert = "device-rsa-2048",
+                          .broker_events = "/dev/null",
+                          .connections = 1000,
+                          .duration_s = 60,
+                          .ping_interval_s = 10,
+                          .parallel = 50,
+                          .ramp_timeout_s = 120};
     int rc = tq_bench_parse_options(o, "tlsqual-bench-load", SYNOPSIS, option_table,
                                     ARRAY_LEN(option_table), argc, argv);
     if (rc != TQ_BENCH_OK)
@@ -265,7 +283,7 @@ static void stop_broker(pid_t pid)
     if (pid <= 0)
         return;
     kill(pid, SIGTERM);
-    for (int i = 0; i < 100; i++) {   /* at most 10 s */
+    for (int i = 0; i < 100; i++) { /* at most 10 s */
         if (waitpid(pid, NULL, WNOHANG) == pid)
             return;
         usleep(100 * 1000);
@@ -315,7 +333,7 @@ static void queue_connect(struct conn *c, unsigned index)
     int id_len = snprintf(id, sizeof(id), "load-%05u", index);
     /* MQTT 3.1.1 CONNECT: clean session, keep-alive 60 s (deadline 90 s, above the pings). */
     uint8_t p[64] = {0x10, (uint8_t)(12 + id_len), 0, 4, 'M', 'Q', 'T', 'T', 4, 0x02, 0, 60,
-                     0, (uint8_t)id_len};
+                     0,    (uint8_t)id_len};
     memcpy(p + 14, id, (size_t)id_len);
     queue(c, p, 14 + (size_t)id_len);
 }
@@ -399,7 +417,8 @@ static void on_packet(struct load *l, struct conn *c, const uint8_t *p, size_t l
 {
     if (c->state == C_CONNACK && p[0] == 0x20 && len == 4 && p[3] == 0) {
         c->state = C_READY;
-        c->next_ping = tq_bench_now_s() + (double)l->opt->ping_interval_s * (double)rand() / RAND_MAX;
+        c->next_ping =
+            tq_bench_now_s() + (double)l->opt->ping_interval_s * (double)rand() / RAND_MAX;
         l->st.latencies[l->st.ready++] = tq_bench_now_s() - c->started;
         l->st.last_ready = tq_bench_now_s();
     } else if (c->state == C_CONNACK) {
@@ -474,7 +493,7 @@ static void ping(struct load *l, struct conn *c, double now)
     static const uint8_t pingreq[] = {0xc0, 0x00};
     if (c->state != C_READY || now < c->next_ping || c->out_len > 0)
         return;
-    if (c->ping_outstanding) {   /* the previous PINGREQ got no PINGRESP in a whole interval */
+    if (c->ping_outstanding) { /* the previous PINGREQ got no PINGRESP in a whole interval */
         fail(l, c, E_PINGRESP_MISSING);
         return;
     }
@@ -566,7 +585,7 @@ static void disconnect_all(struct load *l)
     static const uint8_t disconnect[] = {0xe0, 0x00};
     for (unsigned i = 0; i < l->opt->connections; i++) {
         struct conn *c = &l->conns[i];
-        if (c->state == C_READY) {   /* blocking is fine: 2 bytes into an idle socket */
+        if (c->state == C_READY) { /* blocking is fine: 2 bytes into an idle socket */
             SSL_write(c->ssl, disconnect, sizeof(disconnect));
             SSL_shutdown(c->ssl);
         }
@@ -610,11 +629,12 @@ static void report(const struct load *l, const long rss[3], double keep_alive_s)
     report_latency(st);
     if (st->ready > 0 && st->broker_cpu_s > 0)
         printf("broker CPU in the ramp: %.0f ms, %.0f us per connection: capacity %.1f "
-               "connections per CPU-second\n", st->broker_cpu_s * 1e3,
-               st->broker_cpu_s * 1e6 / (double)st->ready, (double)st->ready / st->broker_cpu_s);
+               "connections per CPU-second\n",
+               st->broker_cpu_s * 1e3, st->broker_cpu_s * 1e6 / (double)st->ready,
+               (double)st->ready / st->broker_cpu_s);
     if (st->ready > 0)
-        printf("client CPU in the ramp: %.0f ms, %.0f us per connection\n",
-               st->client_cpu_s * 1e3, st->client_cpu_s * 1e6 / (double)st->ready);
+        printf("client CPU in the ramp: %.0f ms, %.0f us per connection\n", st->client_cpu_s * 1e3,
+               st->client_cpu_s * 1e6 / (double)st->ready);
     printf("keep-alive: %lu PINGREQ sent, %lu PINGRESP received in %.1f s\n", st->pings_sent,
            st->pongs, keep_alive_s);
     for (int k = 0; k < E_COUNT; k++) {
@@ -627,8 +647,8 @@ static void report(const struct load *l, const long rss[3], double keep_alive_s)
         printf("broker RSS: unknown (no --broker-pid)\n");
         return;
     }
-    printf("broker RSS: idle %ld kB, with %lu connections %ld kB, after closing %ld kB\n",
-           rss[0], st->ready, rss[1], rss[2]);
+    printf("broker RSS: idle %ld kB, with %lu connections %ld kB, after closing %ld kB\n", rss[0],
+           st->ready, rss[1], rss[2]);
     if (st->ready > 0)
         printf("broker memory per connection: %.1f kB\n",
                (double)(rss[1] - rss[0]) / (double)st->ready);
@@ -652,7 +672,7 @@ static int run(struct load *l, unsigned broker_pid)
     long rss_busy = rss_kb(broker_pid);
     rss[1] = rss_busy > rss[1] ? rss_busy : rss[1];
     disconnect_all(l);
-    sleep(2);   /* let the broker see the closes and free the sessions */
+    sleep(2); /* let the broker see the closes and free the sessions */
     rss[2] = rss_kb(broker_pid);
     report(l, rss, keep_alive_s);
     unsigned long errors = 0;
@@ -711,8 +731,10 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     srand(1);
     if (!raise_nofile((rlim_t)o.connections + 64)) {
-        fprintf(stderr, "tlsqual-bench-load: the open-file limit is below %u + 64; raise the "
-                        "hard limit (ulimit -Hn)\n", o.connections);
+        fprintf(stderr,
+                "tlsqual-bench-load: the open-file limit is below %u + 64; raise the "
+                "hard limit (ulimit -Hn)\n",
+                o.connections);
         return TQ_EXIT_USAGE;
     }
     return setup_and_run(&o);

@@ -39,15 +39,15 @@
 enum { IO_TIMEOUT_S = 5 };
 
 struct options {
-    const char *pki;          /* the PKI folder of `tlsqual certs` */
-    const char *cert;         /* device artifact name */
-    const char *connect;      /* "127.x.y.z:PORT" */
-    const char *server_name;  /* SNI and the name verified in the server certificate, or NULL */
-    const char *tls_max;      /* "1.2" or "1.3" (default: the library's) */
-    const char *ciphers;      /* TLS 1.2 cipher list, or NULL */
+    const char *pki;         /* the PKI folder of `tlsqual certs` */
+    const char *cert;        /* device artifact name */
+    const char *connect;     /* "127.x.y.z:PORT" */
+    const char *server_name; /* SNI and the name verified in the server certificate, or NULL */
+    const char *tls_max;     /* "1.2" or "1.3" (default: the library's) */
+    const char *ciphers;     /* TLS 1.2 cipher list, or NULL */
     unsigned count;
     unsigned max_seconds;
-    unsigned publish;         /* 1: a QoS 1 PUBLISH and its PUBACK after CONNACK */
+    unsigned publish; /* 1: a QoS 1 PUBLISH and its PUBACK after CONNACK */
 };
 
 static const struct tq_bench_option option_table[] = {
@@ -56,11 +56,13 @@ static const struct tq_bench_option option_table[] = {
     {"ciphers", TQ_BENCH_STRING, offsetof(struct options, ciphers), "LIST: TLS 1.2 cipher list"},
     {"connect", TQ_BENCH_STRING, offsetof(struct options, connect),
      "127.0.0.1:PORT: the running broker (required)"},
-    {"count", TQ_BENCH_UINT, offsetof(struct options, count), "N: connections, one after the other "
+    {"count", TQ_BENCH_UINT, offsetof(struct options, count),
+     "N: connections, one after the other "
      "(default 300)"},
     {"max-seconds", TQ_BENCH_UINT, offsetof(struct options, max_seconds),
      "SECONDS: stop early after this long (default 120)"},
-    {"pki", TQ_BENCH_STRING, offsetof(struct options, pki), "DIR: the PKI of `tlsqual certs` (required)"},
+    {"pki", TQ_BENCH_STRING, offsetof(struct options, pki),
+     "DIR: the PKI of `tlsqual certs` (required)"},
     {"publish", TQ_BENCH_UINT, offsetof(struct options, publish),
      "0|1: a QoS 1 PUBLISH and its PUBACK after CONNACK, as the smoke case (default 1)"},
     {"server-name", TQ_BENCH_STRING, offsetof(struct options, server_name),
@@ -75,8 +77,8 @@ static void usage(FILE *out)
 
 static int parse_options(struct options *o, int argc, char **argv)
 {
-    *o = (struct options){.cert = "device-rsa-2048", .count = 300, .max_seconds = 120,
-                          .publish = 1};
+    *o =
+        (struct options){.cert = "device-rsa-2048", .count = 300, .max_seconds = 120, .publish = 1};
     int rc = tq_bench_parse_options(o, "tlsqual-bench-handshake", SYNOPSIS, option_table,
                                     ARRAY_LEN(option_table), argc, argv);
     if (rc != TQ_BENCH_OK)
@@ -121,7 +123,7 @@ static bool mqtt_exchange(SSL *ssl, unsigned index, bool publish)
     char id[24];
     int id_len = snprintf(id, sizeof(id), "raw-%07u", index);
     uint8_t p[128] = {0x10, (uint8_t)(12 + id_len), 0, 4, 'M', 'Q', 'T', 'T', 4, 0x02, 0, 60,
-                      0, (uint8_t)id_len};
+                      0,    (uint8_t)id_len};
     memcpy(p + 14, id, (size_t)id_len);
     if (SSL_write(ssl, p, 14 + id_len) <= 0)
         return false;
@@ -129,8 +131,8 @@ static bool mqtt_exchange(SSL *ssl, unsigned index, bool publish)
     if (n != 4 || p[0] != 0x20 || p[3] != 0)
         return false;
     if (publish) {
-        static const uint8_t pub[] = {0x32, 22, 0, 13, 't', 'l', 's', 'q', 'u', 'a', 'l', '/',
-                                      's', 'm', 'o', 'k', 'e', 0, 1, 'h', 'e', 'l', 'l', 'o'};
+        static const uint8_t pub[] = {0x32, 22,  0,   13,  't', 'l', 's', 'q', 'u', 'a', 'l', '/',
+                                      's',  'm', 'o', 'k', 'e', 0,   1,   'h', 'e', 'l', 'l', 'o'};
         if (SSL_write(ssl, pub, sizeof(pub)) <= 0)
             return false;
         n = read_packet(ssl, p, sizeof(p));

@@ -21,11 +21,11 @@
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 enum {
-    API_MAX_BODY = 1 << 20,        /* a PEM is a few KB; nothing the API takes comes close */
+    API_MAX_BODY = 1 << 20, /* a PEM is a few KB; nothing the API takes comes close */
     API_MAX_HEADERS = 16 << 10,
     API_TIMEOUT_S = 30,
-    PAGE_DEFAULT = 25,             /* ListCertificates: "The default value is 25" */
-    PAGE_MAX = 250,                /* PageSize: "max: 250" */
+    PAGE_DEFAULT = 25, /* ListCertificates: "The default value is 25" */
+    PAGE_MAX = 250,    /* PageSize: "max: 250" */
 };
 
 struct tq_api {
@@ -38,8 +38,7 @@ struct tq_api {
 static const struct tq_api_route routes[] = {
     {"GET", "/endpoint", "DescribeEndpoint", tq__api_describe_endpoint},
     {"GET", "/certificates", "ListCertificates", tq__api_list_certificates},
-    {"GET", "/certificates/{certificateId}", "DescribeCertificate",
-     tq__api_describe_certificate},
+    {"GET", "/certificates/{certificateId}", "DescribeCertificate", tq__api_describe_certificate},
     {"PUT", "/certificates/{certificateId}", "UpdateCertificate", tq__api_update_certificate},
     {"DELETE", "/certificates/{certificateId}", "DeleteCertificate", tq__api_delete_certificate},
     {"POST", "/certificate/register", "RegisterCertificate", tq__api_register_certificate},
@@ -83,8 +82,7 @@ static size_t segment_len(const char *p)
 }
 
 /* match_pattern compares `path` with `pattern` segment by segment. */
-static bool match_pattern(const char *pattern, const char *path, char *out_param,
-                          size_t param_len)
+static bool match_pattern(const char *pattern, const char *path, char *out_param, size_t param_len)
 {
     while (*pattern == '/' && *path == '/') {
         pattern++, path++;
@@ -201,8 +199,7 @@ static bool page(struct tq_api_call *call, size_t num, size_t *out_first, size_t
 }
 
 /* see api_internal.h */
-void tq__api_list(struct tq_api_call *call, size_t num, tq__api_entry_at entry_at,
-                  const char *kind)
+void tq__api_list(struct tq_api_call *call, size_t num, tq__api_entry_at entry_at, const char *kind)
 {
     size_t first = 0, end = 0;
     long next = -1;
@@ -212,8 +209,8 @@ void tq__api_list(struct tq_api_call *call, size_t num, tq__api_entry_at entry_a
     const struct tq_registry *reg = call->broker->registry;
     json_t *list = json_array();
     for (size_t k = first; k < end; k++)
-        json_array_append_new(list, tq__api_summary(entry_at(reg, ascending ? k : num - 1 - k),
-                                                    kind));
+        json_array_append_new(list,
+                              tq__api_summary(entry_at(reg, ascending ? k : num - 1 - k), kind));
     json_t *reply = json_pack("{s:o}", "certificates", list);
     if (next >= 0)
         json_object_set_new(reply, "nextMarker", json_sprintf("%ld", next));
@@ -293,8 +290,8 @@ json_t *tq__api_summary(const struct tq_registry_entry *e, const char *kind)
 static bool key_too_weak(X509 *x)
 {
     EVP_PKEY *key = X509_get0_pubkey(x);
-    return key == NULL || (EVP_PKEY_get_base_id(key) == EVP_PKEY_RSA && EVP_PKEY_get_bits(key) <
-                                                                           2048);
+    return key == NULL ||
+           (EVP_PKEY_get_base_id(key) == EVP_PKEY_RSA && EVP_PKEY_get_bits(key) < 2048);
 }
 
 /* see api_internal.h */
@@ -307,10 +304,11 @@ X509 *tq__api_parse_pem(struct tq_api_call *call, const char *member, char out_i
     }
     X509 *x = tq_tls_pem_x509(pem);
     const char *why = x == NULL ? "The certificate is not valid"
-                    : X509_cmp_current_time(X509_get0_notBefore(x)) > 0 ||
+                      : X509_cmp_current_time(X509_get0_notBefore(x)) > 0 ||
                               X509_cmp_current_time(X509_get0_notAfter(x)) < 0
                           ? "The certificate is not within its validity period"
-                    : key_too_weak(x) ? "The key in the certificate is not valid" : NULL;
+                      : key_too_weak(x) ? "The key in the certificate is not valid"
+                                        : NULL;
     if (why != NULL) {
         X509_free(x);
         tq__api_fail(call, TQ_API_CERTIFICATE_VALIDATION, "%s: %s", member, why);
@@ -337,7 +335,7 @@ void tq__api_describe_endpoint(struct tq_api_call *call)
      * Returns an ATS signed data endpoint." Without endpointType AWS answers iot:Data. */
     static const struct {
         const char *type;
-        const char *endpoint;    /* the manifest's endpoint name */
+        const char *endpoint; /* the manifest's endpoint name */
     } types[] = {{"iot:Data", "legacy"}, {"iot:Data-ATS", "ats"}};
     const char *type = tq__api_query(call, "endpointType");
     type = type ? type : "iot:Data";
@@ -350,18 +348,25 @@ void tq__api_describe_endpoint(struct tq_api_call *call)
         tq__api_ok(call, json_pack("{s:s}", "endpointAddress", host));
         return;
     }
-    tq__api_fail(call, TQ_API_INVALID_REQUEST, "Endpoint type %s is not served by this mock "
-                 "(want iot:Data or iot:Data-ATS)", type);
+    tq__api_fail(call, TQ_API_INVALID_REQUEST,
+                 "Endpoint type %s is not served by this mock "
+                 "(want iot:Data or iot:Data-ATS)",
+                 type);
 }
 
 static const char *method_name(enum evhttp_cmd_type cmd)
 {
     switch (cmd) {
-    case EVHTTP_REQ_GET: return "GET";
-    case EVHTTP_REQ_POST: return "POST";
-    case EVHTTP_REQ_PUT: return "PUT";
-    case EVHTTP_REQ_DELETE: return "DELETE";
-    default: return "OTHER";
+    case EVHTTP_REQ_GET:
+        return "GET";
+    case EVHTTP_REQ_POST:
+        return "POST";
+    case EVHTTP_REQ_PUT:
+        return "PUT";
+    case EVHTTP_REQ_DELETE:
+        return "DELETE";
+    default:
+        return "OTHER";
     }
 }
 
@@ -382,8 +387,8 @@ static bool read_body(struct tq_api_call *call, struct evhttp_request *req)
 }
 
 /* decode_request matches the route and decodes path, query and body; false after replying. */
-static bool decode_request(struct tq_api_call *call, struct evhttp_request *req,
-                           const char *method, char **out_path)
+static bool decode_request(struct tq_api_call *call, struct evhttp_request *req, const char *method,
+                           char **out_path)
 {
     const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
     const char *raw = uri ? evhttp_uri_get_path(uri) : NULL;
@@ -395,8 +400,8 @@ static bool decode_request(struct tq_api_call *call, struct evhttp_request *req,
     }
     call->route = tq_api_match(method, *out_path, call->param, sizeof(call->param));
     if (call->route == NULL) {
-        tq__api_fail(call, TQ_API_UNKNOWN_OPERATION, "No operation for %s %s in this mock",
-                     method, *out_path);
+        tq__api_fail(call, TQ_API_UNKNOWN_OPERATION, "No operation for %s %s in this mock", method,
+                     *out_path);
         return false;
     }
     return read_body(call, req);
@@ -443,9 +448,10 @@ static void on_request(struct evhttp_request *req, void *arg)
         tq__api_fail(&call, TQ_API_INTERNAL, "no reply");
     char peer[80];
     peer_text(peer, sizeof(peer), req);
-    tq_events_emit(api->broker->events, "api_request", 0, peer, json_pack(
-        "{s:s?, s:s, s:s, s:i, s:s?}", "operation", call.route ? call.route->operation : NULL,
-        "method", method, "path", path ? path : "", "status", call.status, "error", call.error));
+    tq_events_emit(api->broker->events, "api_request", 0, peer,
+                   json_pack("{s:s?, s:s, s:s, s:i, s:s?}", "operation",
+                             call.route ? call.route->operation : NULL, "method", method, "path",
+                             path ? path : "", "status", call.status, "error", call.error));
     send_reply(req, &call);
     free(path);
     evhttp_clear_headers(&call.query);

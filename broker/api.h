@@ -23,9 +23,9 @@ typedef void (*tq_api_handler)(struct tq_api_call *call);
 /* struct tq_api_route is one row of the route table. `pattern` is a path whose segments are
  * literal or "{name}", which matches one non-empty segment (the call's `param`). */
 struct tq_api_route {
-    const char *method;       /* "GET", "POST", "PUT" or "DELETE" */
-    const char *pattern;      /* "/certificates/{certificateId}" */
-    const char *operation;    /* the AWS operation name, "DescribeCertificate" */
+    const char *method;    /* "GET", "POST", "PUT" or "DELETE" */
+    const char *pattern;   /* "/certificates/{certificateId}" */
+    const char *operation; /* the AWS operation name, "DescribeCertificate" */
     tq_api_handler handler;
 };
 

@@ -15,8 +15,7 @@ static const struct tq_registry_entry *find_ca(struct tq_api_call *call)
 {
     const struct tq_registry_entry *e = tq_registry_find_ca(call->broker->registry, call->param);
     if (e == NULL)
-        tq__api_fail(call, TQ_API_NOT_FOUND, "The CA certificate %s does not exist",
-                     call->param);
+        tq__api_fail(call, TQ_API_NOT_FOUND, "The CA certificate %s does not exist", call->param);
     return e;
 }
 
@@ -39,7 +38,8 @@ static bool verification_ok(struct tq_api_call *call, X509 *ca)
     bool ok = v != NULL && X509_verify(v, X509_get0_pubkey(ca)) == 1;
     X509_free(v);
     if (!ok && call->error == NULL)
-        tq__api_fail(call, TQ_API_CERTIFICATE_VALIDATION, "The verification certificate is not "
+        tq__api_fail(call, TQ_API_CERTIFICATE_VALIDATION,
+                     "The verification certificate is not "
                      "signed by the CA certificate");
     return ok;
 }
@@ -52,7 +52,8 @@ static void register_ca(struct tq_api_call *call, X509 *x, const char *id)
         return;
     }
     if (X509_check_ca(x) <= 0) {
-        tq__api_fail(call, TQ_API_CERTIFICATE_VALIDATION, "The certificate is not a CA "
+        tq__api_fail(call, TQ_API_CERTIFICATE_VALIDATION,
+                     "The certificate is not a CA "
                      "certificate");
         return;
     }
@@ -67,10 +68,12 @@ static void register_ca(struct tq_api_call *call, X509 *x, const char *id)
     if (X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName, name,
                                   (int)sizeof(name)) <= 0)
         snprintf(name, sizeof(name), "%s", id);
-    struct tq_registry_entry e = {
-        .id = id, .name = name, .mode = mode,
-        .status = tq__api_flag(call, "setAsActive") ? "ACTIVE" : "INACTIVE",
-        .auto_registration = tq__api_flag(call, "allowAutoRegistration")};
+    struct tq_registry_entry e = {.id = id,
+                                  .name = name,
+                                  .mode = mode,
+                                  .status =
+                                      tq__api_flag(call, "setAsActive") ? "ACTIVE" : "INACTIVE",
+                                  .auto_registration = tq__api_flag(call, "allowAutoRegistration")};
     struct tq_diag diag = {0};
     if (!tq_ok(tq_registration_add_ca(&diag, call->broker, x, &e))) {
         tq__api_registry_failed(call, &diag);
@@ -111,7 +114,8 @@ void tq__api_update_ca_certificate(struct tq_api_call *call)
         return;
     }
     if (autoreg == -2) {
-        tq__api_fail(call, TQ_API_INVALID_REQUEST, "newAutoRegistrationStatus: want ENABLE or "
+        tq__api_fail(call, TQ_API_INVALID_REQUEST,
+                     "newAutoRegistrationStatus: want ENABLE or "
                      "DISABLE");
         return;
     }

@@ -46,8 +46,10 @@ void tq__api_update_certificate(struct tq_api_call *call)
     const char *status = tq__api_query(call, "newStatus");
     /* UpdateCertificate: PENDING_TRANSFER is set by TransferCertificate, never directly. */
     if (!tq_registry_status_valid(status) || strcmp(status, "PENDING_TRANSFER") == 0) {
-        tq__api_fail(call, TQ_API_INVALID_REQUEST, "newStatus: want ACTIVE, INACTIVE, REVOKED, "
-                     "REGISTER_INACTIVE or PENDING_ACTIVATION, got %s", status ? status : "none");
+        tq__api_fail(call, TQ_API_INVALID_REQUEST,
+                     "newStatus: want ACTIVE, INACTIVE, REVOKED, "
+                     "REGISTER_INACTIVE or PENDING_ACTIVATION, got %s",
+                     status ? status : "none");
         return;
     }
     const struct tq_registry_entry *e = find_certificate(call);
@@ -75,8 +77,10 @@ void tq__api_delete_certificate(struct tq_api_call *call)
     /* DeleteCertificate: "A certificate cannot be deleted if it has a policy or IoT thing
      * attached to it or if its status is set to ACTIVE"; forceDelete detaches things. */
     if (strcmp(e->status, "ACTIVE") == 0) {
-        tq__api_fail(call, TQ_API_CERTIFICATE_STATE, "The certificate %s is ACTIVE: deactivate "
-                     "it first", e->id);
+        tq__api_fail(call, TQ_API_CERTIFICATE_STATE,
+                     "The certificate %s is ACTIVE: deactivate "
+                     "it first",
+                     e->id);
         return;
     }
     if (e->thing != NULL && !tq__api_flag(call, "forceDelete")) {
@@ -120,7 +124,8 @@ static void register_common(struct tq_api_call *call, struct tq_registration *r)
     if (tq_registry_find(call->broker->registry, r->id) != NULL) {
         char arn[160];
         tq__api_arn(arn, sizeof(arn), "cert", r->id);
-        tq__api_fail(call, TQ_API_ALREADY_EXISTS, "The certificate is already provisioned or "
+        tq__api_fail(call, TQ_API_ALREADY_EXISTS,
+                     "The certificate is already provisioned or "
                      "registered");
         json_object_set_new(call->reply, "resourceId", json_string(r->id));
         json_object_set_new(call->reply, "resourceArn", json_string(arn));
@@ -152,16 +157,20 @@ void tq__api_register_certificate(struct tq_api_call *call)
         ca = ca != NULL && strcmp(ca_id, ca->id) == 0 ? ca : NULL;
     }
     if (ca == NULL) {
-        tq__api_fail(call, TQ_API_CERTIFICATE_VALIDATION, "The certificate is not signed by "
+        tq__api_fail(call, TQ_API_CERTIFICATE_VALIDATION,
+                     "The certificate is not signed by "
                      "a registered CA certificate (register it with RegisterCACertificate, "
                      "or use RegisterCertificateWithoutCA)");
     } else if (strcmp(ca->status, "ACTIVE") != 0) {
-        tq__api_fail(call, TQ_API_CERTIFICATE_STATE, "The CA certificate %s is not ACTIVE",
-                     ca->id);
+        tq__api_fail(call, TQ_API_CERTIFICATE_STATE, "The CA certificate %s is not ACTIVE", ca->id);
     } else {
         snprintf(ca_id, sizeof(ca_id), "%s", ca->id);
-        struct tq_registration r = {.cert = x, .id = id, .status = registered_status(call),
-                                 .mode = "DEFAULT", .ca = ca_id, .source = "api"};
+        struct tq_registration r = {.cert = x,
+                                    .id = id,
+                                    .status = registered_status(call),
+                                    .mode = "DEFAULT",
+                                    .ca = ca_id,
+                                    .source = "api"};
         register_common(call, &r);
     }
     X509_free(x);
@@ -175,9 +184,12 @@ void tq__api_register_certificate_without_ca(struct tq_api_call *call)
     if (x == NULL)
         return;
     /* API Certificate.certificateMode: SNI_ONLY for a certificate registered without a CA. */
-    struct tq_registration r = {.cert = x, .id = id, .status = registered_status(call),
-                             .mode = "SNI_ONLY", .ca = NULL, .source = "api"};
+    struct tq_registration r = {.cert = x,
+                                .id = id,
+                                .status = registered_status(call),
+                                .mode = "SNI_ONLY",
+                                .ca = NULL,
+                                .source = "api"};
     register_common(call, &r);
     X509_free(x);
 }
-

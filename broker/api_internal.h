@@ -17,14 +17,14 @@
 
 /* The AWS IoT errors the mock answers with: name (the "__type" and x-amzn-ErrorType) and HTTP
  * status, as the service model declares them. */
-#define TQ_API_ERRORS(X)                                                                          \
-    X(TQ_API_INVALID_REQUEST, "InvalidRequestException", 400)                                     \
-    X(TQ_API_CERTIFICATE_VALIDATION, "CertificateValidationException", 400)                       \
-    X(TQ_API_NOT_FOUND, "ResourceNotFoundException", 404)                                         \
-    X(TQ_API_UNKNOWN_OPERATION, "UnknownOperationException", 404)                                 \
-    X(TQ_API_CERTIFICATE_STATE, "CertificateStateException", 406)                                 \
-    X(TQ_API_ALREADY_EXISTS, "ResourceAlreadyExistsException", 409)                               \
-    X(TQ_API_DELETE_CONFLICT, "DeleteConflictException", 409)                                     \
+#define TQ_API_ERRORS(X)                                                                           \
+    X(TQ_API_INVALID_REQUEST, "InvalidRequestException", 400)                                      \
+    X(TQ_API_CERTIFICATE_VALIDATION, "CertificateValidationException", 400)                        \
+    X(TQ_API_NOT_FOUND, "ResourceNotFoundException", 404)                                          \
+    X(TQ_API_UNKNOWN_OPERATION, "UnknownOperationException", 404)                                  \
+    X(TQ_API_CERTIFICATE_STATE, "CertificateStateException", 406)                                  \
+    X(TQ_API_ALREADY_EXISTS, "ResourceAlreadyExistsException", 409)                                \
+    X(TQ_API_DELETE_CONFLICT, "DeleteConflictException", 409)                                      \
     X(TQ_API_INTERNAL, "InternalFailureException", 500)
 
 enum tq_api_error {
@@ -37,12 +37,12 @@ enum tq_api_error {
 struct tq_api_call {
     struct tq_broker *broker;
     const struct tq_api_route *route;
-    char param[160];               /* the "{...}" path segment, percent-decoded */
-    struct evkeyvalq query;        /* decoded query parameters */
-    json_t *body;                  /* the JSON request body: an object ({} when empty) */
-    int status;                    /* HTTP status of the reply */
-    json_t *reply;                 /* reply body, owned */
-    const char *error;             /* error name, NULL on success */
+    char param[160];        /* the "{...}" path segment, percent-decoded */
+    struct evkeyvalq query; /* decoded query parameters */
+    json_t *body;           /* the JSON request body: an object ({} when empty) */
+    int status;             /* HTTP status of the reply */
+    json_t *reply;          /* reply body, owned */
+    const char *error;      /* error name, NULL on success */
 };
 
 /* tq__api_ok replies 200 with `body` (stolen; NULL: {}). */

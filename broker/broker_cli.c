@@ -68,12 +68,12 @@ static int set_choice(const struct tq_broker_option *o, int *field, const char *
             return TQ_EXIT_OK;
         }
     }
-    return TQ_EXIT_USAGE;   /* tq_broker_option_check refused it first */
+    return TQ_EXIT_USAGE; /* tq_broker_option_check refused it first */
 }
 
 static void set_number(const struct tq_broker_option *o, char *field, const char *value)
 {
-    unsigned long n = strtoul(value, NULL, 10);   /* checked: 0 to INT_MAX */
+    unsigned long n = strtoul(value, NULL, 10); /* checked: 0 to INT_MAX */
     if (o->kind == TQ_BROKER_OPT_FD)
         *(int *)(void *)field = (int)n;
     else
@@ -122,7 +122,7 @@ static int apply_profile(struct tq_broker_config *cfg, const bool *set)
     for (size_t k = 0; p != NULL && k < ARRAY_LEN(p->settings) && p->settings[k].flag; k++) {
         const struct tq_broker_option *o = tq_broker_option_find(p->settings[k].flag);
         if (o == NULL)
-            return TQ_EXIT_FAILED;   /* the profile table names an option that is gone */
+            return TQ_EXIT_FAILED; /* the profile table names an option that is gone */
         if (set[o - tq_broker_option_at(0)])
             continue;
         int rc = apply(o, cfg, p->settings[k].value);
@@ -142,8 +142,8 @@ int tq_broker_cli_parse(struct tq_broker_config *cfg, int argc, char **argv)
     bool set[MAX_OPTIONS] = {0};
     for (size_t i = 0; i < num; i++) {
         const struct tq_broker_option *o = tq_broker_option_at(i);
-        longopts[i] = (struct option){o->flag + 2, o->arg ? required_argument : no_argument,
-                                      NULL, (int)i};
+        longopts[i] =
+            (struct option){o->flag + 2, o->arg ? required_argument : no_argument, NULL, (int)i};
     }
     longopts[num] = (struct option){0};
     optind = 1;
@@ -151,8 +151,10 @@ int tq_broker_cli_parse(struct tq_broker_config *cfg, int argc, char **argv)
     int index;
     while ((index = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
         if (index == '?' || index == ':') {
-            fprintf(stderr, "tlsqual broker: unknown option or missing value: '%s' "
-                            "(see --help)\n", argv[optind - 1]);
+            fprintf(stderr,
+                    "tlsqual broker: unknown option or missing value: '%s' "
+                    "(see --help)\n",
+                    argv[optind - 1]);
             return TQ_EXIT_USAGE;
         }
         int rc = apply(tq_broker_option_at((size_t)index), cfg, optarg);

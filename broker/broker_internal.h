@@ -24,15 +24,15 @@
 /* AWS IoT's limits (docs/aws-iot/mqtt.md#packet-size, docs/aws-iot/mqtt.md#client-id-limits,
  * docs/aws-iot/mqtt.md#keep-alive). */
 enum {
-    TQ_BROKER_MAX_PACKET = 128 * 1024,    /* "Maximum packet size 128 KB": the default of
+    TQ_BROKER_MAX_PACKET = 128 * 1024,  /* "Maximum packet size 128 KB": the default of
                                            * --max-packet (docs/aws-iot/mqtt.md#packet-size) */
-    TQ_BROKER_MAX_PACKET_CAP = 1 << 20,   /* the most --max-packet may be (input per client) */
-    TQ_BROKER_MAX_CLIENT_ID = 128,        /* "Max 128 bytes": the default of --max-client-id */
-    TQ_BROKER_KEEPALIVE_MIN_S = 30,       /* "Values below 30 s are treated as 30"; the
+    TQ_BROKER_MAX_PACKET_CAP = 1 << 20, /* the most --max-packet may be (input per client) */
+    TQ_BROKER_MAX_CLIENT_ID = 128,      /* "Max 128 bytes": the default of --max-client-id */
+    TQ_BROKER_KEEPALIVE_MIN_S = 30,     /* "Values below 30 s are treated as 30"; the
                                            * default of --keepalive-min (lower: tests only) */
-    TQ_BROKER_KEEPALIVE_MAX_S = 1200,     /* "The maximum and default is 1200 s" */
-    TQ_BROKER_CLOSE_GRACE_MS = 2000,      /* how long a closing connection may flush */
-    TQ_BROKER_MAX_OUTPUT = 4 << 20,       /* unsent bytes before a slow reader is dropped */
+    TQ_BROKER_KEEPALIVE_MAX_S = 1200,   /* "The maximum and default is 1200 s" */
+    TQ_BROKER_CLOSE_GRACE_MS = 2000,    /* how long a closing connection may flush */
+    TQ_BROKER_MAX_OUTPUT = 4 << 20,     /* unsent bytes before a slow reader is dropped */
     /* The bounds of the lingering close (drain.h) after a connection's last output: what a
      * client still sends is discarded until it closes, 64 KiB or 1 s, whichever comes first.
      * Enough for a client to read an alert or a CONNACK it would otherwise lose to the reset
@@ -56,7 +56,7 @@ struct tq_broker {
     const struct tq_broker_config *cfg;
     struct event_base *base;
     struct evconnlistener *listener;
-    struct event *accept_resume;          /* re-enables accepting after a pause (EMFILE) */
+    struct event *accept_resume; /* re-enables accepting after a pause (EMFILE) */
     struct event *sigint, *sigterm, *sighup;
     SSL_CTX *ssl_ctx;
     struct tq_tls_settings tls;
@@ -64,25 +64,25 @@ struct tq_broker {
     struct tq_registry *registry;
     struct tq_router *router;
     struct tq_events *events;
-    struct tq_session *sessions;          /* doubly linked, newest first */
-    struct tq_drain *drain;               /* the sockets of freed sessions, closing (drain.h) */
-    struct tq_index client_ids;           /* CONNECTED sessions by client ID (empty ones not) */
-    struct tq_index cert_groups;          /* struct tq_cert_group by certificate id */
+    struct tq_session *sessions; /* doubly linked, newest first */
+    struct tq_drain *drain;      /* the sockets of freed sessions, closing (drain.h) */
+    struct tq_index client_ids;  /* CONNECTED sessions by client ID (empty ones not) */
+    struct tq_index cert_groups; /* struct tq_cert_group by certificate id */
     struct {
         unsigned long ms;
-        const struct timeval *tv;         /* libevent's common timeout of that duration */
-    } timeouts[8];                        /* the deadlines sessions use, few and repeated */
-    struct tq_api *api;                   /* the control plane (--api), or NULL */
-    struct tq_audit *audit;               /* what Device Defender audits would see */
-    struct tq_msessions *msessions;       /* MQTT sessions by client ID (mqtt_sessions.h) */
-    struct event *expiry_timer;           /* ends offline sessions whose expiry passed */
-    struct tq_index retained;             /* struct tq_retained by topic (session_deliver.c) */
-    struct tq_retained *retained_first;   /* the same, listed */
+        const struct timeval *tv;       /* libevent's common timeout of that duration */
+    } timeouts[8];                      /* the deadlines sessions use, few and repeated */
+    struct tq_api *api;                 /* the control plane (--api), or NULL */
+    struct tq_audit *audit;             /* what Device Defender audits would see */
+    struct tq_msessions *msessions;     /* MQTT sessions by client ID (mqtt_sessions.h) */
+    struct event *expiry_timer;         /* ends offline sessions whose expiry passed */
+    struct tq_index retained;           /* struct tq_retained by topic (session_deliver.c) */
+    struct tq_retained *retained_first; /* the same, listed */
     size_t num_retained;
-    struct tq_mqtt5_limits limits;        /* the MQTT limits of the configuration */
+    struct tq_mqtt5_limits limits; /* the MQTT limits of the configuration */
     unsigned long next_conn;
-    long nofile;                          /* the open-file limit after raising it; -1: none */
-    char listen_addr[64];                 /* the bound address, "127.0.0.1:18883" */
+    long nofile;          /* the open-file limit after raising it; -1: none */
+    char listen_addr[64]; /* the bound address, "127.0.0.1:18883" */
 };
 
 enum tq_session_state {
@@ -98,22 +98,22 @@ struct tq_session {
     unsigned long conn;
     char peer[64];
     enum tq_session_state state;
-    struct bufferevent *bev;              /* over `ssl` and the socket; owns neither */
-    SSL *ssl;                             /* owned; its BIO does not close the socket */
-    struct event *timer;                  /* the deadline of the current state */
+    struct bufferevent *bev; /* over `ssl` and the socket; owns neither */
+    SSL *ssl;                /* owned; its BIO does not close the socket */
+    struct event *timer;     /* the deadline of the current state */
     struct timespec opened;
     struct tq_tls_peer tls;
     char client_id[TQ_MSESSION_CLIENT_ID_CAP + 1];
-    unsigned keep_alive_s;                /* effective, after clamping */
-    uint8_t protocol_level;               /* of the CONNECT: 4 (MQTT 3.1.1) or 5; 0 before */
-    struct tq_msession *msession;         /* while CONNECTED: its MQTT session */
-    struct tq_msg *will;                  /* the Will of the CONNECT, until the connection ends */
+    unsigned keep_alive_s;        /* effective, after clamping */
+    uint8_t protocol_level;       /* of the CONNECT: 4 (MQTT 3.1.1) or 5; 0 before */
+    struct tq_msession *msession; /* while CONNECTED: its MQTT session */
+    struct tq_msg *will;          /* the Will of the CONNECT, until the connection ends */
     /* MQTT 5 only (docs/aws-iot/mqtt.md#mqtt5-properties). */
-    uint32_t session_expiry_s;            /* the Session Expiry Interval applied */
-    uint32_t client_max_packet;           /* the client's Maximum Packet Size; 0: none */
-    struct tq_topic_alias *aliases;       /* inbound Topic Aliases 1..limits.topic_alias_maximum;
+    uint32_t session_expiry_s;      /* the Session Expiry Interval applied */
+    uint32_t client_max_packet;     /* the client's Maximum Packet Size; 0: none */
+    struct tq_topic_alias *aliases; /* inbound Topic Aliases 1..limits.topic_alias_maximum;
                                            * NULL until the first */
-    bool disconnect_sent;                 /* a DISCONNECT went out: nothing more is sent */
+    bool disconnect_sent;           /* a DISCONNECT went out: nothing more is sent */
     const char *close_reason;
     char close_detail[256];
     /* While indexed (tq__connected_add: the session is CONNECTED): its client ID in
@@ -128,11 +128,11 @@ struct tq_session {
  * shared-certificate check (docs/aws-iot/devices.md#shared-certificate) without a scan of all
  * connections. */
 struct tq_cert_group {
-    struct tq_index_node node;            /* in broker->cert_groups, key cert_id */
+    struct tq_index_node node; /* in broker->cert_groups, key cert_id */
     char cert_id[65];
-    struct tq_session *newest;            /* ordered by connection number, highest first */
-    size_t num;                           /* sessions in the group */
-    size_t num_unnamed;                   /* of which with an empty client ID */
+    struct tq_session *newest; /* ordered by connection number, highest first */
+    size_t num;                /* sessions in the group */
+    size_t num_unnamed;        /* of which with an empty client ID */
 };
 
 /* tq__session_accept takes ownership of the accepted socket `fd` and starts the handshake. */
@@ -185,11 +185,11 @@ void tq__mqtt_input(struct tq_session *s);
 /* struct tq_connect_req is a decoded CONNECT of either version, as the shared accept path
  * needs it. */
 struct tq_connect_req {
-    struct tq_mqtt_str client_id;       /* as sent, or the Assigned Client Identifier */
+    struct tq_mqtt_str client_id; /* as sent, or the Assigned Client Identifier */
     uint16_t keep_alive;
-    bool clean;                         /* cleanSession (3.1.1) or Clean Start (5) */
-    uint32_t session_expiry_s;          /* as applied: 0 ends the session with the connection */
-    struct tq_msg *will;                /* NULL or a new reference, which the accept path takes */
+    bool clean;                /* cleanSession (3.1.1) or Clean Start (5) */
+    uint32_t session_expiry_s; /* as applied: 0 ends the session with the connection */
+    struct tq_msg *will;       /* NULL or a new reference, which the accept path takes */
 };
 
 /* tq__mqtt_effective_keep_alive is the keep-alive the broker applies to a request of `requested`

@@ -32,19 +32,19 @@ enum tq_broker_option_kind {
 /* struct tq_broker_choice is one allowed value. A list of them ends with {NULL}. */
 struct tq_broker_choice {
     const char *name;
-    int value;                   /* TQ_BROKER_OPT_CHOICE: stored in the field */
+    int value; /* TQ_BROKER_OPT_CHOICE: stored in the field */
 };
 
 /* struct tq_broker_option is one row of the table. */
 struct tq_broker_option {
-    const char *flag;            /* "--refusal-alert" */
-    const char *key;             /* "refusal_alert": a scenario or plan may set it; NULL: not */
+    const char *flag; /* "--refusal-alert" */
+    const char *key;  /* "refusal_alert": a scenario or plan may set it; NULL: not */
     enum tq_broker_option_kind kind;
-    size_t offset;               /* into struct tq_broker_config; 0 for the help kinds */
+    size_t offset;                          /* into struct tq_broker_config; 0 for the help kinds */
     const struct tq_broker_choice *choices; /* CHOICE, and NAME unless `known` is set */
     bool (*known)(const char *value);       /* NAME: the owner's lookup (a policy) */
-    const char *want;            /* NAME with `known`: the allowed values, in words */
-    const char *arg;             /* the value's placeholder in the usage; NULL: takes none */
+    const char *want;                       /* NAME with `known`: the allowed values, in words */
+    const char *arg; /* the value's placeholder in the usage; NULL: takes none */
     const char *help;
 };
 
@@ -74,21 +74,21 @@ const char *tq_broker_setting_check(const char *key, const char *value);
  * tq_broker_setting_check for key "k", with the signature of a value check of a file format
  * (harness/scenario/yaml_table.h), so that each `broker:` key of a format is checked by the
  * option it sets. */
-#define TQ_BROKER_SETTING_CHECK(k)                                                                \
-    static const char *check_broker_##k(const char *value)                                        \
-    {                                                                                             \
-        return tq_broker_setting_check(#k, value);                                                \
+#define TQ_BROKER_SETTING_CHECK(k)                                                                 \
+    static const char *check_broker_##k(const char *value)                                         \
+    {                                                                                              \
+        return tq_broker_setting_check(#k, value);                                                 \
     }
 
 /* struct tq_broker_profile is a bundle of option values (--profile NAME). A profile only fills
  * the options that the command line does not set itself, wherever --profile appears. */
 struct tq_broker_profile {
-    const char *name;            /* one of the --profile choices */
+    const char *name; /* one of the --profile choices */
     const char *help;
     struct {
-        const char *flag;        /* "--crl" */
+        const char *flag; /* "--crl" */
         const char *value;
-    } settings[16];              /* unused ones have flag NULL */
+    } settings[16]; /* unused ones have flag NULL */
 };
 
 /* tq_broker_profile_find returns the profile called `name` ("strict"), or NULL. */

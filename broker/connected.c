@@ -28,7 +28,7 @@ static tq_status join_group(struct tq_session *s)
         }
     }
     struct tq_session *prev = NULL, *next = g->newest;
-    while (next != NULL && next->conn > s->conn) {   /* usually the newest: no step at all */
+    while (next != NULL && next->conn > s->conn) { /* usually the newest: no step at all */
         prev = next;
         next = next->group_next;
     }

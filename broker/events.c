@@ -14,21 +14,21 @@
 #include "event_schema.h"
 
 enum {
-    LINE_RESERVE = 512,          /* room for the common members of one line */
-    WRITE_AT = 64 * 1024,        /* collected bytes written at once, loop iteration or not */
+    LINE_RESERVE = 512,   /* room for the common members of one line */
+    WRITE_AT = 64 * 1024, /* collected bytes written at once, loop iteration or not */
 };
 
 struct tq_events {
     int fd;
-    bool owned;                  /* we opened it, so we close it */
+    bool owned; /* we opened it, so we close it */
     bool failed;
-    bool unchecked;              /* tq_events_check_schema(ev, false) was called */
-    char *buf;                   /* collected whole lines, not yet written */
+    bool unchecked; /* tq_events_check_schema(ev, false) was called */
+    char *buf;      /* collected whole lines, not yet written */
     size_t len, cap;
-    struct event *flush;         /* NULL: every line is written at once */
-    bool flush_pending;          /* `flush` is active for this loop iteration */
-    time_t ts_sec;               /* the second that ts_prefix shows */
-    char ts_prefix[24];          /* "2026-11-23T21:00:00" */
+    struct event *flush; /* NULL: every line is written at once */
+    bool flush_pending;  /* `flush` is active for this loop iteration */
+    time_t ts_sec;       /* the second that ts_prefix shows */
+    char ts_prefix[24];  /* "2026-11-23T21:00:00" */
 };
 
 /* see events.h */
@@ -39,7 +39,7 @@ tq_status tq_events_open(struct tq_diag *diag, struct tq_events **out, const cha
     TQ_ENSURE(ev != NULL, TQ_ERR_NOMEM);
     ev->ts_sec = -1;
     if (path == NULL || strcmp(path, "-") == 0) {
-        fflush(stdout);   /* whatever stdio holds goes first */
+        fflush(stdout); /* whatever stdio holds goes first */
         ev->fd = STDOUT_FILENO;
     } else {
         ev->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
@@ -174,12 +174,31 @@ static void put_escaped(struct tq_events *ev, const char *s, size_t n)
         }
         o[0] = '\\';
         switch (c) {
-        case '"': case '\\': o[1] = (char)c; ev->len += 2; continue;
-        case '\b': o[1] = 'b'; ev->len += 2; continue;
-        case '\f': o[1] = 'f'; ev->len += 2; continue;
-        case '\n': o[1] = 'n'; ev->len += 2; continue;
-        case '\r': o[1] = 'r'; ev->len += 2; continue;
-        case '\t': o[1] = 't'; ev->len += 2; continue;
+        case '"':
+        case '\\':
+            o[1] = (char)c;
+            ev->len += 2;
+            continue;
+        case '\b':
+            o[1] = 'b';
+            ev->len += 2;
+            continue;
+        case '\f':
+            o[1] = 'f';
+            ev->len += 2;
+            continue;
+        case '\n':
+            o[1] = 'n';
+            ev->len += 2;
+            continue;
+        case '\r':
+            o[1] = 'r';
+            ev->len += 2;
+            continue;
+        case '\t':
+            o[1] = 't';
+            ev->len += 2;
+            continue;
         default:
             memcpy(o + 1, "u00", 3);
             o[4] = hex[c >> 4];
@@ -220,8 +239,8 @@ static bool put_real(struct tq_events *ev, json_t *v)
     return true;
 }
 
-static bool put_member(struct tq_events *ev, const char *sep, const char *key,
-                       json_t *value, int depth);
+static bool put_member(struct tq_events *ev, const char *sep, const char *key, json_t *value,
+                       int depth);
 
 /* put_value appends `v` as compact JSON, members in insertion order. This is json_dumpb's
  * output written straight into the line: the broker writes a few lines per connection, and
@@ -236,7 +255,8 @@ static bool put_value(struct tq_events *ev, json_t *v, int depth)
         json_t *member;
         bool first = true;
         put(ev, "{", 1);
-        json_object_foreach(v, key, member) {
+        json_object_foreach(v, key, member)
+        {
             if (!put_member(ev, first ? "" : ",", key, member, depth + 1))
                 return false;
             first = false;
@@ -252,8 +272,8 @@ static bool put_value(struct tq_events *ev, json_t *v, int depth)
     case JSON_STRING:
         return put_string(ev, json_string_value(v), json_string_length(v));
     case JSON_INTEGER:
-        ev->len += (size_t)snprintf(ev->buf + ev->len, 32, "%" JSON_INTEGER_FORMAT,
-                                    json_integer_value(v));
+        ev->len +=
+            (size_t)snprintf(ev->buf + ev->len, 32, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
         return true;
     case JSON_TRUE:
         put(ev, "true", 4);
@@ -264,15 +284,15 @@ static bool put_value(struct tq_events *ev, json_t *v, int depth)
     case JSON_NULL:
         put(ev, "null", 4);
         return true;
-    case JSON_REAL:   /* rare: written in jansson's own format */
+    case JSON_REAL: /* rare: written in jansson's own format */
         return put_real(ev, v);
     }
     return false;
 }
 
 /* put_member appends `sep`, then "key":value. */
-static bool put_member(struct tq_events *ev, const char *sep, const char *key,
-                       json_t *value, int depth)
+static bool put_member(struct tq_events *ev, const char *sep, const char *key, json_t *value,
+                       int depth)
 {
     return put_text(ev, sep) && put_string(ev, key, strlen(key)) && put_text(ev, ":") &&
            put_value(ev, value, depth);
@@ -290,8 +310,8 @@ static void put_timestamp(struct tq_events *ev)
         strftime(ev->ts_prefix, sizeof(ev->ts_prefix), "%Y-%m-%dT%H:%M:%S", &tm);
         ev->ts_sec = now.tv_sec;
     }
-    ev->len += (size_t)snprintf(ev->buf + ev->len, 32, "%s.%03ldZ", ev->ts_prefix,
-                                now.tv_nsec / 1000000);
+    ev->len +=
+        (size_t)snprintf(ev->buf + ev->len, 32, "%s.%03ldZ", ev->ts_prefix, now.tv_nsec / 1000000);
 }
 
 /* put_fields appends ",member,...}" from `fields`, or "}" when it has none. */
@@ -300,15 +320,14 @@ static bool put_fields(struct tq_events *ev, json_t *fields)
     if (json_is_object(fields)) {
         const char *key;
         json_t *member;
-        json_object_foreach(fields, key, member)
-            if (!put_member(ev, ",", key, member, 0))
-                return false;
+        json_object_foreach(fields, key,
+                            member) if (!put_member(ev, ",", key, member, 0)) return false;
     }
     return put_text(ev, "}");
 }
 
-static bool put_line(struct tq_events *ev, const char *event, unsigned long conn,
-                     const char *peer, json_t *fields)
+static bool put_line(struct tq_events *ev, const char *event, unsigned long conn, const char *peer,
+                     json_t *fields)
 {
     if (!reserve(ev, LINE_RESERVE + 6 * (strlen(event) + strlen(peer))))
         return false;

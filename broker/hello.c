@@ -27,27 +27,41 @@ struct code_name {
 };
 
 static const struct code_name version_names[] = {
-    {0x0300, "SSLv3"}, {0x0301, "TLSv1"}, {0x0302, "TLSv1.1"}, {0x0303, "TLSv1.2"},
-    {0x0304, "TLSv1.3"},
+    {0x0300, "SSLv3"},   {0x0301, "TLSv1"},   {0x0302, "TLSv1.1"},
+    {0x0303, "TLSv1.2"}, {0x0304, "TLSv1.3"},
 };
 
 /* RFC 8446 section 4.2.7 and RFC 7919. */
 static const struct code_name group_names[] = {
-    {23, "secp256r1"}, {24, "secp384r1"}, {25, "secp521r1"}, {29, "x25519"}, {30, "x448"},
-    {256, "ffdhe2048"}, {257, "ffdhe3072"}, {258, "ffdhe4096"}, {259, "ffdhe6144"},
-    {260, "ffdhe8192"},
+    {23, "secp256r1"},  {24, "secp384r1"},  {25, "secp521r1"},  {29, "x25519"},
+    {30, "x448"},       {256, "ffdhe2048"}, {257, "ffdhe3072"}, {258, "ffdhe4096"},
+    {259, "ffdhe6144"}, {260, "ffdhe8192"},
 };
 
 /* RFC 8446 section 4.2.3, plus the legacy TLS 1.2 pairs devices still send. */
 static const struct code_name sigalg_names[] = {
-    {0x0401, "rsa_pkcs1_sha256"}, {0x0501, "rsa_pkcs1_sha384"}, {0x0601, "rsa_pkcs1_sha512"},
-    {0x0403, "ecdsa_secp256r1_sha256"}, {0x0503, "ecdsa_secp384r1_sha384"},
-    {0x0603, "ecdsa_secp521r1_sha512"}, {0x0804, "rsa_pss_rsae_sha256"},
-    {0x0805, "rsa_pss_rsae_sha384"}, {0x0806, "rsa_pss_rsae_sha512"}, {0x0807, "ed25519"},
-    {0x0808, "ed448"}, {0x0809, "rsa_pss_pss_sha256"}, {0x080a, "rsa_pss_pss_sha384"},
-    {0x080b, "rsa_pss_pss_sha512"}, {0x0201, "rsa_pkcs1_sha1"}, {0x0203, "ecdsa_sha1"},
-    {0x0301, "rsa_pkcs1_sha224"}, {0x0303, "ecdsa_sha224"}, {0x0402, "dsa_sha256"},
-    {0x0202, "dsa_sha1"}, {0x0302, "dsa_sha224"}, {0x0502, "dsa_sha384"},
+    {0x0401, "rsa_pkcs1_sha256"},
+    {0x0501, "rsa_pkcs1_sha384"},
+    {0x0601, "rsa_pkcs1_sha512"},
+    {0x0403, "ecdsa_secp256r1_sha256"},
+    {0x0503, "ecdsa_secp384r1_sha384"},
+    {0x0603, "ecdsa_secp521r1_sha512"},
+    {0x0804, "rsa_pss_rsae_sha256"},
+    {0x0805, "rsa_pss_rsae_sha384"},
+    {0x0806, "rsa_pss_rsae_sha512"},
+    {0x0807, "ed25519"},
+    {0x0808, "ed448"},
+    {0x0809, "rsa_pss_pss_sha256"},
+    {0x080a, "rsa_pss_pss_sha384"},
+    {0x080b, "rsa_pss_pss_sha512"},
+    {0x0201, "rsa_pkcs1_sha1"},
+    {0x0203, "ecdsa_sha1"},
+    {0x0301, "rsa_pkcs1_sha224"},
+    {0x0303, "ecdsa_sha224"},
+    {0x0402, "dsa_sha256"},
+    {0x0202, "dsa_sha1"},
+    {0x0302, "dsa_sha224"},
+    {0x0502, "dsa_sha384"},
     {0x0602, "dsa_sha512"},
 };
 
@@ -89,7 +103,7 @@ static void ja3_add(struct ja3 *j, int field, uint16_t v)
     char *f = j->fields[field];
     size_t used = j->len[field], room = sizeof(j->fields[field]) - used;
     int n = snprintf(f + used, room, "%s%u", used ? "-" : "", v);
-    if (n > 0)   /* a full field stays full, as snprintf truncated it */
+    if (n > 0) /* a full field stays full, as snprintf truncated it */
         j->len[field] = (size_t)n < room ? used + (size_t)n : sizeof(j->fields[field]) - 1;
 }
 
@@ -119,8 +133,7 @@ static tq_status u16_list(struct tq_cursor *c, size_t prefix_len, struct tq_curs
 /* code_list reads a length-prefixed list of 16-bit codes into JSON array `key`, naming each
  * with `table`, and adds each to JA3 field `ja3_field` (-1: none). */
 static tq_status code_list(struct summary *s, struct tq_cursor body, size_t prefix_len,
-                           const char *key, const struct code_name *table, size_t n,
-                           int ja3_field)
+                           const char *key, const struct code_name *table, size_t n, int ja3_field)
 {
     struct tq_cursor list;
     TQ_GUARD(u16_list(&body, prefix_len, &list));
@@ -161,7 +174,7 @@ static tq_status server_name(struct summary *s, struct tq_cursor body)
         size_t name_len;
         TQ_GUARD(tq_cursor_u8(&list, &type));
         TQ_GUARD(tq_cursor_u16_prefixed(&list, &name, &name_len));
-        if (type == 0)   /* host_name */
+        if (type == 0) /* host_name */
             json_object_set_new(s->obj, "sni", tq_events_text(name, name_len));
     }
     return TQ_SUCCESS;
@@ -207,7 +220,7 @@ static tq_status extension(struct summary *s, uint16_t type, struct tq_cursor bo
 static tq_status extensions(struct summary *s, struct tq_cursor *c)
 {
     struct tq_cursor exts;
-    if (c->len == 0)   /* no extensions block at all (SSLv3-style hello) */
+    if (c->len == 0) /* no extensions block at all (SSLv3-style hello) */
         return TQ_SUCCESS;
     TQ_GUARD(u16_list(c, 2, &exts));
     json_t *order = json_object_get(s->obj, "extensions");
@@ -250,14 +263,14 @@ static tq_status body(struct summary *s, struct tq_cursor *c)
                         name_of(version_names, ARRAY_LEN(version_names), legacy));
     int n0 = snprintf(s->ja3.fields[0], sizeof(s->ja3.fields[0]), "%u", legacy);
     s->ja3.len[0] = n0 > 0 ? (size_t)n0 : 0;
-    TQ_GUARD(tq_cursor_bytes(c, &skip, 32));                           /* random */
+    TQ_GUARD(tq_cursor_bytes(c, &skip, 32)); /* random */
     TQ_GUARD(tq_cursor_u8(c, &n));
-    TQ_GUARD(tq_cursor_bytes(c, &skip, n));                            /* session id */
+    TQ_GUARD(tq_cursor_bytes(c, &skip, n)); /* session id */
     TQ_GUARD(suites(s, c));
     TQ_GUARD(tq_cursor_u8(c, &n));
-    TQ_GUARD(tq_cursor_bytes(c, &skip, n));                            /* compression */
+    TQ_GUARD(tq_cursor_bytes(c, &skip, n)); /* compression */
     TQ_GUARD(extensions(s, c));
-    if (!s->has_versions)   /* before TLS 1.3 the legacy version is the only offer */
+    if (!s->has_versions) /* before TLS 1.3 the legacy version is the only offer */
         json_object_set_new(s->obj, "versions",
                             json_pack("[O]", json_object_get(s->obj, "legacy_version")));
     return c->len == 0 ? TQ_SUCCESS : TQ_STATUS(TQ_ERR_PARSE);
@@ -301,7 +314,7 @@ tq_status tq_hello_summarize(struct tq_diag *diag, json_t **out, SSL *ssl, const
     if (!tq_ok(tq_cursor_bytes(&c, &p, 3)) || !tq_ok(tq_cursor_bytes(&c, &p, body_len)))
         return tq_diag_fail(diag, TQ_ERR_PARSE, NULL, 0, "truncated ClientHello");
     tq_cursor_init(&hello, p, body_len);
-    struct summary *s = malloc(sizeof(*s));   /* 10 KB: only the field starts are cleared */
+    struct summary *s = malloc(sizeof(*s)); /* 10 KB: only the field starts are cleared */
     TQ_ENSURE(s != NULL, TQ_ERR_NOMEM);
     s->has_versions = false;
     for (size_t i = 0; i < ARRAY_LEN(s->ja3.fields); i++) {

@@ -84,7 +84,7 @@ void tq_index_remove(struct tq_index *ix, struct tq_index_node *node)
     while (*p != NULL && *p != node)
         p = &(*p)->next;
     if (*p == NULL)
-        return;   /* not indexed here: nothing to take out */
+        return; /* not indexed here: nothing to take out */
     *p = node->next;
     node->next = NULL;
     ix->num--;

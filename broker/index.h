@@ -13,20 +13,19 @@
 #include "status.h"
 
 struct tq_index_node {
-    struct tq_index_node *next;   /* the bucket's chain */
+    struct tq_index_node *next; /* the bucket's chain */
     const char *key;
     size_t hash;
 };
 
 struct tq_index {
     struct tq_index_node **buckets;
-    size_t num_buckets;           /* 0, or a power of two */
-    size_t num;                   /* indexed records */
+    size_t num_buckets; /* 0, or a power of two */
+    size_t num;         /* indexed records */
 };
 
 /* TQ_INDEX_ENTRY returns the record of type `type` whose member `member` is `node`. */
-#define TQ_INDEX_ENTRY(node, type, member) \
-    ((type *)(void *)((char *)(node) - offsetof(type, member)))
+#define TQ_INDEX_ENTRY(node, type, member) ((type *)(void *)((char *)(node)-offsetof(type, member)))
 
 /* tq_index_init makes `ix` an empty index (no allocation). */
 void tq_index_init(struct tq_index *ix);

@@ -9,14 +9,14 @@
 
 /* One bit per column of the AWS table. */
 enum {
-    A = 1u << 0,    /* TLS13_1_3_2022_10 */
-    B = 1u << 1,    /* TLS13_1_2_2022_10 (default) */
-    C = 1u << 2,    /* TLS12_1_2_2022_10 */
-    D1 = 1u << 3,   /* TLS12_1_0_2016_01 on 443 */
-    D2 = 1u << 4,   /* TLS12_1_0_2016_01 on 8443/8883 */
-    E1 = 1u << 5,   /* TLS12_1_0_2015_01 on 443 */
-    E2 = 1u << 6,   /* TLS12_1_0_2015_01 on 8443/8883 */
-    G = 1u << 7,    /* TLS13_1_2_2022_01 (GovCloud) */
+    A = 1u << 0,  /* TLS13_1_3_2022_10 */
+    B = 1u << 1,  /* TLS13_1_2_2022_10 (default) */
+    C = 1u << 2,  /* TLS12_1_2_2022_10 */
+    D1 = 1u << 3, /* TLS12_1_0_2016_01 on 443 */
+    D2 = 1u << 4, /* TLS12_1_0_2016_01 on 8443/8883 */
+    E1 = 1u << 5, /* TLS12_1_0_2015_01 on 443 */
+    E2 = 1u << 6, /* TLS12_1_0_2015_01 on 8443/8883 */
+    G = 1u << 7,  /* TLS13_1_2_2022_01 (GovCloud) */
     LEGACY = D1 | D2 | E1 | E2,
 };
 
@@ -69,27 +69,62 @@ enum { V12 = 0x0303, V13 = 0x0304 };
  * for them (docs/aws-iot/tls.md#tls10-tls11): the table wins here, and 1.0/1.1 get
  * protocol_version everywhere. */
 static const struct tq_policy policies[] = {
-    {.id = "TLS13_1_3_2022_10", .aws_name = "IoTSecurityPolicy_TLS13_1_3_2022_10",
-     .ports = "443, 8443, 8883", .note = "", .min_version = V13, .max_version = V13,
+    {.id = "TLS13_1_3_2022_10",
+     .aws_name = "IoTSecurityPolicy_TLS13_1_3_2022_10",
+     .ports = "443, 8443, 8883",
+     .note = "",
+     .min_version = V13,
+     .max_version = V13,
      .column = A},
-    {.id = "TLS13_1_2_2022_10", .aws_name = "IoTSecurityPolicy_TLS13_1_2_2022_10",
-     .ports = "443, 8443, 8883", .note = "the default policy", .min_version = V12,
-     .max_version = V13, .column = B},
-    {.id = "TLS12_1_2_2022_10", .aws_name = "IoTSecurityPolicy_TLS12_1_2_2022_10",
-     .ports = "443, 8443, 8883", .note = "", .min_version = V12, .max_version = V12,
+    {.id = "TLS13_1_2_2022_10",
+     .aws_name = "IoTSecurityPolicy_TLS13_1_2_2022_10",
+     .ports = "443, 8443, 8883",
+     .note = "the default policy",
+     .min_version = V12,
+     .max_version = V13,
+     .column = B},
+    {.id = "TLS12_1_2_2022_10",
+     .aws_name = "IoTSecurityPolicy_TLS12_1_2_2022_10",
+     .ports = "443, 8443, 8883",
+     .note = "",
+     .min_version = V12,
+     .max_version = V12,
      .column = C},
-    {.id = "TLS12_1_0_2016_01-443", .aws_name = "IoTSecurityPolicy_TLS12_1_0_2016_01",
-     .ports = "443", .note = "", .min_version = V12, .max_version = V12, .column = D1},
-    {.id = "TLS12_1_0_2016_01-8883", .aws_name = "IoTSecurityPolicy_TLS12_1_0_2016_01",
-     .ports = "8443, 8883", .note = "no AES128-SHA256 on these ports", .min_version = V12,
-     .max_version = V12, .column = D2},
-    {.id = "TLS12_1_0_2015_01-443", .aws_name = "IoTSecurityPolicy_TLS12_1_0_2015_01",
-     .ports = "443", .note = "", .min_version = V12, .max_version = V12, .column = E1},
-    {.id = "TLS12_1_0_2015_01-8883", .aws_name = "IoTSecurityPolicy_TLS12_1_0_2015_01",
-     .ports = "8443, 8883", .note = "", .min_version = V12, .max_version = V12, .column = E2},
-    {.id = "TLS13_1_2_2022_01", .aws_name = "IoTSecurityPolicy_TLS13_1_2_2022_01",
-     .ports = "443, 8443, 8883", .note = "GovCloud only (its default)", .min_version = V12,
-     .max_version = V13, .column = G},
+    {.id = "TLS12_1_0_2016_01-443",
+     .aws_name = "IoTSecurityPolicy_TLS12_1_0_2016_01",
+     .ports = "443",
+     .note = "",
+     .min_version = V12,
+     .max_version = V12,
+     .column = D1},
+    {.id = "TLS12_1_0_2016_01-8883",
+     .aws_name = "IoTSecurityPolicy_TLS12_1_0_2016_01",
+     .ports = "8443, 8883",
+     .note = "no AES128-SHA256 on these ports",
+     .min_version = V12,
+     .max_version = V12,
+     .column = D2},
+    {.id = "TLS12_1_0_2015_01-443",
+     .aws_name = "IoTSecurityPolicy_TLS12_1_0_2015_01",
+     .ports = "443",
+     .note = "",
+     .min_version = V12,
+     .max_version = V12,
+     .column = E1},
+    {.id = "TLS12_1_0_2015_01-8883",
+     .aws_name = "IoTSecurityPolicy_TLS12_1_0_2015_01",
+     .ports = "8443, 8883",
+     .note = "",
+     .min_version = V12,
+     .max_version = V12,
+     .column = E2},
+    {.id = "TLS13_1_2_2022_01",
+     .aws_name = "IoTSecurityPolicy_TLS13_1_2_2022_01",
+     .ports = "443, 8443, 8883",
+     .note = "GovCloud only (its default)",
+     .min_version = V12,
+     .max_version = V13,
+     .column = G},
 };
 
 /* see policy.h */
@@ -110,7 +145,7 @@ const struct tq_policy *tq_policy_find(const char *name)
     const struct tq_policy *found = NULL;
     for (size_t i = 0; i < ARRAY_LEN(policies); i++)
         if (strcmp(policies[i].id, name) == 0 || strcmp(policies[i].aws_name, name) == 0)
-            found = &policies[i];   /* the later entry of a pair is the 8443/8883 one */
+            found = &policies[i]; /* the later entry of a pair is the 8443/8883 one */
     return found;
 }
 
@@ -165,17 +200,19 @@ static tq_status append(struct tq_buf *out, const char *line, int n)
 tq_status tq_policy_snapshot(struct tq_buf *out, const struct tq_policy *p)
 {
     char line[256];
-    TQ_GUARD(append(out, line, snprintf(line, sizeof(line), "policy %s (%s)\nports %s\n", p->id,
-                                        p->aws_name, p->ports)));
-    TQ_GUARD(append(out, line, snprintf(line, sizeof(line), "versions %s to %s\n",
-                                        version_name(p->min_version),
-                                        version_name(p->max_version))));
+    TQ_GUARD(append(
+        out, line,
+        snprintf(line, sizeof(line), "policy %s (%s)\nports %s\n", p->id, p->aws_name, p->ports)));
+    TQ_GUARD(append(out, line,
+                    snprintf(line, sizeof(line), "versions %s to %s\n",
+                             version_name(p->min_version), version_name(p->max_version))));
     if (p->note[0] != '\0')
         TQ_GUARD(append(out, line, snprintf(line, sizeof(line), "note %s\n", p->note)));
     for (size_t i = 0; i < tq_policy_num_suites(p); i++) {
         const struct tq_policy_suite *s = tq_policy_suite(p, i);
-        TQ_GUARD(append(out, line, snprintf(line, sizeof(line), "suite 0x%02X,0x%02X %s (%s)\n",
-                                            s->code >> 8, s->code & 0xff, s->iana, s->openssl)));
+        TQ_GUARD(append(out, line,
+                        snprintf(line, sizeof(line), "suite 0x%02X,0x%02X %s (%s)\n", s->code >> 8,
+                                 s->code & 0xff, s->iana, s->openssl)));
     }
     return TQ_SUCCESS;
 }

@@ -18,20 +18,20 @@
 
 /* struct tq_policy_suite is one row of the AWS table. */
 struct tq_policy_suite {
-    const char *openssl;    /* OpenSSL name, e.g. "ECDHE-RSA-AES128-GCM-SHA256" */
-    const char *iana;       /* IANA name, e.g. "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256" */
-    uint16_t code;          /* IANA code point, e.g. 0xc02f */
-    bool tls13;             /* a TLS 1.3 suite (set with SSL_CTX_set_ciphersuites) */
+    const char *openssl; /* OpenSSL name, e.g. "ECDHE-RSA-AES128-GCM-SHA256" */
+    const char *iana;    /* IANA name, e.g. "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256" */
+    uint16_t code;       /* IANA code point, e.g. 0xc02f */
+    bool tls13;          /* a TLS 1.3 suite (set with SSL_CTX_set_ciphersuites) */
 };
 
 struct tq_policy {
-    const char *id;         /* unique, e.g. "TLS13_1_2_2022_10" or "TLS12_1_0_2016_01-8883" */
-    const char *aws_name;   /* e.g. "IoTSecurityPolicy_TLS13_1_2_2022_10" */
-    const char *ports;      /* where AWS applies it, e.g. "443, 8443, 8883" */
-    const char *note;       /* one line from docs/aws-iot/tls.md; "" when none */
-    uint16_t min_version;   /* TLS1_2_VERSION (0x0303) or TLS1_3_VERSION (0x0304) */
+    const char *id;       /* unique, e.g. "TLS13_1_2_2022_10" or "TLS12_1_0_2016_01-8883" */
+    const char *aws_name; /* e.g. "IoTSecurityPolicy_TLS13_1_2_2022_10" */
+    const char *ports;    /* where AWS applies it, e.g. "443, 8443, 8883" */
+    const char *note;     /* one line from docs/aws-iot/tls.md; "" when none */
+    uint16_t min_version; /* TLS1_2_VERSION (0x0303) or TLS1_3_VERSION (0x0304) */
     uint16_t max_version;
-    uint32_t column;        /* the bit of this policy in the suite table */
+    uint32_t column; /* the bit of this policy in the suite table */
 };
 
 /* TQ_POLICY_DEFAULT_ID is the default AWS policy (docs/aws-iot/tls.md#default-policy). */

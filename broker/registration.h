@@ -19,11 +19,11 @@ struct tq_session;
 /* struct tq_registration is one certificate to add. Strings are borrowed. */
 struct tq_registration {
     X509 *cert;
-    const char *id;         /* SHA-256 of the DER, lower-case hex */
-    const char *status;     /* a status of registry.h */
-    const char *mode;       /* "DEFAULT" or "SNI_ONLY" */
-    const char *ca;         /* the issuing CA's id, or NULL */
-    const char *source;     /* "api" or "jitr": the event's `source` */
+    const char *id;     /* SHA-256 of the DER, lower-case hex */
+    const char *status; /* a status of registry.h */
+    const char *mode;   /* "DEFAULT" or "SNI_ONLY" */
+    const char *ca;     /* the issuing CA's id, or NULL */
+    const char *source; /* "api" or "jitr": the event's `source` */
 };
 
 /* tq_registration_add adds `r` to the registry (an SNI_ONLY certificate also joins the trust

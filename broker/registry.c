@@ -16,12 +16,12 @@
 struct registry_index {
     size_t num_cas, num_certs;
     struct tq_registry_entry *cas, *certs;
-    char **paths;                          /* absolute cert paths, one per entry */
+    char **paths; /* absolute cert paths, one per entry */
     size_t num_paths;
 };
 
 struct tq_registry {
-    json_t *root;                          /* keeps every string below alive */
+    json_t *root; /* keeps every string below alive */
     char path[PATH_MAX];
     char cert_dir[PATH_MAX];
     struct registry_index idx;
@@ -72,7 +72,7 @@ static void index_free(struct registry_index *idx)
 
 /* struct build is what indexing one JSON document needs. */
 struct build {
-    const char *path;          /* the registry file, for messages */
+    const char *path; /* the registry file, for messages */
     const char *cert_dir;
     json_t *root;
     struct registry_index *idx;
@@ -119,7 +119,8 @@ static tq_status load_entry(struct tq_diag *diag, struct build *b, const char *l
         (file == NULL && e->pem == NULL))
         return tq_diag_fail(diag, TQ_ERR_PARSE, b->path, 0,
                             "%s[%zu]: want id (64 lowercase hex digits), name, cert or pem, and "
-                            "status", list, i);
+                            "status",
+                            list, i);
     if (file != NULL && !is_plain_file_name(file))
         return tq_diag_fail(diag, TQ_ERR_PARSE, b->path, 0,
                             "%s[%zu]: cert '%s' must be a plain file name", list, i, file);
@@ -148,8 +149,7 @@ static tq_status index_root(struct tq_diag *diag, struct build *b)
     const char *format = json_string_value(json_object_get(b->root, "format"));
     if (format == NULL || strcmp(format, "tlsqual-registry/1") != 0)
         return tq_diag_fail(diag, TQ_ERR_PARSE, b->path, 0,
-                            "want format \"tlsqual-registry/1\", got %s",
-                            format ? format : "none");
+                            "want format \"tlsqual-registry/1\", got %s", format ? format : "none");
     size_t total = json_array_size(json_object_get(b->root, "cas")) +
                    json_array_size(json_object_get(b->root, "certificates"));
     b->idx->paths = calloc(total + 1, sizeof(*b->idx->paths));
@@ -163,7 +163,7 @@ static tq_status save_root(struct tq_diag *diag, const char *path, const json_t 
     char *text TQ_DEFER(tq_free_ptr) = json_dumps(root, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
     TQ_ENSURE(text != NULL, TQ_ERR_NOMEM);
     size_t len = strlen(text);
-    text[len] = '\n';   /* json_dumps leaves room for the NUL: it becomes the final newline */
+    text[len] = '\n'; /* json_dumps leaves room for the NUL: it becomes the final newline */
     return tq_fs_write_atomic(diag, path, text, len + 1, 0644);
 }
 
@@ -197,8 +197,7 @@ static tq_status set_paths(struct tq_diag *diag, struct tq_registry *reg, const 
     if (cert_dir == NULL && slash == NULL)
         return tq_diag_fail(diag, TQ_ERR_USAGE, path, 0, "want a registry path with a directory");
     if (cert_dir == NULL)
-        snprintf(reg->cert_dir, sizeof(reg->cert_dir), "%.*s", (int)(slash - reg->path),
-                 reg->path);
+        snprintf(reg->cert_dir, sizeof(reg->cert_dir), "%.*s", (int)(slash - reg->path), reg->path);
     else if ((size_t)snprintf(reg->cert_dir, sizeof(reg->cert_dir), "%s", cert_dir) >=
              sizeof(reg->cert_dir))
         return tq_diag_fail(diag, TQ_ERR_LIMIT, cert_dir, 0, "certificate folder too long");
@@ -268,8 +267,7 @@ tq_status tq_registry_parse(struct tq_diag *diag, struct tq_registry **out, cons
         json_error_t err;
         json_t *root = json_loadb(text, text_len, JSON_REJECT_DUPLICATES, &err);
         st = root ? install(diag, reg, root, false)
-                  : tq_diag_fail(diag, TQ_ERR_PARSE, reg->path, (unsigned)err.line, "%s",
-                                 err.text);
+                  : tq_diag_fail(diag, TQ_ERR_PARSE, reg->path, (unsigned)err.line, "%s", err.text);
     }
     return finish(st, reg, out);
 }
@@ -322,8 +320,8 @@ const struct tq_registry_entry *tq_registry_certificate(const struct tq_registry
     return i < reg->idx.num_certs ? &reg->idx.certs[i] : NULL;
 }
 
-static const struct tq_registry_entry *find_in(const struct tq_registry_entry *entries,
-                                               size_t num, const char *id)
+static const struct tq_registry_entry *find_in(const struct tq_registry_entry *entries, size_t num,
+                                               const char *id)
 {
     for (size_t i = 0; i < num; i++)
         if (strcmp(entries[i].id, id) == 0)
@@ -359,9 +357,10 @@ const char *tq_registry_refusal(const struct tq_registry_entry *entry)
 /* see registry.h */
 bool tq_registry_status_valid(const char *status)
 {
-    return status != NULL && (strcmp(status, "ACTIVE") == 0 ||
-                              strcmp(tq_registry_refusal(&(struct tq_registry_entry){
-                                         .status = status}), "unknown_status") != 0);
+    return status != NULL &&
+           (strcmp(status, "ACTIVE") == 0 ||
+            strcmp(tq_registry_refusal(&(struct tq_registry_entry){.status = status}),
+                   "unknown_status") != 0);
 }
 
 static json_int_t now_s(void)
@@ -374,7 +373,8 @@ static long find_member(json_t *arr, const char *id)
 {
     size_t i;
     json_t *obj;
-    json_array_foreach(arr, i, obj) {
+    json_array_foreach(arr, i, obj)
+    {
         const char *got = json_string_value(json_object_get(obj, "id"));
         if (got != NULL && strcmp(got, id) == 0)
             return (long)i;
@@ -385,25 +385,24 @@ static long find_member(json_t *arr, const char *id)
 static json_t *new_member(enum tq_registry_list list, const struct tq_registry_entry *e)
 {
     json_int_t now = now_s();
-    json_t *obj = json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", e->id, "name", e->name,
-                            "pem", e->pem, "status", e->status, "mode",
-                            e->mode ? e->mode : "DEFAULT");
+    json_t *obj = json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", e->id, "name", e->name, "pem",
+                            e->pem, "status", e->status, "mode", e->mode ? e->mode : "DEFAULT");
     if (obj == NULL)
         return NULL;
     if (list == TQ_REGISTRY_CAS)
         json_object_set_new(obj, "auto_registration", json_boolean(e->auto_registration));
     else
         json_object_set_new(obj, "ca", e->ca ? json_string(e->ca) : json_null());
-    json_object_set_new(obj, "created", json_integer(e->created > 0 ? (json_int_t)e->created
-                                                                    : now));
-    json_object_set_new(obj, "modified", json_integer(e->modified > 0 ? (json_int_t)e->modified
-                                                                      : now));
+    json_object_set_new(obj, "created",
+                        json_integer(e->created > 0 ? (json_int_t)e->created : now));
+    json_object_set_new(obj, "modified",
+                        json_integer(e->modified > 0 ? (json_int_t)e->modified : now));
     return obj;
 }
 
 /* see registry.h */
-tq_status tq_registry_add(struct tq_diag *diag, struct tq_registry *reg,
-                          enum tq_registry_list list, const struct tq_registry_entry *entry)
+tq_status tq_registry_add(struct tq_diag *diag, struct tq_registry *reg, enum tq_registry_list list,
+                          const struct tq_registry_entry *entry)
 {
     if (!is_cert_id(entry->id) || entry->name == NULL || entry->pem == NULL ||
         !tq_registry_status_valid(entry->status))

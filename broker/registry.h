@@ -36,12 +36,12 @@ struct tq_registry_entry {
     const char *id;
     const char *name;
     const char *cert;
-    const char *pem;       /* NULL unless the certificate is inline */
-    const char *status;    /* ACTIVE, INACTIVE, REVOKED, PENDING_TRANSFER, ... */
-    const char *mode;      /* DEFAULT or SNI_ONLY; NULL: DEFAULT */
+    const char *pem;    /* NULL unless the certificate is inline */
+    const char *status; /* ACTIVE, INACTIVE, REVOKED, PENDING_TRANSFER, ... */
+    const char *mode;   /* DEFAULT or SNI_ONLY; NULL: DEFAULT */
     const char *ca;
-    const char *thing;     /* the attached thing, or NULL */
-    bool auto_registration;   /* CAs only: JITR on (UpdateCACertificate ENABLE) */
+    const char *thing;      /* the attached thing, or NULL */
+    bool auto_registration; /* CAs only: JITR on (UpdateCACertificate ENABLE) */
     double created, modified;
 };
 
@@ -86,8 +86,7 @@ const struct tq_registry_entry *tq_registry_certificate(const struct tq_registry
 const struct tq_registry_entry *tq_registry_find(const struct tq_registry *reg, const char *id);
 
 /* tq_registry_find_ca returns the "cas" entry whose id is `id`, or NULL. */
-const struct tq_registry_entry *tq_registry_find_ca(const struct tq_registry *reg,
-                                                    const char *id);
+const struct tq_registry_entry *tq_registry_find_ca(const struct tq_registry *reg, const char *id);
 
 /* tq_registry_refusal says why a client certificate may not connect
  * (docs/aws-iot/client-certificates.md#status-values: "Certificates must be in the ACTIVE state

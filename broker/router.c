@@ -13,15 +13,15 @@ struct subscription {
     uint8_t *filter;
     size_t filter_len;
     uint8_t options;
-    bool shared;                  /* "$share/{ShareName}/{filter}" */
-    struct tq_mqtt_str match;     /* the filter topics are matched against (after the share) */
+    bool shared;              /* "$share/{ShareName}/{filter}" */
+    struct tq_mqtt_str match; /* the filter topics are matched against (after the share) */
 };
 
 struct tq_router {
     struct subscription *subs;
     size_t num_subs;
     size_t cap;
-    uint64_t rng;                 /* xorshift64 state: which member of a shared group */
+    uint64_t rng; /* xorshift64 state: which member of a shared group */
 };
 
 static struct tq_mqtt_str filter_of(const struct subscription *s)
@@ -91,8 +91,8 @@ tq_status tq_router_subscribe(struct tq_router *router, void *owner, struct tq_m
     TQ_ENSURE(copy != NULL, TQ_ERR_NOMEM);
     memcpy(copy, filter.p, filter.len);
     struct subscription *s = &router->subs[router->num_subs++];
-    *s = (struct subscription){.owner = owner, .filter = copy, .filter_len = filter.len,
-                               .options = kept_options(options)};
+    *s = (struct subscription){
+        .owner = owner, .filter = copy, .filter_len = filter.len, .options = kept_options(options)};
     struct tq_mqtt_str inner;
     s->shared = tq_mqtt5_filter_shared(filter_of(s), NULL, &inner);
     s->match = s->shared ? inner : filter_of(s);

@@ -20,8 +20,8 @@
  * 3.8.3.1); an MQTT 3.1.1 subscription has its QoS alone. */
 enum {
     TQ_ROUTER_QOS_MASK = 0x03,
-    TQ_ROUTER_NO_LOCAL = 0x04,              /* not delivered to the publishing owner */
-    TQ_ROUTER_RETAIN_AS_PUBLISHED = 0x08,   /* delivered with RETAIN as published */
+    TQ_ROUTER_NO_LOCAL = 0x04,            /* not delivered to the publishing owner */
+    TQ_ROUTER_RETAIN_AS_PUBLISHED = 0x08, /* delivered with RETAIN as published */
 };
 
 struct tq_router;

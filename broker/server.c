@@ -78,11 +78,12 @@ static tq_status check_loopback(struct tq_diag *diag, const char *option, const 
         return TQ_SUCCESS;
     return tq_diag_fail(diag, TQ_ERR_USAGE, NULL, 0,
                         "%s %s: not a loopback address (want 127.0.0.0/8, ::1 or localhost); "
-                        "give --allow-remote to bind it anyway", option, address);
+                        "give --allow-remote to bind it anyway",
+                        option, address);
 }
 
-static tq_status check_range(struct tq_diag *diag, const char *flag, unsigned value,
-                             unsigned min, unsigned max)
+static tq_status check_range(struct tq_diag *diag, const char *flag, unsigned value, unsigned min,
+                             unsigned max)
 {
     if (value >= min && value <= max)
         return TQ_SUCCESS;
@@ -93,8 +94,8 @@ static tq_status check_range(struct tq_diag *diag, const char *flag, unsigned va
 /* check_mqtt_limits bounds the MQTT limits by what the codec and the broker's buffers hold. */
 static tq_status check_mqtt_limits(struct tq_diag *diag, const struct tq_broker_config *cfg)
 {
-    TQ_GUARD(check_range(diag, "--max-client-id", cfg->max_client_id, 1,
-                         TQ_MSESSION_CLIENT_ID_CAP));
+    TQ_GUARD(
+        check_range(diag, "--max-client-id", cfg->max_client_id, 1, TQ_MSESSION_CLIENT_ID_CAP));
     TQ_GUARD(check_range(diag, "--max-topic-length", cfg->max_topic_length, 0, UINT16_MAX));
     TQ_GUARD(check_range(diag, "--max-topic-slashes", cfg->max_topic_slashes, 0, UINT16_MAX));
     TQ_GUARD(check_range(diag, "--max-filters", cfg->max_filters, 1, TQ_MQTT5_MAX_FILTERS));
@@ -126,13 +127,13 @@ static tq_status check_config(struct tq_diag *diag, const struct tq_broker_confi
     if (cfg->pki_dir == NULL)
         return tq_diag_fail(diag, TQ_ERR_USAGE, NULL, 0, "--pki DIR is required");
     if (!tq_tls_endpoint_known(cfg->endpoint))
-        return tq_diag_fail(diag, TQ_ERR_USAGE, NULL, 0,
-                            "--endpoint: want ats or legacy, got '%s'", cfg->endpoint);
+        return tq_diag_fail(diag, TQ_ERR_USAGE, NULL, 0, "--endpoint: want ats or legacy, got '%s'",
+                            cfg->endpoint);
     if (cfg->server_cert != NULL && cfg->chain != TQ_CHAIN_SHORT)
         return tq_diag_fail(diag, TQ_ERR_USAGE, NULL, 0,
                             "--chain %s and --server-cert %s exclude each other: the artifact "
-                            "names its own chain", tq_tls_chain_variant_name(cfg->chain),
-                            cfg->server_cert);
+                            "names its own chain",
+                            tq_tls_chain_variant_name(cfg->chain), cfg->server_cert);
     if (cfg->keepalive_min_s == 0 || cfg->keepalive_min_s > TQ_BROKER_KEEPALIVE_MAX_S)
         return tq_diag_fail(diag, TQ_ERR_USAGE, NULL, 0,
                             "--keepalive-min: want 1 to %d seconds, got %u",
@@ -233,8 +234,8 @@ static void on_accept_error(struct evconnlistener *l, void *arg)
     if (b->accept_resume == NULL || evtimer_add(b->accept_resume, &pause) != 0)
         evconnlistener_enable(l); /* no timer: keep accepting rather than stop for good */
     tq_events_emit(b->events, "accept_paused", 0, NULL,
-                   json_pack("{s:s, s:i}", "error", evutil_socket_error_to_string(err),
-                             "pause_ms", ACCEPT_PAUSE_MS));
+                   json_pack("{s:s, s:i}", "error", evutil_socket_error_to_string(err), "pause_ms",
+                             ACCEPT_PAUSE_MS));
 }
 
 static tq_status bind_listener(struct tq_diag *diag, struct tq_broker *b)
@@ -246,10 +247,9 @@ static tq_status bind_listener(struct tq_diag *diag, struct tq_broker *b)
                             "--listen: want IP:PORT or localhost:PORT (e.g. 127.0.0.1:18883), "
                             "got '%s'",
                             b->cfg->listen);
-    b->listener = evconnlistener_new_bind(b->base, on_accept, b,
-                                          LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE |
-                                              LEV_OPT_CLOSE_ON_EXEC, -1,
-                                          (struct sockaddr *)&ss, len);
+    b->listener = evconnlistener_new_bind(
+        b->base, on_accept, b, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
+        -1, (struct sockaddr *)&ss, len);
     if (b->listener == NULL)
         return tq_diag_fail(diag, TQ_ERR_IO, NULL, 0, "--listen %s: cannot bind: %s",
                             b->cfg->listen, strerror(errno));
@@ -262,9 +262,9 @@ static tq_status bind_listener(struct tq_diag *diag, struct tq_broker *b)
 
 static const char *sni_mode_name(enum tq_sni_mode mode)
 {
-    static const char *const names[] = {
-        [TQ_SNI_OPTIONAL] = "optional", [TQ_SNI_REQUIRED] = "required",
-        [TQ_SNI_ENDPOINT] = "endpoint"};
+    static const char *const names[] = {[TQ_SNI_OPTIONAL] = "optional",
+                                        [TQ_SNI_REQUIRED] = "required",
+                                        [TQ_SNI_ENDPOINT] = "endpoint"};
     return names[mode];
 }
 
@@ -283,16 +283,15 @@ static json_t *settings_event(const struct tq_broker *b)
     const struct tq_broker_config *c = b->cfg;
     return json_pack("{s:s, s:s, s:s, s:s?, s:o, s:s?, s:s, s:s, s:s, s:s, s:s, s:s, s:i, "
                      "s:s, s:i}",
-        "listener", b->listen_addr, "listener_mode",
-        c->listener == TQ_LISTENER_ALPN ? "alpn" : "mqtt", "endpoint", c->endpoint,
-        "endpoint_host", b->tls.endpoint_host, "server_chains", served_chains(b),
-        "server_cert", c->server_cert, "chain", tq_tls_chain_variant_name(c->chain),
-        "policy", b->tls.policy->id, "sni", sni_mode_name(c->sni),
-        "validity", c->validity == TQ_VALIDITY_IGNORE ? "ignore" : "strict",
-        "crl", c->crl == TQ_CRL_ON ? "on" : "off",
-        "shared_cert", c->shared_cert == TQ_SHARED_CERT_REFUSE ? "refuse" : "allow",
-        "keepalive_min", (int)c->keepalive_min_s, "profile", c->profile, "nofile",
-        (int)b->nofile);
+                     "listener", b->listen_addr, "listener_mode",
+                     c->listener == TQ_LISTENER_ALPN ? "alpn" : "mqtt", "endpoint", c->endpoint,
+                     "endpoint_host", b->tls.endpoint_host, "server_chains", served_chains(b),
+                     "server_cert", c->server_cert, "chain", tq_tls_chain_variant_name(c->chain),
+                     "policy", b->tls.policy->id, "sni", sni_mode_name(c->sni), "validity",
+                     c->validity == TQ_VALIDITY_IGNORE ? "ignore" : "strict", "crl",
+                     c->crl == TQ_CRL_ON ? "on" : "off", "shared_cert",
+                     c->shared_cert == TQ_SHARED_CERT_REFUSE ? "refuse" : "allow", "keepalive_min",
+                     (int)c->keepalive_min_s, "profile", c->profile, "nofile", (int)b->nofile);
 }
 
 static tq_status announce(struct tq_diag *diag, struct tq_broker *b)
@@ -301,15 +300,16 @@ static tq_status announce(struct tq_diag *diag, struct tq_broker *b)
     json_object_set_new(fields, "pki", json_string(tq_manifest_dir(b->manifest)));
     json_object_set_new(fields, "pid", json_integer((json_int_t)getpid()));
     json_object_set_new(fields, "registry", json_string(tq_registry_path(b->registry)));
-    json_object_set_new(fields, "api", b->api ? json_string(tq_api_address(b->api))
-                                              : json_null());
+    json_object_set_new(fields, "api", b->api ? json_string(tq_api_address(b->api)) : json_null());
     const struct tq_broker_config *c = b->cfg;
-    json_object_set_new(fields, "mqtt_limits", json_pack(
-        "{s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i}", "max_client_id", c->max_client_id,
-        "max_topic_length", c->max_topic_length, "max_topic_slashes", c->max_topic_slashes,
-        "max_filters", c->max_filters, "max_subscriptions", c->max_subscriptions, "max_packet",
-        c->max_packet, "session_expiry", c->session_expiry, "session_queue", c->session_queue,
-        "topic_alias_max", c->topic_alias_max, "receive_max", c->receive_max));
+    json_object_set_new(
+        fields, "mqtt_limits",
+        json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i}", "max_client_id",
+                  c->max_client_id, "max_topic_length", c->max_topic_length, "max_topic_slashes",
+                  c->max_topic_slashes, "max_filters", c->max_filters, "max_subscriptions",
+                  c->max_subscriptions, "max_packet", c->max_packet, "session_expiry",
+                  c->session_expiry, "session_queue", c->session_queue, "topic_alias_max",
+                  c->topic_alias_max, "receive_max", c->receive_max));
     tq_events_emit(b->events, "broker_started", 0, "", fields);
     if (b->cfg->ready_fd < 0)
         return TQ_SUCCESS;
@@ -359,7 +359,7 @@ tq_status tq__broker_refresh_tls(struct tq_diag *diag, struct tq_broker *b)
 {
     SSL_CTX *ctx = NULL;
     TQ_GUARD(tq_tls_server_new(diag, &ctx, b->manifest, &b->tls));
-    SSL_CTX_free(b->ssl_ctx);   /* live connections hold their own reference */
+    SSL_CTX_free(b->ssl_ctx); /* live connections hold their own reference */
     b->ssl_ctx = ctx;
     return TQ_SUCCESS;
 }
@@ -375,11 +375,12 @@ static void reload(struct tq_broker *b)
     if (!tq_ok(st))
         tq_diag_format(text, sizeof(text), &diag);
     size_t closed = tq_ok(st) ? tq__broker_enforce(b) : 0;
-    tq_events_emit(b->events, "registry_reloaded", 0, "", json_pack(
-        "{s:b, s:s?, s:I, s:I, s:I}", "ok", tq_ok(st), "error", text[0] ? text : NULL,
-        "cas", (json_int_t)tq_registry_num_cas(b->registry), "certificates",
-        (json_int_t)tq_registry_num_certificates(b->registry), "connections_closed",
-        (json_int_t)closed));
+    tq_events_emit(b->events, "registry_reloaded", 0, "",
+                   json_pack("{s:b, s:s?, s:I, s:I, s:I}", "ok", tq_ok(st), "error",
+                             text[0] ? text : NULL, "cas",
+                             (json_int_t)tq_registry_num_cas(b->registry), "certificates",
+                             (json_int_t)tq_registry_num_certificates(b->registry),
+                             "connections_closed", (json_int_t)closed));
 }
 
 static void on_sighup(evutil_socket_t sig, short what, void *arg)
@@ -394,8 +395,8 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
     (void)what;
     struct tq_broker *b = arg;
-    tq_events_emit(b->events, "signal_received", 0, "", json_pack("{s:s}", "signal",
-                   sig == SIGINT ? "SIGINT" : "SIGTERM"));
+    tq_events_emit(b->events, "signal_received", 0, "",
+                   json_pack("{s:s}", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM"));
     event_base_loopbreak(b->base);
 }
 
@@ -465,7 +466,8 @@ static tq_status setup(struct tq_diag *diag, struct tq_broker *b)
     b->sighup = evsignal_new(b->base, SIGHUP, on_sighup, b);
     TQ_ENSURE(b->sigint != NULL && b->sigterm != NULL && b->sighup != NULL, TQ_ERR_NOMEM);
     TQ_ENSURE(evsignal_add(b->sigint, NULL) == 0 && evsignal_add(b->sigterm, NULL) == 0 &&
-              evsignal_add(b->sighup, NULL) == 0, TQ_ERR_INTERNAL);
+                  evsignal_add(b->sighup, NULL) == 0,
+              TQ_ERR_INTERNAL);
     TQ_GUARD(tq_events_open(diag, &b->events, b->cfg->events_path));
     TQ_GUARD(tq_events_defer(b->events, b->base));
     TQ_GUARD(bind_listener(diag, b));
@@ -522,11 +524,11 @@ void tq_broker_free(struct tq_broker *b)
         struct tq_session *s = b->sessions;
         if (s->state != TQ_SESSION_CLOSING) {
             s->close_reason = "broker_shutdown";
-            tq__mqtt5_farewell(s, "broker_shutdown", NULL);   /* 0x8B Server shutting down */
+            tq__mqtt5_farewell(s, "broker_shutdown", NULL); /* 0x8B Server shutting down */
         }
         tq__session_free(s);
     }
-    tq_drain_free(b->drain);   /* stopping: what is still draining is closed at once */
+    tq_drain_free(b->drain); /* stopping: what is still draining is closed at once */
     if (b->events != NULL && b->listener != NULL)
         tq_events_emit(b->events, "broker_stopped", 0, "", NULL);
     tq_api_free(b->api);

@@ -66,14 +66,15 @@ void tq__session_free(struct tq_session *s)
 {
     emit_hello(s);
     BIO *rbio = SSL_get_rbio(s->ssl), *wbio = SSL_get_wbio(s->ssl);
-    tq__session_emit(s, "connection_closed", json_pack(
-        "{s:s, s:s?, s:I, s:I, s:I, s:o, s:o}", "reason", s->close_reason ? s->close_reason :
-        "unknown", "detail", s->close_detail[0] ? s->close_detail : NULL,
-        "bytes_in", (json_int_t)(rbio ? BIO_number_read(rbio) : 0),
-        "bytes_out", (json_int_t)(wbio ? BIO_number_written(wbio) : 0),
-        "duration_ms", (json_int_t)elapsed_ms(&s->opened),
-        "alert_sent", alert_or_null(s->tls.alert_sent),
-        "alert_received", alert_or_null(s->tls.alert_received)));
+    tq__session_emit(s, "connection_closed",
+                     json_pack("{s:s, s:s?, s:I, s:I, s:I, s:o, s:o}", "reason",
+                               s->close_reason ? s->close_reason : "unknown", "detail",
+                               s->close_detail[0] ? s->close_detail : NULL, "bytes_in",
+                               (json_int_t)(rbio ? BIO_number_read(rbio) : 0), "bytes_out",
+                               (json_int_t)(wbio ? BIO_number_written(wbio) : 0), "duration_ms",
+                               (json_int_t)elapsed_ms(&s->opened), "alert_sent",
+                               alert_or_null(s->tls.alert_sent), "alert_received",
+                               alert_or_null(s->tls.alert_received)));
     tq__connected_remove(s);
     tq__mqtt_freeing(s);
     X509_free(s->tls.jitr_leaf);
@@ -102,8 +103,8 @@ void tq__session_free(struct tq_session *s)
  * (O(1) to re-arm on every packet) instead of the timer heap (O(log N)). */
 static const struct timeval *deadline(struct tq_broker *b, unsigned long ms, struct timeval *tv)
 {
-    *tv = (struct timeval){.tv_sec = (time_t)(ms / 1000),
-                           .tv_usec = (suseconds_t)(ms % 1000) * 1000};
+    *tv =
+        (struct timeval){.tv_sec = (time_t)(ms / 1000), .tv_usec = (suseconds_t)(ms % 1000) * 1000};
     if (ms == 0)
         return tv;
     size_t n = sizeof(b->timeouts) / sizeof(b->timeouts[0]), i = 0;
@@ -132,7 +133,7 @@ void tq__session_close(struct tq_session *s, const char *reason, const char *det
 {
     if (s->state == TQ_SESSION_CLOSING)
         return;
-    flush = tq__mqtt5_farewell(s, reason, detail) || flush;   /* MQTT 5: the server's DISCONNECT */
+    flush = tq__mqtt5_farewell(s, reason, detail) || flush; /* MQTT 5: the server's DISCONNECT */
     s->state = TQ_SESSION_CLOSING;
     tq__connected_remove(s);
     s->close_reason = reason;
@@ -169,8 +170,7 @@ void tq__session_send(struct tq_session *s, const struct tq_buf *buf)
         return;
     size_t queued = evbuffer_get_length(bufferevent_get_output(s->bev));
     if (queued + buf->len > TQ_BROKER_MAX_OUTPUT) {
-        tq__session_close(s, "output_overflow", "the client does not read what it is sent",
-                          false);
+        tq__session_close(s, "output_overflow", "the client does not read what it is sent", false);
         return;
     }
     if (queued == 0 && write_now(s, buf))
@@ -227,25 +227,25 @@ static void tls_failure(struct tq_session *s, char *out, size_t out_len, bool *o
 
 static void certificate_rejected(struct tq_session *s, const char *reason)
 {
-    if (s->tls.jitr_leaf != NULL) {   /* register first: the event below then reads true */
+    if (s->tls.jitr_leaf != NULL) { /* register first: the event below then reads true */
         tq_registration_jitr(s);
         X509_free(s->tls.jitr_leaf);
         s->tls.jitr_leaf = NULL;
     }
-    tq__session_emit(s, "client_certificate_rejected", json_pack(
-        "{s:s, s:s?, s:s?, s:i}", "reason", reason,
-        "client_cert_id", s->tls.cert_id[0] ? s->tls.cert_id : NULL,
-        "client_subject", s->tls.subject[0] ? s->tls.subject : NULL,
-        "verify_error", s->tls.verify_error));
+    tq__session_emit(s, "client_certificate_rejected",
+                     json_pack("{s:s, s:s?, s:s?, s:i}", "reason", reason, "client_cert_id",
+                               s->tls.cert_id[0] ? s->tls.cert_id : NULL, "client_subject",
+                               s->tls.subject[0] ? s->tls.subject : NULL, "verify_error",
+                               s->tls.verify_error));
 }
 
 static void sni_rejected(struct tq_session *s)
 {
     const char *sni = SSL_get_servername(s->ssl, TLSEXT_NAMETYPE_host_name);
-    tq__session_emit(s, "sni_rejected", json_pack(
-        "{s:s, s:o, s:s?}", "reason", s->tls.sni_refusal,
-        "sni", text_or_null(sni, sni ? strlen(sni) : 0),
-        "expected", s->broker->tls.endpoint_host));
+    tq__session_emit(s, "sni_rejected",
+                     json_pack("{s:s, s:o, s:s?}", "reason", s->tls.sni_refusal, "sni",
+                               text_or_null(sni, sni ? strlen(sni) : 0), "expected",
+                               s->broker->tls.endpoint_host));
 }
 
 /* alpn_offer returns the ALPN names of the pending client_hello summary (a new list). */
@@ -257,15 +257,15 @@ static json_t *alpn_offer(const struct tq_session *s)
 
 static void alpn_rejected(struct tq_session *s, json_t *offer)
 {
-    tq__session_emit(s, "alpn_rejected", json_pack(
-        "{s:s, s:o, s:s}", "reason", s->tls.alpn_refusal, "alpn", offer ? offer : json_array(),
-        "expected", "x-amzn-mqtt-ca"));
+    tq__session_emit(s, "alpn_rejected",
+                     json_pack("{s:s, s:o, s:s}", "reason", s->tls.alpn_refusal, "alpn",
+                               offer ? offer : json_array(), "expected", "x-amzn-mqtt-ca"));
 }
 
 static void on_error(struct tq_session *s, short what)
 {
     bool alpn_refused = s->state == TQ_SESSION_HANDSHAKE && s->tls.alpn_refusal != NULL;
-    json_t *offer = alpn_refused ? alpn_offer(s) : NULL;   /* before emit_hello takes it */
+    json_t *offer = alpn_refused ? alpn_offer(s) : NULL; /* before emit_hello takes it */
     emit_hello(s);
     char detail[256];
     bool no_cert;
@@ -299,7 +299,7 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
         tq__session_established(s);
         return;
     }
-    if (s->state == TQ_SESSION_CLOSING) {   /* the peer went away while we flushed */
+    if (s->state == TQ_SESSION_CLOSING) { /* the peer went away while we flushed */
         tq__session_arm(s, 0);
         return;
     }
@@ -337,11 +337,11 @@ void tq__session_accept(struct tq_broker *b, evutil_socket_t fd, const struct so
 {
     SSL *ssl = SSL_new(b->ssl_ctx);
     struct tq_session *s = ssl ? session_new(b, fd, ssl) : NULL;
-    if (s == NULL) {   /* the bufferevent takes neither the SSL nor the socket */
+    if (s == NULL) { /* the bufferevent takes neither the SSL nor the socket */
         SSL_free(ssl);
         evutil_closesocket(fd);
-        tq_events_emit(b->events, "connection_dropped", 0, "", json_pack("{s:s}", "reason",
-                       "out_of_memory"));
+        tq_events_emit(b->events, "connection_dropped", 0, "",
+                       json_pack("{s:s}", "reason", "out_of_memory"));
         return;
     }
     link_session(b, s);
@@ -364,14 +364,15 @@ static void emit_established(struct tq_session *s)
     unsigned alpn_len = 0;
     SSL_get0_alpn_selected(s->ssl, &alpn, &alpn_len);
     const char *sni = SSL_get_servername(s->ssl, TLSEXT_NAMETYPE_host_name);
-    tq__session_emit(s, "tls_established", json_pack(
-        "{s:s, s:s, s:o, s:o, s:s?, s:s?, s:s?}", "version", SSL_get_version(s->ssl),
-        "suite", SSL_CIPHER_standard_name(SSL_get_current_cipher(s->ssl)),
-        "sni", text_or_null(sni, sni ? strlen(sni) : 0),
-        "alpn", text_or_null(alpn_len ? alpn : NULL, alpn_len),
-        "client_cert_id", s->tls.cert_id[0] ? s->tls.cert_id : NULL,
-        "client_subject", s->tls.subject[0] ? s->tls.subject : NULL,
-        "validity_ignored", s->tls.validity_ignored));
+    tq__session_emit(s, "tls_established",
+                     json_pack("{s:s, s:s, s:o, s:o, s:s?, s:s?, s:s?}", "version",
+                               SSL_get_version(s->ssl), "suite",
+                               SSL_CIPHER_standard_name(SSL_get_current_cipher(s->ssl)), "sni",
+                               text_or_null(sni, sni ? strlen(sni) : 0), "alpn",
+                               text_or_null(alpn_len ? alpn : NULL, alpn_len), "client_cert_id",
+                               s->tls.cert_id[0] ? s->tls.cert_id : NULL, "client_subject",
+                               s->tls.subject[0] ? s->tls.subject : NULL, "validity_ignored",
+                               s->tls.validity_ignored));
 }
 
 /* see broker_internal.h */

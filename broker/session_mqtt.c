@@ -51,12 +51,14 @@ unsigned tq__mqtt_effective_keep_alive(const struct tq_session *s, uint16_t requ
 
 static void emit_connect(struct tq_session *s, const struct tq_mqtt_connect *c)
 {
-    tq__session_emit(s, "mqtt_connect", json_pack(
-        "{s:s%, s:i, s:i, s:i, s:b, s:b, s:b}", "client_id",
-        c->client_id.p ? (const char *)c->client_id.p : "",
-        c->client_id.len, "protocol_level", c->protocol_level, "keep_alive", c->keep_alive,
-        "keep_alive_effective", tq__mqtt_effective_keep_alive(s, c->keep_alive), "clean_session",
-        c->clean_session, "has_will", c->has_will, "has_username", c->has_username));
+    tq__session_emit(s, "mqtt_connect",
+                     json_pack("{s:s%, s:i, s:i, s:i, s:b, s:b, s:b}", "client_id",
+                               c->client_id.p ? (const char *)c->client_id.p : "", c->client_id.len,
+                               "protocol_level", c->protocol_level, "keep_alive", c->keep_alive,
+                               "keep_alive_effective",
+                               tq__mqtt_effective_keep_alive(s, c->keep_alive), "clean_session",
+                               c->clean_session, "has_will", c->has_will, "has_username",
+                               c->has_username));
 }
 
 /* take_over_client_id closes the connection that holds the same client ID
@@ -69,8 +71,9 @@ static void take_over_client_id(struct tq_session *s)
     if (o == NULL || o == s)
         return;
     tq__audit_conflict(s->broker, s->client_id, o->tls.cert_id, s->tls.cert_id);
-    tq__session_emit(o, "duplicate_clientid", json_pack("{s:s, s:I, s:s}", "client_id",
-                     s->client_id, "new_conn", (json_int_t)s->conn, "new_peer", s->peer));
+    tq__session_emit(o, "duplicate_clientid",
+                     json_pack("{s:s, s:I, s:s}", "client_id", s->client_id, "new_conn",
+                               (json_int_t)s->conn, "new_peer", s->peer));
     tq__session_close(o, "duplicate_clientid", NULL, false);
 }
 
@@ -80,8 +83,8 @@ enum { SHARED_CERT_MAX_LISTED = 8 };
 
 static json_t *shared_with(const struct tq_session *o)
 {
-    return json_pack("{s:I, s:s, s:s}", "conn", (json_int_t)o->conn, "peer", o->peer,
-                     "client_id", o->client_id);
+    return json_pack("{s:I, s:s, s:s}", "conn", (json_int_t)o->conn, "peer", o->peer, "client_id",
+                     o->client_id);
 }
 
 /* num_same_client_id counts the sessions of group `g` whose client ID is `s`'s: those are
@@ -120,16 +123,17 @@ static bool shared_certificate(struct tq_session *s)
         json_array_append_new(ids, json_string(o->client_id));
         json_array_append_new(others, shared_with(o));
     }
-    if (first == NULL) {   /* cannot be: num counts sessions with another client ID */
+    if (first == NULL) { /* cannot be: num counts sessions with another client ID */
         json_decref(ids);
         json_decref(others);
         return false;
     }
     tq__audit_shared(s->broker, s->tls.cert_id, ids);
-    tq__session_emit(s, "shared_certificate", json_pack(
-        "{s:s, s:s, s:o, s:o, s:I, s:I, s:s}", "client_cert_id", s->tls.cert_id,
-        "client_id", s->client_id, "client_ids", ids, "others", others, "num_others",
-        (json_int_t)num, "other_conn", (json_int_t)first->conn, "other_peer", first->peer));
+    tq__session_emit(s, "shared_certificate",
+                     json_pack("{s:s, s:s, s:o, s:o, s:I, s:I, s:s}", "client_cert_id",
+                               s->tls.cert_id, "client_id", s->client_id, "client_ids", ids,
+                               "others", others, "num_others", (json_int_t)num, "other_conn",
+                               (json_int_t)first->conn, "other_peer", first->peer));
     return true;
 }
 
@@ -161,8 +165,10 @@ bool tq__mqtt_connect_begin(struct tq_session *s, struct tq_connect_req *req, bo
     s->keep_alive_s = tq__mqtt_effective_keep_alive(s, req->keep_alive);
     if (shared_certificate(s) && s->broker->cfg->shared_cert == TQ_SHARED_CERT_REFUSE) {
         tq_msg_unref(will);
-        refuse_at_connect(s, "shared_certificate", "the certificate is in use by another "
-                          "client ID (--shared-cert refuse)", TQ_MQTT5_RC_NOT_AUTHORIZED);
+        refuse_at_connect(s, "shared_certificate",
+                          "the certificate is in use by another "
+                          "client ID (--shared-cert refuse)",
+                          TQ_MQTT5_RC_NOT_AUTHORIZED);
         return false;
     }
     take_over_client_id(s);
@@ -192,10 +198,11 @@ static tq_status will_of(const struct tq_mqtt_connect *c, struct tq_msg **out)
     *out = NULL;
     if (!c->has_will)
         return TQ_SUCCESS;
-    struct tq_mqtt5_publish p = {
-        .qos = c->will_qos > 1 ? 1 : c->will_qos, .retain = c->will_retain,
-        .topic = c->will_topic, .payload = c->will_message.p,
-        .payload_len = c->will_message.len};
+    struct tq_mqtt5_publish p = {.qos = c->will_qos > 1 ? 1 : c->will_qos,
+                                 .retain = c->will_retain,
+                                 .topic = c->will_topic,
+                                 .payload = c->will_message.p,
+                                 .payload_len = c->will_message.len};
     return tq_msg_new(out, &p, tq__mqtt_now_ms());
 }
 
@@ -203,9 +210,11 @@ static tq_status accept_connect(struct tq_session *s, const struct tq_mqtt_conne
 {
     /* docs/aws-iot/mqtt.md#persistent-sessions: cleanSession 0 resumes or creates a session,
      * which outlives the connection by the account's expiry (one hour by default). */
-    struct tq_connect_req req = {
-        .client_id = c->client_id, .keep_alive = c->keep_alive, .clean = c->clean_session,
-        .session_expiry_s = c->clean_session ? 0 : s->broker->cfg->session_expiry};
+    struct tq_connect_req req = {.client_id = c->client_id,
+                                 .keep_alive = c->keep_alive,
+                                 .clean = c->clean_session,
+                                 .session_expiry_s =
+                                     c->clean_session ? 0 : s->broker->cfg->session_expiry};
     if (!tq_ok(will_of(c, &req.will))) {
         tq__session_close(s, "internal_error", "out of memory", false);
         return TQ_SUCCESS;
@@ -231,7 +240,7 @@ static bool client_id_refused(const struct tq_session *s, const struct tq_mqtt_c
 static tq_status on_connect(struct tq_session *s, struct tq_diag *diag,
                             const struct tq_mqtt_frame *frame)
 {
-    if (s->state == TQ_SESSION_CONNECTED) {   /* MQTT 3.1.1 section 3.1.0-2 */
+    if (s->state == TQ_SESSION_CONNECTED) { /* MQTT 3.1.1 section 3.1.0-2 */
         tq__session_close(s, "second_connect", NULL, false);
         return TQ_SUCCESS;
     }
@@ -241,7 +250,7 @@ static tq_status on_connect(struct tq_session *s, struct tq_diag *diag,
     if (c.protocol_level == TQ_MQTT5_LEVEL)
         return tq__mqtt5_connect(s, diag, frame);
     emit_connect(s, &c);
-    if (s->tls.refusal != NULL) {   /* TQ_REFUSE_AFTER_CONNECT: close, no CONNACK
+    if (s->tls.refusal != NULL) { /* TQ_REFUSE_AFTER_CONNECT: close, no CONNACK
                                      * (docs/aws-iot/mqtt.md#unauthorized-connect) */
         tq__session_close(s, "certificate_refused", s->tls.refusal, false);
         return TQ_SUCCESS;
@@ -261,9 +270,9 @@ size_t tq__broker_publish(struct tq_broker *b, const char *topic, json_t *payloa
     json_decref(payload);
     if (text == NULL)
         return 0;
-    struct tq_mqtt5_publish p = {
-        .topic = {.p = (const uint8_t *)topic, .len = strlen(topic)},
-        .payload = (const uint8_t *)text, .payload_len = strlen(text)};
+    struct tq_mqtt5_publish p = {.topic = {.p = (const uint8_t *)topic, .len = strlen(topic)},
+                                 .payload = (const uint8_t *)text,
+                                 .payload_len = strlen(text)};
     struct tq_msg *m = NULL;
     size_t num = tq_ok(tq_msg_new(&m, &p, tq__mqtt_now_ms())) ? tq__mqtt_route(b, NULL, m) : 0;
     tq_msg_unref(m);
@@ -290,18 +299,25 @@ static tq_status on_publish(struct tq_session *s, struct tq_diag *diag,
     /* docs/aws-iot/mqtt.md#topic-limits: AWS's topic length and levels hold for MQTT 3.1.1 too,
      * which has no reason code to refuse a PUBLISH with: the connection ends (CLIENT_ERROR). */
     if (!tq_mqtt5_topic_within(&s->broker->limits, p.topic, false)) {
-        tq__session_close(s, "topic_invalid", "the topic name exceeds --max-topic-length or "
-                          "--max-topic-slashes", false);
+        tq__session_close(s, "topic_invalid",
+                          "the topic name exceeds --max-topic-length or "
+                          "--max-topic-slashes",
+                          false);
         return TQ_SUCCESS;
     }
-    struct tq_mqtt5_publish p5 = {.qos = p.qos, .retain = p.retain, .topic = p.topic,
-                                  .payload = p.payload, .payload_len = p.payload_len};
+    struct tq_mqtt5_publish p5 = {.qos = p.qos,
+                                  .retain = p.retain,
+                                  .topic = p.topic,
+                                  .payload = p.payload,
+                                  .payload_len = p.payload_len};
     /* docs/aws-iot/mqtt.md#qos: QoS 2 is not supported, "gets no PUBACK". */
     size_t num = p.qos == 2 ? 0 : tq__mqtt_route_publish(s, &p5);
-    tq__session_emit(s, "mqtt_publish", json_pack(
-        "{s:s%, s:i, s:i, s:b, s:I, s:I, s:b}", "topic", (const char *)p.topic.p, p.topic.len,
-        "qos", p.qos, "packet_id", p.packet_id, "retain", p.retain, "payload_len",
-        (json_int_t)p.payload_len, "subscribers", (json_int_t)num, "dropped", p.qos == 2));
+    tq__session_emit(s, "mqtt_publish",
+                     json_pack("{s:s%, s:i, s:i, s:b, s:I, s:I, s:b}", "topic",
+                               (const char *)p.topic.p, p.topic.len, "qos", p.qos, "packet_id",
+                               p.packet_id, "retain", p.retain, "payload_len",
+                               (json_int_t)p.payload_len, "subscribers", (json_int_t)num, "dropped",
+                               p.qos == 2));
     if (p.qos != 1)
         return TQ_SUCCESS;
     struct tq_buf buf TQ_DEFER(tq_buf_cleanup);
@@ -315,7 +331,7 @@ static tq_status on_puback(struct tq_session *s, struct tq_diag *diag,
 {
     uint16_t packet_id;
     TQ_GUARD(tq_mqtt_packet_id_read(diag, &packet_id, frame));
-    tq__mqtt_puback(s, packet_id);   /* an unknown identifier is ignored */
+    tq__mqtt_puback(s, packet_id); /* an unknown identifier is ignored */
     return TQ_SUCCESS;
 }
 
@@ -335,8 +351,8 @@ static int grant(const struct tq_session *s, uint8_t requested)
 /* within_limits: docs/aws-iot/mqtt.md#subscribe-limits and #topic-limits hold for MQTT 3.1.1
  * too; its SUBACK has one failure code, 0x80, for a filter past --max-filters, past the
  * connection's --max-subscriptions, or with too many levels. */
-static bool within_limits(const struct tq_session *s, const struct tq_mqtt_subscribe *sub,
-                          size_t i, size_t *num_new)
+static bool within_limits(const struct tq_session *s, const struct tq_mqtt_subscribe *sub, size_t i,
+                          size_t *num_new)
 {
     const struct tq_broker *b = s->broker;
     if (i >= b->cfg->max_filters || !tq_mqtt5_topic_within(&b->limits, sub->filters[i], true))
@@ -354,11 +370,12 @@ static json_t *subscribe_event(const struct tq_mqtt_subscribe *sub,
 {
     json_t *filters = json_array();
     for (size_t i = 0; i < sub->num_filters; i++)
-        json_array_append_new(filters, json_pack("{s:s%, s:i, s:o}", "filter",
-            (const char *)sub->filters[i].p, sub->filters[i].len, "requested_qos", sub->qos[i],
-            "granted", acked ? json_integer(ack->codes[i]) : json_null()));
-    return json_pack("{s:i, s:o, s:b}", "packet_id", sub->packet_id, "filters", filters,
-                     "suback", acked);
+        json_array_append_new(
+            filters, json_pack("{s:s%, s:i, s:o}", "filter", (const char *)sub->filters[i].p,
+                               sub->filters[i].len, "requested_qos", sub->qos[i], "granted",
+                               acked ? json_integer(ack->codes[i]) : json_null()));
+    return json_pack("{s:i, s:o, s:b}", "packet_id", sub->packet_id, "filters", filters, "suback",
+                     acked);
 }
 
 static tq_status on_subscribe(struct tq_session *s, struct tq_diag *diag,
@@ -376,8 +393,8 @@ static tq_status on_subscribe(struct tq_session *s, struct tq_diag *diag,
     }
     for (size_t i = 0; acked && i < sub.num_filters; i++)
         if (ack.codes[i] != 0x80)
-            TQ_GUARD(tq_router_subscribe(s->broker->router, s->msession, sub.filters[i],
-                                         ack.codes[i]));
+            TQ_GUARD(
+                tq_router_subscribe(s->broker->router, s->msession, sub.filters[i], ack.codes[i]));
     tq__session_emit(s, "mqtt_subscribe", subscribe_event(&sub, &ack, acked));
     if (!acked)
         return TQ_SUCCESS;
@@ -398,11 +415,11 @@ static tq_status on_unsubscribe(struct tq_session *s, struct tq_diag *diag,
     json_t *filters = json_array();
     for (size_t i = 0; i < unsub.num_filters; i++) {
         tq_router_unsubscribe(s->broker->router, s->msession, unsub.filters[i]);
-        json_array_append_new(filters, json_stringn((const char *)unsub.filters[i].p,
-                                                    unsub.filters[i].len));
+        json_array_append_new(filters,
+                              json_stringn((const char *)unsub.filters[i].p, unsub.filters[i].len));
     }
-    tq__session_emit(s, "mqtt_unsubscribe", json_pack("{s:i, s:o}", "packet_id",
-                     unsub.packet_id, "filters", filters));
+    tq__session_emit(s, "mqtt_unsubscribe",
+                     json_pack("{s:i, s:o}", "packet_id", unsub.packet_id, "filters", filters));
     struct tq_buf buf TQ_DEFER(tq_buf_cleanup);
     tq_buf_init(&buf, 8);
     return tq__mqtt_send_status(s, &buf,
@@ -464,9 +481,10 @@ static const char *failure_reason(const struct tq_session *s, tq_status st, bool
 {
     if (st.code == TQ_ERR_LIMIT)
         return framing || s->protocol_level != TQ_MQTT5_LEVEL ? "packet_too_large"
-                                                               : "quota_exceeded";
-    return st.code == TQ_ERR_PARSE ? "malformed_packet"
-         : st.code == TQ_ERR_PROTOCOL ? "protocol_error" : "internal_error";
+                                                              : "quota_exceeded";
+    return st.code == TQ_ERR_PARSE      ? "malformed_packet"
+           : st.code == TQ_ERR_PROTOCOL ? "protocol_error"
+                                        : "internal_error";
 }
 
 /* see broker_internal.h */

@@ -60,7 +60,7 @@ static const struct {
 /* see tls.h */
 const char *tq_tls_alert_name(int code)
 {
-    const char *word = tq_alert_word(code);   /* the one vocabulary (common/outcome_vocab.h) */
+    const char *word = tq_alert_word(code); /* the one vocabulary (common/outcome_vocab.h) */
     return word != NULL ? word : "unknown";
 }
 
@@ -257,12 +257,12 @@ static void info_cb(const SSL *ssl, int where, int ret)
     struct tq_tls_peer *peer = SSL_get_app_data(ssl);
     if (peer == NULL)
         return;
-    if (where & SSL_CB_HANDSHAKE_START)   /* a renegotiation may bring another leaf */
+    if (where & SSL_CB_HANDSHAKE_START) /* a renegotiation may bring another leaf */
         peer->described = NULL;
     if ((where & SSL_CB_ALERT) == 0)
         return;
     int *slot = (where & SSL_CB_READ) ? &peer->alert_received : &peer->alert_sent;
-    if (*slot <= 0)    /* keep a fatal alert rather than the close_notify after it */
+    if (*slot <= 0) /* keep a fatal alert rather than the close_notify after it */
         *slot = ret & 0xff;
 }
 
@@ -398,7 +398,7 @@ static tq_status serve(struct tq_diag *diag, SSL_CTX *ctx, const struct tq_manif
 /* struct ec_chain is the ECDSA chain held apart, for TLS 1.3 connections (see choose_chain_cb). */
 struct ec_chain {
     X509 *leaf;
-    STACK_OF(X509) *extra;
+    STACK_OF(X509) * extra;
     EVP_PKEY *key;
 };
 
@@ -494,7 +494,8 @@ static tq_status load_chains(struct tq_diag *diag, SSL_CTX *ctx, const struct tq
         if (strcmp(endpoint_chains[i].endpoint, settings->endpoint) != 0)
             continue;
         if (settings->chain != TQ_CHAIN_SHORT && !endpoint_chains[i].has_variants)
-            return tq_diag_fail(diag, TQ_ERR_USAGE, NULL, 0, "--chain %s: the %s endpoint has "
+            return tq_diag_fail(diag, TQ_ERR_USAGE, NULL, 0,
+                                "--chain %s: the %s endpoint has "
                                 "one chain only (want --chain short)",
                                 chain_variants[settings->chain].name, settings->endpoint);
         for (size_t k = 0; k < ARRAY_LEN(endpoint_chains[i].leaves); k++) {
@@ -505,9 +506,8 @@ static tq_status load_chains(struct tq_diag *diag, SSL_CTX *ctx, const struct tq
                      chain_variants[settings->chain].suffix);
             TQ_GUARD(serve(diag, ctx, m, settings, name, k == 0));
         }
-        const struct tq_artifact *ec = settings->served[1]
-                                           ? tq_manifest_find(m, settings->served[1])
-                                           : NULL;
+        const struct tq_artifact *ec =
+            settings->served[1] ? tq_manifest_find(m, settings->served[1]) : NULL;
         return ec ? hold_ec_chain(diag, ctx, ec) : TQ_SUCCESS;
     }
     return tq_diag_fail(diag, TQ_ERR_UNSUPPORTED, NULL, 0, "unknown endpoint type %s",
@@ -583,7 +583,7 @@ static tq_status apply_policy(struct tq_diag *diag, SSL_CTX *ctx, const struct t
         (tls12[0] != '\0' && SSL_CTX_set_cipher_list(ctx, tls12) != 1) ||
         SSL_CTX_set_ciphersuites(ctx, tls13) != 1)
         return openssl_fail(diag, NULL, "cannot apply the security policy");
-    SSL_CTX_set_dh_auto(ctx, 1);   /* DHE-RSA-AES256-SHA of the 2015_01 policy */
+    SSL_CTX_set_dh_auto(ctx, 1); /* DHE-RSA-AES256-SHA of the 2015_01 policy */
     return TQ_SUCCESS;
 }
 

@@ -20,32 +20,32 @@
 /* How the server treats SNI (docs/aws-iot/endpoints.md#sni: the sources conflict, so all
  * three). */
 enum tq_sni_mode {
-    TQ_SNI_OPTIONAL,    /* DEFAULT-mode certificates: "not required but highly recommended" */
-    TQ_SNI_REQUIRED,    /* "Connection attempts that don't include the SNI are refused" */
-    TQ_SNI_ENDPOINT,    /* required and equal to the endpoint name: "incorrect or invalid
+    TQ_SNI_OPTIONAL, /* DEFAULT-mode certificates: "not required but highly recommended" */
+    TQ_SNI_REQUIRED, /* "Connection attempts that don't include the SNI are refused" */
+    TQ_SNI_ENDPOINT, /* required and equal to the endpoint name: "incorrect or invalid
                          * host_name ... will fail" */
 };
 
 /* Which chain files the ATS endpoint sends (docs/aws-iot/server-chains.md#cross-signs and
  * docs/aws-iot/server-chains.md#acm-cross-sign-change-2024). */
 enum tq_chain_variant {
-    TQ_CHAIN_SHORT,      /* leaf + intermediate: ats-server-rsa.chain.pem */
-    TQ_CHAIN_CROSS,      /* + the cross-signed Amazon root: ats-server-*-cross.chain.pem */
-    TQ_CHAIN_CROSS_G2,   /* + the cross-signed Starfield G2, 4 deep: *-cross-g2.chain.pem */
+    TQ_CHAIN_SHORT,    /* leaf + intermediate: ats-server-rsa.chain.pem */
+    TQ_CHAIN_CROSS,    /* + the cross-signed Amazon root: ats-server-*-cross.chain.pem */
+    TQ_CHAIN_CROSS_G2, /* + the cross-signed Starfield G2, 4 deep: *-cross-g2.chain.pem */
 };
 
 /* What the listener is (docs/aws-iot/endpoints.md#ports-and-protocols). */
 enum tq_listener_mode {
-    TQ_LISTENER_MQTT,    /* port 8883: MQTT with client certificates, ALPN optional */
-    TQ_LISTENER_ALPN,    /* port 443: MQTT with client certificates only with ALPN
+    TQ_LISTENER_MQTT, /* port 8883: MQTT with client certificates, ALPN optional */
+    TQ_LISTENER_ALPN, /* port 443: MQTT with client certificates only with ALPN
                           * x-amzn-mqtt-ca; anything else gets no_application_protocol */
 };
 
 /* Whether the device certificate's validity period is checked at connect
  * (docs/aws-iot/client-certificates.md#validity-at-connect: undocumented). */
 enum tq_validity_mode {
-    TQ_VALIDITY_STRICT,  /* expired or not yet valid: refused (reason expired, not_yet_valid) */
-    TQ_VALIDITY_IGNORE,  /* accepted, as AWS may do */
+    TQ_VALIDITY_STRICT, /* expired or not yet valid: refused (reason expired, not_yet_valid) */
+    TQ_VALIDITY_IGNORE, /* accepted, as AWS may do */
 };
 
 /* Whether the device CAs' CRLs are checked (docs/aws-iot/client-certificates.md#revocation:
@@ -58,22 +58,22 @@ enum tq_crl_mode {
 /* struct tq_tls_settings configures tq_tls_server_new. The SSL_CTX keeps a pointer to it: it
  * must outlive the SSL_CTX and every SSL made from it. */
 struct tq_tls_settings {
-    const char *endpoint;              /* "ats" or "legacy": selects the server chains */
-    enum tq_chain_variant chain;       /* ATS only: the legacy endpoint has one chain */
-    const char *server_cert;           /* NULL, or the artifact served for every suite instead */
+    const char *endpoint;        /* "ats" or "legacy": selects the server chains */
+    enum tq_chain_variant chain; /* ATS only: the legacy endpoint has one chain */
+    const char *server_cert;     /* NULL, or the artifact served for every suite instead */
     enum tq_listener_mode listener;
     enum tq_validity_mode validity;
     enum tq_crl_mode crl;
-    const struct tq_policy *policy;    /* TLS versions and suites (policy.h) */
+    const struct tq_policy *policy; /* TLS versions and suites (policy.h) */
     enum tq_sni_mode sni_mode;
-    const char *endpoint_host;         /* the name TQ_SNI_ENDPOINT wants; NULL: none known */
+    const char *endpoint_host; /* the name TQ_SNI_ENDPOINT wants; NULL: none known */
     const struct tq_registry *registry;
     /* true: a client certificate the registry refuses fails the handshake with a fatal
      * `refusal_alert` (docs/aws-iot/client-certificates.md#refusal-point, "alert in
      * handshake"). false: the handshake completes and the connection decides
      * (tq_tls_peer.refusal is set either way). */
     bool refuse_in_handshake;
-    int refusal_alert;                 /* a TQ_TLS_REFUSAL_ALERTS code, e.g. 46 */
+    int refusal_alert; /* a TQ_TLS_REFUSAL_ALERTS code, e.g. 46 */
     /* Filled by tq_tls_server_new: the artifact names whose chains are served, in load order
      * (the first one is the default chain); unused slots are NULL. */
     const char *served[2];
@@ -87,20 +87,20 @@ struct tq_tls_settings {
 /* struct tq_tls_peer is what one handshake revealed. Alerts are TLS AlertDescription codes,
  * -1 when none was seen; a fatal alert is kept in preference to close_notify. */
 struct tq_tls_peer {
-    char cert_id[65];        /* SHA-256 of the leaf's DER, lowercase hex; "" when none seen */
-    char subject[256];       /* RFC 2253 subject of the leaf; "" when none seen */
-    const X509 *described;   /* the leaf that cert_id and subject describe (not owned) */
-    const char *refusal;     /* NULL, or why the certificate may not connect: a registry reason
+    char cert_id[65];         /* SHA-256 of the leaf's DER, lowercase hex; "" when none seen */
+    char subject[256];        /* RFC 2253 subject of the leaf; "" when none seen */
+    const X509 *described;    /* the leaf that cert_id and subject describe (not owned) */
+    const char *refusal;      /* NULL, or why the certificate may not connect: a registry reason
                               * (tq_registry_refusal) or a chain one ("unknown_ca", "expired",
                               * "not_yet_valid", "crl_revoked", "invalid") */
-    int verify_error;        /* X509_V_ERR_* of a chain failure, 0 otherwise */
-    const char *sni_refusal; /* NULL, "missing" or "mismatch": the SNI mode refused the hello */
-    const char *alpn_refusal;     /* NULL, "missing" or "mismatch": TQ_LISTENER_ALPN refused */
+    int verify_error;         /* X509_V_ERR_* of a chain failure, 0 otherwise */
+    const char *sni_refusal;  /* NULL, "missing" or "mismatch": the SNI mode refused the hello */
+    const char *alpn_refusal; /* NULL, "missing" or "mismatch": TQ_LISTENER_ALPN refused */
     const char *validity_ignored; /* NULL, or "expired" / "not_yet_valid": a validity error
                                    * that TQ_VALIDITY_IGNORE let pass */
     int alert_sent;
     int alert_received;
-    json_t *hello;           /* the first ClientHello's summary (hello.h), owned; NULL once
+    json_t *hello; /* the first ClientHello's summary (hello.h), owned; NULL once
                               * taken. A malformed hello gives {"malformed": "..."} */
     /* Just-in-time registration (docs/aws-iot/client-certificates.md#jitr): set when the leaf
      * is unregistered but chains to a registered ACTIVE CA with auto-registration on.

@@ -9,33 +9,45 @@
 #include "certs_internal.h"
 
 struct key_kind {
-    const char *name;        /* manifest "key_type" */
-    const char *algorithm;   /* OpenSSL key algorithm name */
-    int base_id;             /* EVP_PKEY_RSA, ... */
+    const char *name;      /* manifest "key_type" */
+    const char *algorithm; /* OpenSSL key algorithm name */
+    int base_id;           /* EVP_PKEY_RSA, ... */
     int bits;
-    const char *group;       /* EC curve, or NULL */
-    unsigned cost;           /* relative keygen time: the slowest start first */
+    const char *group; /* EC curve, or NULL */
+    unsigned cost;     /* relative keygen time: the slowest start first */
 };
 
 static const struct key_kind key_kinds[] = {
-    [TQ_KEY_RSA_1024] = {.name = "RSA-1024", .algorithm = "RSA", .base_id = EVP_PKEY_RSA,
-                         .bits = 1024, .cost = 2},
-    [TQ_KEY_RSA_2048] = {.name = "RSA-2048", .algorithm = "RSA", .base_id = EVP_PKEY_RSA,
-                         .bits = 2048, .cost = 10},
-    [TQ_KEY_RSA_4096] = {.name = "RSA-4096", .algorithm = "RSA", .base_id = EVP_PKEY_RSA,
-                         .bits = 4096, .cost = 60},
-    [TQ_KEY_EC_P256] = {.name = "EC-P256", .algorithm = "EC", .base_id = EVP_PKEY_EC,
-                        .bits = 256, .group = "P-256", .cost = 1},
-    [TQ_KEY_EC_P384] = {.name = "EC-P384", .algorithm = "EC", .base_id = EVP_PKEY_EC,
-                        .bits = 384, .group = "P-384", .cost = 1},
-    [TQ_KEY_EC_P521] = {.name = "EC-P521", .algorithm = "EC", .base_id = EVP_PKEY_EC,
-                        .bits = 521, .group = "P-521", .cost = 1},
-    [TQ_KEY_DSA_2048] = {.name = "DSA-2048", .algorithm = "DSA", .base_id = EVP_PKEY_DSA,
-                         .bits = 2048, .cost = 5},
+    [TQ_KEY_RSA_1024] =
+        {.name = "RSA-1024", .algorithm = "RSA", .base_id = EVP_PKEY_RSA, .bits = 1024, .cost = 2},
+    [TQ_KEY_RSA_2048] =
+        {.name = "RSA-2048", .algorithm = "RSA", .base_id = EVP_PKEY_RSA, .bits = 2048, .cost = 10},
+    [TQ_KEY_RSA_4096] =
+        {.name = "RSA-4096", .algorithm = "RSA", .base_id = EVP_PKEY_RSA, .bits = 4096, .cost = 60},
+    [TQ_KEY_EC_P256] = {.name = "EC-P256",
+                        .algorithm = "EC",
+                        .base_id = EVP_PKEY_EC,
+                        .bits = 256,
+                        .group = "P-256",
+                        .cost = 1},
+    [TQ_KEY_EC_P384] = {.name = "EC-P384",
+                        .algorithm = "EC",
+                        .base_id = EVP_PKEY_EC,
+                        .bits = 384,
+                        .group = "P-384",
+                        .cost = 1},
+    [TQ_KEY_EC_P521] = {.name = "EC-P521",
+                        .algorithm = "EC",
+                        .base_id = EVP_PKEY_EC,
+                        .bits = 521,
+                        .group = "P-521",
+                        .cost = 1},
+    [TQ_KEY_DSA_2048] =
+        {.name = "DSA-2048", .algorithm = "DSA", .base_id = EVP_PKEY_DSA, .bits = 2048, .cost = 5},
 };
 
 struct digest_kind {
-    const char *md;          /* OpenSSL digest name */
+    const char *md; /* OpenSSL digest name */
     int md_nid;
     bool pss;
 };

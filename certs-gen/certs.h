@@ -14,14 +14,14 @@ struct tq_certs_counts {
     size_t keys_kept;
     size_t certs_issued;
     size_t certs_kept;
-    size_t files_written;   /* keys, certificates, CRLs, chains, manifest.json, registry.json */
+    size_t files_written; /* keys, certificates, CRLs, chains, manifest.json, registry.json */
 };
 
 struct tq_certs_options {
-    bool force;          /* regenerate every certificate (keys are still reused) */
-    bool quiet;          /* print nothing on success */
-    time_t now;          /* the time of generation; 0: the current time (tests pin it) */
-    struct tq_certs_counts *counts;   /* optional: set to what the run did, on success */
+    bool force;                     /* regenerate every certificate (keys are still reused) */
+    bool quiet;                     /* print nothing on success */
+    time_t now;                     /* the time of generation; 0: the current time (tests pin it) */
+    struct tq_certs_counts *counts; /* optional: set to what the run did, on success */
 };
 
 /* tq_certs_generate makes sure `dir` holds a complete, current PKI and its manifest.json and

@@ -38,20 +38,20 @@ enum tq__key_type {
 };
 
 enum tq__digest {
-    TQ_SIG_SHA256 = 0,     /* the zero value: a row that names no digest gets SHA-256 */
+    TQ_SIG_SHA256 = 0, /* the zero value: a row that names no digest gets SHA-256 */
     TQ_SIG_SHA1,
     TQ_SIG_SHA384,
     TQ_SIG_SHA512,
-    TQ_SIG_PSS_SHA256,     /* RSASSA-PSS, SHA-256, MGF1-SHA-256, salt = digest length */
+    TQ_SIG_PSS_SHA256, /* RSASSA-PSS, SHA-256, MGF1-SHA-256, salt = digest length */
 };
 
 /* Extension bits of a profile row. */
 enum {
-    TQ_EXT_CA = 1u << 0,          /* basicConstraints CA:TRUE, keyUsage keyCertSign, cRLSign */
-    TQ_EXT_PATHLEN0 = 1u << 1,    /* with TQ_EXT_CA: pathlen:0 (an issuing intermediate) */
-    TQ_EXT_SERVER = 1u << 2,      /* extendedKeyUsage serverAuth */
-    TQ_EXT_CLIENT = 1u << 3,      /* extendedKeyUsage clientAuth */
-    TQ_EXT_CRL = 1u << 4,         /* this CA signs NAME.crl.pem listing its revoked rows */
+    TQ_EXT_CA = 1u << 0,       /* basicConstraints CA:TRUE, keyUsage keyCertSign, cRLSign */
+    TQ_EXT_PATHLEN0 = 1u << 1, /* with TQ_EXT_CA: pathlen:0 (an issuing intermediate) */
+    TQ_EXT_SERVER = 1u << 2,   /* extendedKeyUsage serverAuth */
+    TQ_EXT_CLIENT = 1u << 3,   /* extendedKeyUsage clientAuth */
+    TQ_EXT_CRL = 1u << 4,      /* this CA signs NAME.crl.pem listing its revoked rows */
 };
 
 /* Registry status of a row (docs/pki.md, registry.json). TQ_REG_ABSENT: not in the registry. */
@@ -69,30 +69,30 @@ enum tq__reg_mode { TQ_MODE_DEFAULT = 0, TQ_MODE_SNI_ONLY };
 
 enum tq__flaw {
     TQ_FLAW_NONE = 0,
-    TQ_FLAW_MALFORMED,     /* one byte of the issuer name flipped after signing */
+    TQ_FLAW_MALFORMED, /* one byte of the issuer name flipped after signing */
 };
 
 /* struct tq__profile is one artifact. Names refer to other rows, which come earlier. */
 struct tq__profile {
-    const char *name;          /* kebab-case, stable: scenarios refer to it */
-    const char *role;          /* server-root, server-cross, server-intermediate, server-leaf,
+    const char *name;           /* kebab-case, stable: scenarios refer to it */
+    const char *role;           /* server-root, server-cross, server-intermediate, server-leaf,
                                   device-ca, device */
-    const char *purpose;       /* one line for docs/pki.md and the manifest */
-    const char *alias_of;      /* a chain variant: that row's certificate and key, own chain */
-    const char *issuer;        /* the signing row; the row's own name when self-signed */
-    const char *subject;       /* RFC 2253, most specific first: "CN=x,O=y,C=US" */
-    const char *key_of;        /* use that row's key (a cross-sign); NULL: own NAME.key */
-    const char *mismatched_key;/* the certificate carries that row's public key, but the
+    const char *purpose;        /* one line for docs/pki.md and the manifest */
+    const char *alias_of;       /* a chain variant: that row's certificate and key, own chain */
+    const char *issuer;         /* the signing row; the row's own name when self-signed */
+    const char *subject;        /* RFC 2253, most specific first: "CN=x,O=y,C=US" */
+    const char *key_of;         /* use that row's key (a cross-sign); NULL: own NAME.key */
+    const char *mismatched_key; /* the certificate carries that row's public key, but the
                                   manifest pairs it with NAME.key (a wrong-key device) */
     enum tq__key_type key_type;
-    enum tq__digest digest;    /* the issuer signs with this digest */
-    int not_before_days;       /* relative to the time of generation */
+    enum tq__digest digest; /* the issuer signs with this digest */
+    int not_before_days;    /* relative to the time of generation */
     int not_after_days;
-    unsigned ext;              /* TQ_EXT_* */
-    const char *san;           /* subjectAltName in OpenSSL config syntax, or NULL */
-    bool leaf;                 /* gets NAME.chain.pem: itself then `chain` */
-    const char *chain[4];      /* the certificates a peer sends after this one */
-    bool revoked;              /* listed in the issuer's CRL */
+    unsigned ext;         /* TQ_EXT_* */
+    const char *san;      /* subjectAltName in OpenSSL config syntax, or NULL */
+    bool leaf;            /* gets NAME.chain.pem: itself then `chain` */
+    const char *chain[4]; /* the certificates a peer sends after this one */
+    bool revoked;         /* listed in the issuer's CRL */
     enum tq__flaw flaw;
     enum tq__reg_status status;
     enum tq__reg_mode mode;
@@ -118,9 +118,9 @@ size_t tq__pubkey_row(size_t i);
 bool tq__owns_key(size_t i);
 
 /* Algorithms (algorithms.c). Names are never NULL. */
-const char *tq__key_type_name(enum tq__key_type type);    /* "RSA-2048", "EC-P256", ... */
+const char *tq__key_type_name(enum tq__key_type type); /* "RSA-2048", "EC-P256", ... */
 bool tq__key_has_type(EVP_PKEY *key, enum tq__key_type type);
-unsigned tq__key_cost(enum tq__key_type type);            /* rough relative keygen time */
+unsigned tq__key_cost(enum tq__key_type type); /* rough relative keygen time */
 TQ_MUST_USE tq_status tq__key_generate(struct tq_diag *diag, EVP_PKEY **out,
                                        enum tq__key_type type);
 /* tq__signature_nid is the NID of the signature a key of `issuer_type` makes with `digest`. */
@@ -131,10 +131,10 @@ TQ_MUST_USE tq_status tq__sign_ctx_new(struct tq_diag *diag, EVP_MD_CTX **out, E
 
 /* struct tq__item is the state of one row during a run. */
 struct tq__item {
-    EVP_PKEY *key;             /* rows that own a key */
-    X509 *cert;                /* rows with a certificate of their own */
-    json_t *entry;             /* the manifest entry, once the certificate is settled */
-    char sha256[65];           /* of the DER certificate (the alias target's for an alias) */
+    EVP_PKEY *key;   /* rows that own a key */
+    X509 *cert;      /* rows with a certificate of their own */
+    json_t *entry;   /* the manifest entry, once the certificate is settled */
+    char sha256[65]; /* of the DER certificate (the alias target's for an alias) */
     bool key_generated;
     bool cert_issued;
 };
@@ -146,7 +146,7 @@ struct tq__run {
     size_t num_rows;
     const struct tq__profile *rows;
     struct tq__item *items;
-    json_t *old_manifest;      /* the previous manifest.json, or NULL */
+    json_t *old_manifest; /* the previous manifest.json, or NULL */
     struct tq_certs_counts counts;
 };
 
@@ -178,8 +178,7 @@ TQ_MUST_USE tq_status tq__certs_settle(struct tq_diag *diag, struct tq__run *run
 /* Output files (outputs.c). PEM encoders return a new NUL-terminated buffer. */
 TQ_MUST_USE tq_status tq__pem_cert(struct tq_diag *diag, char **out, size_t *out_len, X509 *c);
 TQ_MUST_USE tq_status tq__pem_key(struct tq_diag *diag, char **out, size_t *out_len, EVP_PKEY *k);
-TQ_MUST_USE tq_status tq__pem_crl(struct tq_diag *diag, char **out, size_t *out_len,
-                                  X509_CRL *crl);
+TQ_MUST_USE tq_status tq__pem_crl(struct tq_diag *diag, char **out, size_t *out_len, X509_CRL *crl);
 /* tq__write_if_changed writes `data` to `path` (atomically, with `mode`) unless the file
  * already holds exactly that with that mode. */
 TQ_MUST_USE tq_status tq__write_if_changed(struct tq_diag *diag, struct tq__run *run,

@@ -38,7 +38,7 @@ int tq_certs_cli(int argc, char **argv)
     const char *out = NULL;
     struct tq_certs_options options = {0};
     optind = 1;
-    opterr = 0;   /* the message below names the argument */
+    opterr = 0; /* the message below names the argument */
     for (int c; (c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1;) {
         if (c == 'o')
             out = optarg;

@@ -42,11 +42,11 @@ static bool crl_is_current(const struct tq__run *run, size_t ca, X509_CRL *crl)
     time_t now = run->now;
     time_t later = now + (time_t)TQ_CERTS_RENEW_MARGIN_DAYS * SECONDS_PER_DAY;
     const ASN1_TIME *next = X509_CRL_get0_nextUpdate(crl);
-    bool current = !run->force && X509_CRL_verify(crl, run->items[tq__key_row(ca)].key) == 1 &&
-                   X509_NAME_cmp(X509_CRL_get_issuer(crl),
-                                 X509_get_subject_name(run->items[ca].cert)) == 0 &&
-                   X509_cmp_time(X509_CRL_get0_lastUpdate(crl), &now) < 0 && next != NULL &&
-                   X509_cmp_time(next, &later) > 0 && lists_exactly(run, ca, crl);
+    bool current =
+        !run->force && X509_CRL_verify(crl, run->items[tq__key_row(ca)].key) == 1 &&
+        X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(run->items[ca].cert)) == 0 &&
+        X509_cmp_time(X509_CRL_get0_lastUpdate(crl), &now) < 0 && next != NULL &&
+        X509_cmp_time(next, &later) > 0 && lists_exactly(run, ca, crl);
     ERR_clear_error();
     return current;
 }
@@ -67,10 +67,8 @@ static X509_CRL *load_crl(const char *path)
 static tq_status add_revoked(struct tq_diag *diag, X509_CRL *crl, X509 *cert, ASN1_TIME *when)
 {
     X509_REVOKED *rev = X509_REVOKED_new();
-    bool ok = rev != NULL &&
-              X509_REVOKED_set_serialNumber(rev, X509_get_serialNumber(cert)) &&
-              X509_REVOKED_set_revocationDate(rev, when) &&
-              X509_CRL_add0_revoked(crl, rev);
+    bool ok = rev != NULL && X509_REVOKED_set_serialNumber(rev, X509_get_serialNumber(cert)) &&
+              X509_REVOKED_set_revocationDate(rev, when) && X509_CRL_add0_revoked(crl, rev);
     if (!ok) {
         X509_REVOKED_free(rev);
         return tq__crypto_fail(diag, NULL, "add a CRL entry");
@@ -78,13 +76,12 @@ static tq_status add_revoked(struct tq_diag *diag, X509_CRL *crl, X509 *cert, AS
     return TQ_SUCCESS;
 }
 
-static tq_status add_crl_extensions(struct tq_diag *diag, X509_CRL *crl, X509 *ca_cert,
-                                    time_t now)
+static tq_status add_crl_extensions(struct tq_diag *diag, X509_CRL *crl, X509 *ca_cert, time_t now)
 {
     X509V3_CTX ctx;
     X509V3_set_ctx(&ctx, ca_cert, NULL, NULL, crl, 0);
-    X509_EXTENSION *aki = X509V3_EXT_nconf_nid(NULL, &ctx, NID_authority_key_identifier,
-                                               "keyid:always");
+    X509_EXTENSION *aki =
+        X509V3_EXT_nconf_nid(NULL, &ctx, NID_authority_key_identifier, "keyid:always");
     bool ok = aki != NULL && X509_CRL_add_ext(crl, aki, -1);
     X509_EXTENSION_free(aki);
     /* The CRL number only grows: the time of issue in seconds. */
@@ -95,8 +92,8 @@ static tq_status add_crl_extensions(struct tq_diag *diag, X509_CRL *crl, X509 *c
     return ok ? TQ_SUCCESS : tq__crypto_fail(diag, NULL, "add a CRL extension");
 }
 
-static tq_status fill_crl(struct tq_diag *diag, X509_CRL *crl, const struct tq__run *run,
-                          size_t ca, ASN1_TIME *last, const ASN1_TIME *next)
+static tq_status fill_crl(struct tq_diag *diag, X509_CRL *crl, const struct tq__run *run, size_t ca,
+                          ASN1_TIME *last, const ASN1_TIME *next)
 {
     X509 *ca_cert = run->items[ca].cert;
     if (!X509_CRL_set_version(crl, X509_CRL_VERSION_2) ||
@@ -115,8 +112,7 @@ static tq_status fill_crl(struct tq_diag *diag, X509_CRL *crl, const struct tq__
     return len > 0 ? TQ_SUCCESS : tq__crypto_fail(diag, NULL, "sign a CRL");
 }
 
-static tq_status issue_crl(struct tq_diag *diag, struct tq__run *run, size_t ca,
-                           const char *path)
+static tq_status issue_crl(struct tq_diag *diag, struct tq__run *run, size_t ca, const char *path)
 {
     X509_CRL *crl TQ_DEFER(free_crl) = X509_CRL_new();
     ASN1_TIME *last = ASN1_TIME_adj(NULL, run->now, -1, 0);

@@ -64,8 +64,8 @@ static void report(const struct tq__run *run)
     const struct tq_certs_counts *c = &run->counts;
     printf("certs: %zu artifacts in %s: %zu keys generated, %zu kept; %zu certificates issued, "
            "%zu kept; %zu files written\n",
-           run->num_rows, run->dir, c->keys_generated, c->keys_kept, c->certs_issued,
-           c->certs_kept, c->files_written);
+           run->num_rows, run->dir, c->keys_generated, c->keys_kept, c->certs_issued, c->certs_kept,
+           c->files_written);
 }
 
 /* see certs.h */

@@ -98,8 +98,7 @@ static tq_status store_key(struct tq_diag *diag, struct tq__run *run, size_t row
     return tq__write_new(diag, run, path, pem, len, 0600);
 }
 
-static tq_status collect_jobs(struct tq_diag *diag, struct tq__run *run,
-                              struct keygen_pool *pool)
+static tq_status collect_jobs(struct tq_diag *diag, struct tq__run *run, struct keygen_pool *pool)
 {
     for (size_t i = 0; i < run->num_rows; i++) {
         if (!tq__owns_key(i))
@@ -111,9 +110,8 @@ static tq_status collect_jobs(struct tq_diag *diag, struct tq__run *run,
             run->counts.keys_kept++;
             continue;
         }
-        pool->jobs[pool->num_jobs++] =
-            (struct keygen_job){.row = i, .type = run->rows[i].key_type,
-                                .st = TQ_STATUS(TQ_ERR_INTERNAL)};
+        pool->jobs[pool->num_jobs++] = (struct keygen_job){
+            .row = i, .type = run->rows[i].key_type, .st = TQ_STATUS(TQ_ERR_INTERNAL)};
     }
     return TQ_SUCCESS;
 }
@@ -131,7 +129,7 @@ tq_status tq__keys_prepare(struct tq_diag *diag, struct tq__run *run)
     tq_status st = TQ_SUCCESS;
     for (size_t j = 0; j < pool.num_jobs; j++) {
         struct tq__item *item = &run->items[jobs[j].row];
-        item->key = jobs[j].key;     /* the run owns every key, even after a failure */
+        item->key = jobs[j].key; /* the run owns every key, even after a failure */
         if (!tq_ok(jobs[j].st) && tq_ok(st)) {
             if (diag != NULL)
                 *diag = jobs[j].diag;

@@ -8,11 +8,11 @@
 #include "fs.h"
 
 struct tq_manifest {
-    json_t *root;                    /* keeps every string below alive */
+    json_t *root; /* keeps every string below alive */
     char dir[PATH_MAX];
     size_t num_artifacts;
     struct tq_artifact *artifacts;
-    char **paths;                    /* absolute paths, 4 per artifact */
+    char **paths; /* absolute paths, 4 per artifact */
 };
 
 enum { PATHS_PER_ARTIFACT = 4, MAX_MANIFEST_BYTES = 4 << 20 };
@@ -22,8 +22,8 @@ static const char *opt_string(json_t *obj, const char *key)
     return json_string_value(json_object_get(obj, key));
 }
 
-static tq_status absolute(struct tq_diag *diag, struct tq_manifest *m, size_t slot,
-                          const char *rel, const char **out)
+static tq_status absolute(struct tq_diag *diag, struct tq_manifest *m, size_t slot, const char *rel,
+                          const char **out)
 {
     *out = NULL;
     if (rel == NULL)

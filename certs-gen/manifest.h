@@ -14,7 +14,7 @@ struct tq_manifest;
 struct tq_artifact {
     const char *name;
     const char *role;
-    const char *issuer;     /* name of the signing artifact */
+    const char *issuer; /* name of the signing artifact */
     const char *subject;
     const char *cert;
     const char *key;
@@ -22,7 +22,7 @@ struct tq_artifact {
     const char *crl;
     const char *sha256;
     const char *purpose;
-    const char *key_type;   /* "RSA-2048", "EC-P256", "DSA-2048", ... */
+    const char *key_type; /* "RSA-2048", "EC-P256", "DSA-2048", ... */
 };
 
 /* tq_manifest_load reads `dir`/manifest.json into a new manifest in `*out`. On failure `*out`

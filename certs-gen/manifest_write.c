@@ -34,8 +34,8 @@ static json_t *rfc3339(const ASN1_TIME *t)
 static const char *signature_name(const struct tq__run *run, size_t c)
 {
     size_t issuer_key = tq__key_row(tq__profile_find(run->rows[c].issuer));
-    const char *name = OBJ_nid2ln(tq__signature_nid(run->rows[issuer_key].key_type,
-                                                    run->rows[c].digest));
+    const char *name =
+        OBJ_nid2ln(tq__signature_nid(run->rows[issuer_key].key_type, run->rows[c].digest));
     return name ? name : "unknown";
 }
 
@@ -48,12 +48,12 @@ tq_status tq__manifest_entry(struct tq_diag *diag, json_t **out, struct tq__run 
     char sha256[65];
     TQ_GUARD(tq__cert_sha256(diag, sha256, cert));
     *out = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:s, s:s, s:s, s:o, s:o, s:s}",
-                     "name", p->name, "role", p->role, "subject", c->subject, "issuer",
-                     c->issuer, "cert", file_member(c->name, ".pem", true), "key",
+                     "name", p->name, "role", p->role, "subject", c->subject, "issuer", c->issuer,
+                     "cert", file_member(c->name, ".pem", true), "key",
                      file_member(run->rows[tq__key_row(i)].name, ".key", true), "chain",
                      file_member(p->name, ".chain.pem", p->leaf), "crl",
-                     file_member(p->name, ".crl.pem", (p->ext & TQ_EXT_CRL) != 0), "sha256",
-                     sha256, "key_type", tq__key_type_name(c->key_type), "signature",
+                     file_member(p->name, ".crl.pem", (p->ext & TQ_EXT_CRL) != 0), "sha256", sha256,
+                     "key_type", tq__key_type_name(c->key_type), "signature",
                      signature_name(run, tq__cert_row(i)), "not_before",
                      rfc3339(X509_get0_notBefore(cert)), "not_after",
                      rfc3339(X509_get0_notAfter(cert)), "purpose", p->purpose);
@@ -102,10 +102,9 @@ tq_status tq__manifest_update(struct tq_diag *diag, struct tq__run *run)
     TQ_ENSURE(artifacts != NULL && endpoints != NULL, TQ_ERR_NOMEM);
     for (size_t i = 0; i < run->num_rows; i++)
         TQ_ENSURE(json_array_append(artifacts, run->items[i].entry) == 0, TQ_ERR_NOMEM);
-    json_t *root TQ_DEFER(free_json) =
-        json_pack("{s:s, s:o, s:O, s:O}", "format", "tlsqual-pki/1", "generated_at",
-                  generated_at(run, artifacts, endpoints), "endpoints", endpoints, "artifacts",
-                  artifacts);
+    json_t *root TQ_DEFER(free_json) = json_pack(
+        "{s:s, s:o, s:O, s:O}", "format", "tlsqual-pki/1", "generated_at",
+        generated_at(run, artifacts, endpoints), "endpoints", endpoints, "artifacts", artifacts);
     TQ_ENSURE(root != NULL, TQ_ERR_NOMEM);
     return tq__json_write_if_changed(diag, run, "manifest.json", root);
 }

@@ -39,8 +39,8 @@ static json_t *ca_id(const struct tq__run *run, size_t i)
 static json_t *ca_entry(const struct tq__run *run, size_t i)
 {
     const struct tq__profile *p = &run->rows[i];
-    return json_pack("{s:s, s:s, s:s+, s:s, s:s, s:b}", "id", run->items[i].sha256, "name",
-                     p->name, "cert", p->name, ".pem", "status", status_names[p->status], "mode",
+    return json_pack("{s:s, s:s, s:s+, s:s, s:s, s:b}", "id", run->items[i].sha256, "name", p->name,
+                     "cert", p->name, ".pem", "status", status_names[p->status], "mode",
                      mode_names[p->mode], "auto_registration", 0);
 }
 
@@ -67,9 +67,8 @@ tq_status tq__registry_update(struct tq_diag *diag, struct tq__run *run)
         TQ_ENSURE(entry != NULL, TQ_ERR_NOMEM);
         TQ_ENSURE(json_array_append_new(is_ca ? cas : certificates, entry) == 0, TQ_ERR_NOMEM);
     }
-    json_t *root TQ_DEFER(free_json) =
-        json_pack("{s:s, s:O, s:O}", "format", "tlsqual-registry/1", "cas", cas, "certificates",
-                  certificates);
+    json_t *root TQ_DEFER(free_json) = json_pack("{s:s, s:O, s:O}", "format", "tlsqual-registry/1",
+                                                 "cas", cas, "certificates", certificates);
     TQ_ENSURE(root != NULL, TQ_ERR_NOMEM);
     return tq__json_write_if_changed(diag, run, "registry.json", root);
 }

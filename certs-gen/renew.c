@@ -78,10 +78,9 @@ static bool chains_to_issuer(struct tq__run *run, size_t i, X509 *cert)
 {
     size_t issuer = tq__profile_find(run->rows[i].issuer);
     /* X509_check_issued also wants keyCertSign, which a self-signed leaf lacks. */
-    bool named = issuer == i ? X509_NAME_cmp(X509_get_issuer_name(cert),
-                                             X509_get_subject_name(cert)) == 0
-                             : X509_check_issued(run->items[tq__cert_row(issuer)].cert,
-                                                 cert) == X509_V_OK;
+    bool named = issuer == i
+                     ? X509_NAME_cmp(X509_get_issuer_name(cert), X509_get_subject_name(cert)) == 0
+                     : X509_check_issued(run->items[tq__cert_row(issuer)].cert, cert) == X509_V_OK;
     if (!named)
         return false;
     /* A malformed certificate is meant not to verify; its flipped byte is not re-checked. */
@@ -92,9 +91,8 @@ static bool chains_to_issuer(struct tq__run *run, size_t i, X509 *cert)
 /* see certs_internal.h */
 bool tq__cert_is_current(struct tq__run *run, size_t i, X509 *cert)
 {
-    bool current = !run->force && matches_manifest(run, i, cert) &&
-                   validity_holds(run, i, cert) && shape_holds(run, i, cert) &&
-                   chains_to_issuer(run, i, cert);
+    bool current = !run->force && matches_manifest(run, i, cert) && validity_holds(run, i, cert) &&
+                   shape_holds(run, i, cert) && chains_to_issuer(run, i, cert);
     ERR_clear_error();
     return current;
 }

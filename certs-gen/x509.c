@@ -81,7 +81,7 @@ static tq_status set_serial(struct tq_diag *diag, X509 *cert)
     unsigned char bytes[SERIAL_BYTES];
     if (RAND_bytes(bytes, sizeof(bytes)) != 1)
         return tq__crypto_fail(diag, NULL, "draw a serial number");
-    bytes[0] = (bytes[0] & 0x7f) | 0x40;     /* positive, and always SERIAL_BYTES long */
+    bytes[0] = (bytes[0] & 0x7f) | 0x40; /* positive, and always SERIAL_BYTES long */
     BIGNUM *bn = BN_bin2bn(bytes, sizeof(bytes), NULL);
     bool ok = bn != NULL && BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(cert)) != NULL;
     BN_free(bn);
@@ -122,8 +122,7 @@ static tq_status add_extensions(struct tq_diag *diag, const struct tq__profile *
     X509V3_CTX ctx;
     X509V3_set_ctx(&ctx, issuer_cert ? issuer_cert : cert, cert, NULL, NULL, 0);
     TQ_GUARD(add_ext(diag, cert, &ctx, NID_basic_constraints, basic_constraints(p->ext)));
-    TQ_GUARD(add_ext(diag, cert, &ctx, NID_key_usage,
-                     key_usage(p->ext, X509_get0_pubkey(cert))));
+    TQ_GUARD(add_ext(diag, cert, &ctx, NID_key_usage, key_usage(p->ext, X509_get0_pubkey(cert))));
     const char *eku = ekus[(p->ext & (TQ_EXT_SERVER | TQ_EXT_CLIENT)) / TQ_EXT_SERVER];
     if (eku != NULL)
         TQ_GUARD(add_ext(diag, cert, &ctx, NID_ext_key_usage, eku));
@@ -145,8 +144,8 @@ static tq_status flip_issuer_byte(struct tq_diag *diag, X509 **cert)
     unsigned char *name = NULL;
     int der_len = i2d_X509(*cert, &der);
     int name_len = i2d_X509_NAME(X509_get_issuer_name(*cert), &name);
-    unsigned char *at = (der_len > 0 && name_len > 0)
-                            ? memmem(der, (size_t)der_len, name, (size_t)name_len) : NULL;
+    unsigned char *at =
+        (der_len > 0 && name_len > 0) ? memmem(der, (size_t)der_len, name, (size_t)name_len) : NULL;
     X509 *bad = NULL;
     if (at != NULL && isalpha(at[name_len - 1])) {
         at[name_len - 1] ^= 0x20;

@@ -23,7 +23,7 @@ void tq_cursor_init(struct tq_cursor *c, const void *data, size_t len);
 
 /* Getters: each consumes what it returns, or fails with TQ_ERR_PARSE and consumes nothing. */
 TQ_MUST_USE tq_status tq_cursor_u8(struct tq_cursor *c, uint8_t *out);
-TQ_MUST_USE tq_status tq_cursor_u16(struct tq_cursor *c, uint16_t *out);       /* big-endian */
+TQ_MUST_USE tq_status tq_cursor_u16(struct tq_cursor *c, uint16_t *out); /* big-endian */
 TQ_MUST_USE tq_status tq_cursor_bytes(struct tq_cursor *c, const uint8_t **out, size_t len);
 /* tq_cursor_u16_prefixed reads a 16-bit big-endian length and that many bytes. */
 TQ_MUST_USE tq_status tq_cursor_u16_prefixed(struct tq_cursor *c, const uint8_t **out,
@@ -32,8 +32,8 @@ TQ_MUST_USE tq_status tq_cursor_u16_prefixed(struct tq_cursor *c, const uint8_t 
 struct tq_buf {
     uint8_t *data;
     size_t len;
-    size_t cap;      /* allocated */
-    size_t max_len;  /* never grows past this */
+    size_t cap;     /* allocated */
+    size_t max_len; /* never grows past this */
 };
 
 /* tq_buf_init prepares an empty buffer that may hold at most `max_len` bytes. No allocation. */

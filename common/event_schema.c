@@ -19,113 +19,175 @@ struct shape {
 };
 
 struct event_row {
-    struct shape shapes[2];      /* the second: client_hello's malformed form, and the MQTT 5
+    struct shape shapes[2]; /* the second: client_hello's malformed form, and the MQTT 5
                                   * form of the mqtt_* events (their 3.1.1 members and more) */
 };
 
-#define STR(n) {n, TQ_EVENT_STRING, false}
-#define STR_OR_NULL(n) {n, TQ_EVENT_STRING, true}
-#define INT(n) {n, TQ_EVENT_INTEGER, false}
-#define INT_OR_NULL(n) {n, TQ_EVENT_INTEGER, true}
-#define OBJ(n) {n, TQ_EVENT_OBJECT, false}
-#define BOOL(n) {n, TQ_EVENT_BOOL, false}
-#define LIST(n) {n, TQ_EVENT_ARRAY, false}
-#define SHAPE(m) {m, ARRAY_LEN(m)}
+#define STR(n)                                                                                     \
+    {                                                                                              \
+        n, TQ_EVENT_STRING, false                                                                  \
+    }
+#define STR_OR_NULL(n)                                                                             \
+    {                                                                                              \
+        n, TQ_EVENT_STRING, true                                                                   \
+    }
+#define INT(n)                                                                                     \
+    {                                                                                              \
+        n, TQ_EVENT_INTEGER, false                                                                 \
+    }
+#define INT_OR_NULL(n)                                                                             \
+    {                                                                                              \
+        n, TQ_EVENT_INTEGER, true                                                                  \
+    }
+#define OBJ(n)                                                                                     \
+    {                                                                                              \
+        n, TQ_EVENT_OBJECT, false                                                                  \
+    }
+#define BOOL(n)                                                                                    \
+    {                                                                                              \
+        n, TQ_EVENT_BOOL, false                                                                    \
+    }
+#define LIST(n)                                                                                    \
+    {                                                                                              \
+        n, TQ_EVENT_ARRAY, false                                                                   \
+    }
+#define SHAPE(m)                                                                                   \
+    {                                                                                              \
+        m, ARRAY_LEN(m)                                                                            \
+    }
 
 static const struct member common[] = {STR("ts"), STR("event"), INT("conn"), STR("peer")};
 
 /* Broker-wide events. */
-static const struct member broker_started[] = {
-    STR("listener"),    STR("listener_mode"),  STR("endpoint"),      STR_OR_NULL("endpoint_host"),
-    LIST("server_chains"), STR_OR_NULL("server_cert"), STR("chain"), STR("policy"),
-    STR("sni"),         STR("validity"),       STR("crl"),           STR("shared_cert"),
-    INT("keepalive_min"), STR("profile"),      INT("nofile"),        STR("pki"),
-    INT("pid"),         STR("registry"),       STR_OR_NULL("api"),   OBJ("mqtt_limits")};
+static const struct member broker_started[] = {STR("listener"),
+                                               STR("listener_mode"),
+                                               STR("endpoint"),
+                                               STR_OR_NULL("endpoint_host"),
+                                               LIST("server_chains"),
+                                               STR_OR_NULL("server_cert"),
+                                               STR("chain"),
+                                               STR("policy"),
+                                               STR("sni"),
+                                               STR("validity"),
+                                               STR("crl"),
+                                               STR("shared_cert"),
+                                               INT("keepalive_min"),
+                                               STR("profile"),
+                                               INT("nofile"),
+                                               STR("pki"),
+                                               INT("pid"),
+                                               STR("registry"),
+                                               STR_OR_NULL("api"),
+                                               OBJ("mqtt_limits")};
 static const struct member signal_received[] = {STR("signal")};
-static const struct member registry_reloaded[] = {
-    BOOL("ok"), STR_OR_NULL("error"), INT("cas"), INT("certificates"),
-    INT("connections_closed")};
-static const struct member api_request[] = {
-    STR_OR_NULL("operation"), STR("method"), STR("path"), INT("status"), STR_OR_NULL("error")};
+static const struct member registry_reloaded[] = {BOOL("ok"), STR_OR_NULL("error"), INT("cas"),
+                                                  INT("certificates"), INT("connections_closed")};
+static const struct member api_request[] = {STR_OR_NULL("operation"), STR("method"), STR("path"),
+                                            INT("status"), STR_OR_NULL("error")};
 static const struct member certificate_registered[] = {
     STR("certificate_id"), STR("status"), STR("mode"), STR_OR_NULL("ca_certificate_id"),
     STR("source")};
 static const struct member certificate_changed[] = {
     STR("certificate_id"), STR_OR_NULL("old_status"), STR_OR_NULL("new_status"),
     INT("connections_closed")};
-static const struct member ca_certificate_registered[] = {
-    STR("ca_certificate_id"), STR("status"), STR("mode"), BOOL("auto_registration")};
-static const struct member ca_certificate_updated[] = {
-    STR("ca_certificate_id"), STR("status"), BOOL("auto_registration")};
-static const struct member audit_task_completed[] = {
-    STR("task_id"), LIST("checks"), INT("findings")};
+static const struct member ca_certificate_registered[] = {STR("ca_certificate_id"), STR("status"),
+                                                          STR("mode"), BOOL("auto_registration")};
+static const struct member ca_certificate_updated[] = {STR("ca_certificate_id"), STR("status"),
+                                                       BOOL("auto_registration")};
+static const struct member audit_task_completed[] = {STR("task_id"), LIST("checks"),
+                                                     INT("findings")};
 static const struct member registry_write_failed[] = {STR("operation"), STR("detail")};
 static const struct member accept_paused[] = {STR("error"), INT("pause_ms")};
 static const struct member connection_dropped[] = {STR("reason")};
 
 /* Connection events. */
 static const struct member connection_opened[] = {STR("listener")};
-static const struct member client_hello[] = {
-    STR_OR_NULL("legacy_version"), LIST("versions"), LIST("suites"), LIST("groups"),
-    LIST("point_formats"), LIST("sigalgs"), STR_OR_NULL("sni"), LIST("alpn"),
-    LIST("extensions"), STR("ja3"), STR("ja3_md5")};
+static const struct member client_hello[] = {STR_OR_NULL("legacy_version"),
+                                             LIST("versions"),
+                                             LIST("suites"),
+                                             LIST("groups"),
+                                             LIST("point_formats"),
+                                             LIST("sigalgs"),
+                                             STR_OR_NULL("sni"),
+                                             LIST("alpn"),
+                                             LIST("extensions"),
+                                             STR("ja3"),
+                                             STR("ja3_md5")};
 static const struct member client_hello_malformed[] = {STR("malformed")};
 static const struct member alpn_rejected[] = {STR("reason"), LIST("alpn"), STR("expected")};
-static const struct member sni_rejected[] = {
-    STR("reason"), STR_OR_NULL("sni"), STR_OR_NULL("expected")};
-static const struct member tls_established[] = {
-    STR("version"), STR("suite"), STR_OR_NULL("sni"), STR_OR_NULL("alpn"),
-    STR_OR_NULL("client_cert_id"), STR_OR_NULL("client_subject"),
-    STR_OR_NULL("validity_ignored")};
+static const struct member sni_rejected[] = {STR("reason"), STR_OR_NULL("sni"),
+                                             STR_OR_NULL("expected")};
+static const struct member tls_established[] = {STR("version"),
+                                                STR("suite"),
+                                                STR_OR_NULL("sni"),
+                                                STR_OR_NULL("alpn"),
+                                                STR_OR_NULL("client_cert_id"),
+                                                STR_OR_NULL("client_subject"),
+                                                STR_OR_NULL("validity_ignored")};
 static const struct member client_certificate_rejected[] = {
     STR("reason"), STR_OR_NULL("client_cert_id"), STR_OR_NULL("client_subject"),
     INT("verify_error")};
-static const struct member jitr_registered[] = {
-    STR("certificate_id"), STR("ca_certificate_id"), STR("topic"), INT("subscribers")};
+static const struct member jitr_registered[] = {STR("certificate_id"), STR("ca_certificate_id"),
+                                                STR("topic"), INT("subscribers")};
 static const struct member mqtt_connect[] = {
-    STR("client_id"), INT("protocol_level"), INT("keep_alive"), INT("keep_alive_effective"),
-    BOOL("clean_session"), BOOL("has_will"), BOOL("has_username")};
-static const struct member mqtt5_connect[] = {
-    STR("client_id"), INT("protocol_level"), INT("keep_alive"), INT("keep_alive_effective"),
-    BOOL("clean_session"), BOOL("has_will"), BOOL("has_username"),
-    INT_OR_NULL("session_expiry"), INT_OR_NULL("receive_maximum"),
-    INT_OR_NULL("maximum_packet_size"), INT_OR_NULL("topic_alias_maximum")};
+    STR("client_id"),      INT("protocol_level"), INT("keep_alive"),   INT("keep_alive_effective"),
+    BOOL("clean_session"), BOOL("has_will"),      BOOL("has_username")};
+static const struct member mqtt5_connect[] = {STR("client_id"),
+                                              INT("protocol_level"),
+                                              INT("keep_alive"),
+                                              INT("keep_alive_effective"),
+                                              BOOL("clean_session"),
+                                              BOOL("has_will"),
+                                              BOOL("has_username"),
+                                              INT_OR_NULL("session_expiry"),
+                                              INT_OR_NULL("receive_maximum"),
+                                              INT_OR_NULL("maximum_packet_size"),
+                                              INT_OR_NULL("topic_alias_maximum")};
 static const struct member shared_certificate[] = {
-    STR("client_cert_id"), STR("client_id"), LIST("client_ids"), LIST("others"),
-    INT("num_others"), INT("other_conn"), STR("other_peer")};
+    STR("client_cert_id"), STR("client_id"),  LIST("client_ids"), LIST("others"),
+    INT("num_others"),     INT("other_conn"), STR("other_peer")};
 static const struct member mqtt_connack[] = {INT("rc"), BOOL("session_present")};
 static const struct member mqtt5_connack[] = {
     INT("rc"), BOOL("session_present"), INT("protocol_level"), STR("reason"), OBJ("properties")};
-static const struct member duplicate_clientid[] = {
-    STR("client_id"), INT("new_conn"), STR("new_peer")};
+static const struct member duplicate_clientid[] = {STR("client_id"), INT("new_conn"),
+                                                   STR("new_peer")};
 static const struct member mqtt_subscribe[] = {INT("packet_id"), LIST("filters"), BOOL("suback")};
-static const struct member mqtt5_subscribe[] = {
-    INT("packet_id"), LIST("filters"), BOOL("suback"), INT("protocol_level")};
+static const struct member mqtt5_subscribe[] = {INT("packet_id"), LIST("filters"), BOOL("suback"),
+                                                INT("protocol_level")};
 static const struct member mqtt_unsubscribe[] = {INT("packet_id"), LIST("filters")};
-static const struct member mqtt5_unsubscribe[] = {
-    INT("packet_id"), LIST("filters"), INT("protocol_level"), LIST("codes")};
-static const struct member mqtt_publish[] = {
-    STR("topic"), INT("qos"), INT("packet_id"), BOOL("retain"), INT("payload_len"),
-    INT("subscribers"), BOOL("dropped")};
-static const struct member mqtt5_publish[] = {
-    STR("topic"), INT("qos"), INT("packet_id"), BOOL("retain"), INT("payload_len"),
-    INT("subscribers"), BOOL("dropped"), INT("protocol_level"), INT_OR_NULL("topic_alias"),
-    INT_OR_NULL("puback")};
-static const struct member mqtt_disconnect[] = {
-    STR("direction"), INT("reason_code"), STR("reason"), INT_OR_NULL("session_expiry")};
-static const struct member session_counts[] = {
-    STR("client_id"), INT("subscriptions"), INT("inflight"), INT("queued")};
+static const struct member mqtt5_unsubscribe[] = {INT("packet_id"), LIST("filters"),
+                                                  INT("protocol_level"), LIST("codes")};
+static const struct member mqtt_publish[] = {STR("topic"),   INT("qos"),         INT("packet_id"),
+                                             BOOL("retain"), INT("payload_len"), INT("subscribers"),
+                                             BOOL("dropped")};
+static const struct member mqtt5_publish[] = {STR("topic"),
+                                              INT("qos"),
+                                              INT("packet_id"),
+                                              BOOL("retain"),
+                                              INT("payload_len"),
+                                              INT("subscribers"),
+                                              BOOL("dropped"),
+                                              INT("protocol_level"),
+                                              INT_OR_NULL("topic_alias"),
+                                              INT_OR_NULL("puback")};
+static const struct member mqtt_disconnect[] = {STR("direction"), INT("reason_code"), STR("reason"),
+                                                INT_OR_NULL("session_expiry")};
+static const struct member session_counts[] = {STR("client_id"), INT("subscriptions"),
+                                               INT("inflight"), INT("queued")};
 static const struct member session_stored[] = {
-    STR("client_id"), INT("session_expiry"), INT("subscriptions"), INT("inflight"),
-    INT("queued")};
-static const struct member message_dropped[] = {
-    STR("client_id"), STR("topic"), INT("qos"), STR("reason")};
-static const struct member will_published[] = {
-    STR("topic"), INT("qos"), BOOL("retain"), INT("payload_len"), INT("subscribers"),
-    STR("reason")};
-static const struct member connection_closed[] = {
-    STR("reason"), STR_OR_NULL("detail"), INT("bytes_in"), INT("bytes_out"), INT("duration_ms"),
-    STR_OR_NULL("alert_sent"), STR_OR_NULL("alert_received")};
+    STR("client_id"), INT("session_expiry"), INT("subscriptions"), INT("inflight"), INT("queued")};
+static const struct member message_dropped[] = {STR("client_id"), STR("topic"), INT("qos"),
+                                                STR("reason")};
+static const struct member will_published[] = {STR("topic"),       INT("qos"),
+                                               BOOL("retain"),     INT("payload_len"),
+                                               INT("subscribers"), STR("reason")};
+static const struct member connection_closed[] = {STR("reason"),
+                                                  STR_OR_NULL("detail"),
+                                                  INT("bytes_in"),
+                                                  INT("bytes_out"),
+                                                  INT("duration_ms"),
+                                                  STR_OR_NULL("alert_sent"),
+                                                  STR_OR_NULL("alert_received")};
 
 static const struct event_row events[] = {
 #define ROW(id, m) [id] = {.shapes = {SHAPE(m)}}
@@ -273,18 +335,18 @@ static const char *type_name(enum tq_event_type type)
 static const char *json_type_name(const json_t *v)
 {
     static const char *const by_type[] = {
-        [JSON_OBJECT] = "an object", [JSON_ARRAY] = "a list",   [JSON_STRING] = "a string",
-        [JSON_INTEGER] = "an integer", [JSON_REAL] = "a real", [JSON_TRUE] = "true",
-        [JSON_FALSE] = "false",       [JSON_NULL] = "null"};
+        [JSON_OBJECT] = "an object",   [JSON_ARRAY] = "a list", [JSON_STRING] = "a string",
+        [JSON_INTEGER] = "an integer", [JSON_REAL] = "a real",  [JSON_TRUE] = "true",
+        [JSON_FALSE] = "false",        [JSON_NULL] = "null"};
     return v == NULL ? "nothing" : by_type[json_typeof(v)];
 }
 
 static tq_status member_fail(struct tq_diag *diag, const char *event, const struct member *m,
                              const json_t *got)
 {
-    return tq_diag_fail(diag, TQ_ERR_PROTOCOL, NULL, 0,
-                        "%s: member '%s' must be %s%s, got %s", event, m->name,
-                        type_name(m->type), m->nullable ? " or null" : "", json_type_name(got));
+    return tq_diag_fail(diag, TQ_ERR_PROTOCOL, NULL, 0, "%s: member '%s' must be %s%s, got %s",
+                        event, m->name, type_name(m->type), m->nullable ? " or null" : "",
+                        json_type_name(got));
 }
 
 /* check_member checks the type of member `m` of `obj`; an absent member passes unless
@@ -301,8 +363,8 @@ static tq_status check_member(struct tq_diag *diag, const char *event, const str
 
 /* How strictly a line is held to its shape. */
 enum strictness {
-    WRITTEN,    /* the writer's check: every member present, the common four apart */
-    READ,       /* the reader's: the common four present too; an absent member reads as null */
+    WRITTEN, /* the writer's check: every member present, the common four apart */
+    READ,    /* the reader's: the common four present too; an absent member reads as null */
 };
 
 /* check_shape checks that `obj` has only members of `shape` (and the common four when READ: a
@@ -315,7 +377,8 @@ static tq_status check_shape(struct tq_diag *diag, const char *event, const stru
         TQ_GUARD(check_member(diag, event, &shape->members[i], obj, how == WRITTEN));
     const char *key;
     json_t *value;
-    json_object_foreach(obj, key, value) {
+    json_object_foreach(obj, key, value)
+    {
         bool is_common = find_in(common, ARRAY_LEN(common), key) != NULL;
         if ((is_common && with_common) || find_in(shape->members, shape->num, key) != NULL)
             continue;
@@ -336,7 +399,8 @@ static tq_status check_scope(struct tq_diag *diag, enum tq_event_id id, unsigned
     if (scope == TQ_EVENT_CONNECTION && (conn == 0 || tq_event_port(peer) == 0))
         return tq_diag_fail(diag, TQ_ERR_PROTOCOL, NULL, 0,
                             "%s: a connection event must have conn >= 1 and a peer IP:PORT, "
-                            "got conn %lu and peer '%s'", names[id].name, conn, peer);
+                            "got conn %lu and peer '%s'",
+                            names[id].name, conn, peer);
     return TQ_SUCCESS;
 }
 
@@ -362,8 +426,10 @@ tq_status tq_event_check(struct tq_diag *diag, const char *event, unsigned long 
                             "event '%s' is not in docs/broker-events.md", event);
     TQ_GUARD(check_scope(diag, id, conn, peer != NULL ? peer : ""));
     if (fields != NULL && !json_is_object(fields))
-        return tq_diag_fail(diag, TQ_ERR_PROTOCOL, NULL, 0, "%s: the members are %s, not an "
-                            "object", event, json_type_name(fields));
+        return tq_diag_fail(diag, TQ_ERR_PROTOCOL, NULL, 0,
+                            "%s: the members are %s, not an "
+                            "object",
+                            event, json_type_name(fields));
     json_t *none = fields == NULL ? json_object() : NULL;
     tq_status st = check_members(diag, id, fields != NULL ? fields : none, WRITTEN);
     json_decref(none);
@@ -382,8 +448,7 @@ static tq_status parse_common(struct tq_diag *diag, struct tq_event *ev)
     ev->port = tq_event_port(ev->peer);
     if (ev->id == TQ_EVENT_COUNT)
         return tq_diag_fail(diag, TQ_ERR_PROTOCOL, NULL, 0,
-                            "event '%s' is not in docs/broker-events.md",
-                            json_string_value(name));
+                            "event '%s' is not in docs/broker-events.md", json_string_value(name));
     if (ev->conn < 0)
         return tq_diag_fail(diag, TQ_ERR_PROTOCOL, NULL, 0, "%s: conn must be >= 0, got %ld",
                             names[ev->id].name, ev->conn);
@@ -391,13 +456,12 @@ static tq_status parse_common(struct tq_diag *diag, struct tq_event *ev)
 }
 
 /* see event_schema.h */
-tq_status tq_event_parse(struct tq_diag *diag, struct tq_event *out, const char *line,
-                         size_t len)
+tq_status tq_event_parse(struct tq_diag *diag, struct tq_event *out, const char *line, size_t len)
 {
     *out = (struct tq_event){.id = TQ_EVENT_COUNT};
     if (len > TQ_EVENT_LINE_MAX)
-        return tq_diag_fail(diag, TQ_ERR_LIMIT, NULL, 0, "event line of %zu bytes exceeds %u",
-                            len, TQ_EVENT_LINE_MAX);
+        return tq_diag_fail(diag, TQ_ERR_LIMIT, NULL, 0, "event line of %zu bytes exceeds %u", len,
+                            TQ_EVENT_LINE_MAX);
     json_error_t err;
     out->obj = json_loadb(line, len, JSON_REJECT_DUPLICATES, &err);
     if (!json_is_object(out->obj)) {

@@ -31,55 +31,55 @@
 
 /* Where an event can happen. */
 enum tq_event_scope {
-    TQ_EVENT_BROKER_WIDE,   /* conn 0 */
-    TQ_EVENT_CONNECTION,    /* conn >= 1, peer with a port */
-    TQ_EVENT_EITHER,        /* registry_write_failed: an API call's (conn 0) or a JITR's */
+    TQ_EVENT_BROKER_WIDE, /* conn 0 */
+    TQ_EVENT_CONNECTION,  /* conn >= 1, peer with a port */
+    TQ_EVENT_EITHER,      /* registry_write_failed: an API call's (conn 0) or a JITR's */
 };
 
 /* One line per event: its enum, its name and its scope. The members of each are in
  * event_schema.c. */
-#define TQ_EVENT_TABLE(X)                                                                         \
-    X(TQ_EVENT_BROKER_STARTED, "broker_started", TQ_EVENT_BROKER_WIDE)                            \
-    X(TQ_EVENT_SIGNAL_RECEIVED, "signal_received", TQ_EVENT_BROKER_WIDE)                          \
-    X(TQ_EVENT_REGISTRY_RELOADED, "registry_reloaded", TQ_EVENT_BROKER_WIDE)                      \
-    X(TQ_EVENT_API_REQUEST, "api_request", TQ_EVENT_BROKER_WIDE)                                  \
-    X(TQ_EVENT_CERTIFICATE_REGISTERED, "certificate_registered", TQ_EVENT_BROKER_WIDE)            \
-    X(TQ_EVENT_CERTIFICATE_UPDATED, "certificate_updated", TQ_EVENT_BROKER_WIDE)                  \
-    X(TQ_EVENT_CERTIFICATE_DELETED, "certificate_deleted", TQ_EVENT_BROKER_WIDE)                  \
-    X(TQ_EVENT_CA_CERTIFICATE_REGISTERED, "ca_certificate_registered", TQ_EVENT_BROKER_WIDE)      \
-    X(TQ_EVENT_CA_CERTIFICATE_UPDATED, "ca_certificate_updated", TQ_EVENT_BROKER_WIDE)            \
-    X(TQ_EVENT_AUDIT_TASK_COMPLETED, "audit_task_completed", TQ_EVENT_BROKER_WIDE)                \
-    X(TQ_EVENT_REGISTRY_WRITE_FAILED, "registry_write_failed", TQ_EVENT_EITHER)                   \
-    X(TQ_EVENT_ACCEPT_PAUSED, "accept_paused", TQ_EVENT_BROKER_WIDE)                              \
-    X(TQ_EVENT_CONNECTION_DROPPED, "connection_dropped", TQ_EVENT_BROKER_WIDE)                    \
-    X(TQ_EVENT_BROKER_STOPPED, "broker_stopped", TQ_EVENT_BROKER_WIDE)                            \
-    X(TQ_EVENT_CONNECTION_OPENED, "connection_opened", TQ_EVENT_CONNECTION)                       \
-    X(TQ_EVENT_CLIENT_HELLO, "client_hello", TQ_EVENT_CONNECTION)                                 \
-    X(TQ_EVENT_ALPN_REJECTED, "alpn_rejected", TQ_EVENT_CONNECTION)                               \
-    X(TQ_EVENT_SNI_REJECTED, "sni_rejected", TQ_EVENT_CONNECTION)                                 \
-    X(TQ_EVENT_TLS_ESTABLISHED, "tls_established", TQ_EVENT_CONNECTION)                           \
-    X(TQ_EVENT_CLIENT_CERTIFICATE_REJECTED, "client_certificate_rejected", TQ_EVENT_CONNECTION)   \
-    X(TQ_EVENT_JITR_REGISTERED, "jitr_registered", TQ_EVENT_CONNECTION)                           \
-    X(TQ_EVENT_MQTT_CONNECT, "mqtt_connect", TQ_EVENT_CONNECTION)                                 \
-    X(TQ_EVENT_SHARED_CERTIFICATE, "shared_certificate", TQ_EVENT_CONNECTION)                     \
-    X(TQ_EVENT_MQTT_CONNACK, "mqtt_connack", TQ_EVENT_CONNECTION)                                 \
-    X(TQ_EVENT_DUPLICATE_CLIENTID, "duplicate_clientid", TQ_EVENT_CONNECTION)                     \
-    X(TQ_EVENT_MQTT_SUBSCRIBE, "mqtt_subscribe", TQ_EVENT_CONNECTION)                             \
-    X(TQ_EVENT_MQTT_UNSUBSCRIBE, "mqtt_unsubscribe", TQ_EVENT_CONNECTION)                         \
-    X(TQ_EVENT_MQTT_PUBLISH, "mqtt_publish", TQ_EVENT_CONNECTION)                                 \
-    X(TQ_EVENT_MQTT_DISCONNECT, "mqtt_disconnect", TQ_EVENT_CONNECTION)                           \
-    X(TQ_EVENT_SESSION_RESUMED, "session_resumed", TQ_EVENT_CONNECTION)                           \
-    X(TQ_EVENT_SESSION_STORED, "session_stored", TQ_EVENT_CONNECTION)                             \
-    X(TQ_EVENT_SESSION_EXPIRED, "session_expired", TQ_EVENT_BROKER_WIDE)                          \
-    X(TQ_EVENT_MESSAGE_DROPPED, "message_dropped", TQ_EVENT_EITHER)                               \
-    X(TQ_EVENT_WILL_PUBLISHED, "will_published", TQ_EVENT_CONNECTION)                             \
+#define TQ_EVENT_TABLE(X)                                                                          \
+    X(TQ_EVENT_BROKER_STARTED, "broker_started", TQ_EVENT_BROKER_WIDE)                             \
+    X(TQ_EVENT_SIGNAL_RECEIVED, "signal_received", TQ_EVENT_BROKER_WIDE)                           \
+    X(TQ_EVENT_REGISTRY_RELOADED, "registry_reloaded", TQ_EVENT_BROKER_WIDE)                       \
+    X(TQ_EVENT_API_REQUEST, "api_request", TQ_EVENT_BROKER_WIDE)                                   \
+    X(TQ_EVENT_CERTIFICATE_REGISTERED, "certificate_registered", TQ_EVENT_BROKER_WIDE)             \
+    X(TQ_EVENT_CERTIFICATE_UPDATED, "certificate_updated", TQ_EVENT_BROKER_WIDE)                   \
+    X(TQ_EVENT_CERTIFICATE_DELETED, "certificate_deleted", TQ_EVENT_BROKER_WIDE)                   \
+    X(TQ_EVENT_CA_CERTIFICATE_REGISTERED, "ca_certificate_registered", TQ_EVENT_BROKER_WIDE)       \
+    X(TQ_EVENT_CA_CERTIFICATE_UPDATED, "ca_certificate_updated", TQ_EVENT_BROKER_WIDE)             \
+    X(TQ_EVENT_AUDIT_TASK_COMPLETED, "audit_task_completed", TQ_EVENT_BROKER_WIDE)                 \
+    X(TQ_EVENT_REGISTRY_WRITE_FAILED, "registry_write_failed", TQ_EVENT_EITHER)                    \
+    X(TQ_EVENT_ACCEPT_PAUSED, "accept_paused", TQ_EVENT_BROKER_WIDE)                               \
+    X(TQ_EVENT_CONNECTION_DROPPED, "connection_dropped", TQ_EVENT_BROKER_WIDE)                     \
+    X(TQ_EVENT_BROKER_STOPPED, "broker_stopped", TQ_EVENT_BROKER_WIDE)                             \
+    X(TQ_EVENT_CONNECTION_OPENED, "connection_opened", TQ_EVENT_CONNECTION)                        \
+    X(TQ_EVENT_CLIENT_HELLO, "client_hello", TQ_EVENT_CONNECTION)                                  \
+    X(TQ_EVENT_ALPN_REJECTED, "alpn_rejected", TQ_EVENT_CONNECTION)                                \
+    X(TQ_EVENT_SNI_REJECTED, "sni_rejected", TQ_EVENT_CONNECTION)                                  \
+    X(TQ_EVENT_TLS_ESTABLISHED, "tls_established", TQ_EVENT_CONNECTION)                            \
+    X(TQ_EVENT_CLIENT_CERTIFICATE_REJECTED, "client_certificate_rejected", TQ_EVENT_CONNECTION)    \
+    X(TQ_EVENT_JITR_REGISTERED, "jitr_registered", TQ_EVENT_CONNECTION)                            \
+    X(TQ_EVENT_MQTT_CONNECT, "mqtt_connect", TQ_EVENT_CONNECTION)                                  \
+    X(TQ_EVENT_SHARED_CERTIFICATE, "shared_certificate", TQ_EVENT_CONNECTION)                      \
+    X(TQ_EVENT_MQTT_CONNACK, "mqtt_connack", TQ_EVENT_CONNECTION)                                  \
+    X(TQ_EVENT_DUPLICATE_CLIENTID, "duplicate_clientid", TQ_EVENT_CONNECTION)                      \
+    X(TQ_EVENT_MQTT_SUBSCRIBE, "mqtt_subscribe", TQ_EVENT_CONNECTION)                              \
+    X(TQ_EVENT_MQTT_UNSUBSCRIBE, "mqtt_unsubscribe", TQ_EVENT_CONNECTION)                          \
+    X(TQ_EVENT_MQTT_PUBLISH, "mqtt_publish", TQ_EVENT_CONNECTION)                                  \
+    X(TQ_EVENT_MQTT_DISCONNECT, "mqtt_disconnect", TQ_EVENT_CONNECTION)                            \
+    X(TQ_EVENT_SESSION_RESUMED, "session_resumed", TQ_EVENT_CONNECTION)                            \
+    X(TQ_EVENT_SESSION_STORED, "session_stored", TQ_EVENT_CONNECTION)                              \
+    X(TQ_EVENT_SESSION_EXPIRED, "session_expired", TQ_EVENT_BROKER_WIDE)                           \
+    X(TQ_EVENT_MESSAGE_DROPPED, "message_dropped", TQ_EVENT_EITHER)                                \
+    X(TQ_EVENT_WILL_PUBLISHED, "will_published", TQ_EVENT_CONNECTION)                              \
     X(TQ_EVENT_CONNECTION_CLOSED, "connection_closed", TQ_EVENT_CONNECTION)
 
 enum tq_event_id {
 #define TQ_X_ENUM(id, name, scope) id,
     TQ_EVENT_TABLE(TQ_X_ENUM)
 #undef TQ_X_ENUM
-    TQ_EVENT_COUNT   /* not an event: the number of events, and "no such event" */
+        TQ_EVENT_COUNT /* not an event: the number of events, and "no such event" */
 };
 
 /* The JSON type of a member. */
@@ -120,12 +120,12 @@ TQ_MUST_USE tq_status tq_event_check(struct tq_diag *diag, const char *event, un
 
 /* struct tq_event is one event line, read and checked. */
 struct tq_event {
-    json_t *obj;             /* the whole line; owned, released by tq_event_cleanup */
+    json_t *obj; /* the whole line; owned, released by tq_event_cleanup */
     enum tq_event_id id;
     long conn;
-    const char *ts;          /* borrowed from `obj` */
-    const char *peer;        /* borrowed from `obj`; "" for most broker-wide events */
-    long port;               /* the port of `peer`; 0 when it has none */
+    const char *ts;   /* borrowed from `obj` */
+    const char *peer; /* borrowed from `obj`; "" for most broker-wide events */
+    long port;        /* the port of `peer`; 0 when it has none */
 };
 
 /* tq_event_parse reads the event line `line` (`len` bytes, without its '\n') into `*out` and

@@ -14,12 +14,12 @@
 
 /* The exit status of a `tlsqual` subcommand or a benchmark. */
 enum tq_exit {
-    TQ_EXIT_OK = 0,      /* run, device: every case passed (warnings allowed); lint: every file
+    TQ_EXIT_OK = 0,     /* run, device: every case passed (warnings allowed); lint: every file
                             is valid; merge, certs: done; broker: a clean stop (SIGINT, SIGTERM) */
-    TQ_EXIT_FAILED = 1,  /* run, device: a case failed or did not run, or no case ran; certs:
+    TQ_EXIT_FAILED = 1, /* run, device: a case failed or did not run, or no case ran; certs:
                             generation failed; broker: a runtime failure after it started;
                             benchmarks: a connection failed */
-    TQ_EXIT_USAGE = 2,   /* a bad command line or configuration: an unknown option or value, an
+    TQ_EXIT_USAGE = 2,  /* a bad command line or configuration: an unknown option or value, an
                             invalid scenario or plan, a file that cannot be read; run: a
                             filter that selects no case, two backends of one name; merge:
                             shards that are not every shard of one run */

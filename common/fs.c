@@ -86,8 +86,8 @@ tq_status tq_fs_read_all(struct tq_diag *diag, char **out, size_t *out_len, cons
         return tq_diag_fail(diag, TQ_ERR_IO, path, 0, "not a regular file");
     if ((size_t)sb.st_size > max_len)
         return tq_diag_fail(diag, TQ_ERR_LIMIT, path, 0,
-                            "file is %lld bytes, more than the limit of %zu",
-                            (long long)sb.st_size, max_len);
+                            "file is %lld bytes, more than the limit of %zu", (long long)sb.st_size,
+                            max_len);
     char *buf = malloc((size_t)sb.st_size + 1);
     if (buf == NULL)
         return tq_diag_fail(diag, TQ_ERR_NOMEM, path, 0, "out of memory");

@@ -53,11 +53,11 @@ struct tq_mqtt_str {
 
 /* struct tq_mqtt_frame is one packet as framed on the wire. */
 struct tq_mqtt_frame {
-    uint8_t type;          /* enum tq_mqtt_type */
-    uint8_t flags;         /* low nibble of the first byte */
-    const uint8_t *body;   /* variable header and payload */
+    uint8_t type;        /* enum tq_mqtt_type */
+    uint8_t flags;       /* low nibble of the first byte */
+    const uint8_t *body; /* variable header and payload */
     size_t body_len;
-    size_t frame_len;      /* fixed header + body: what to consume from the input */
+    size_t frame_len; /* fixed header + body: what to consume from the input */
 };
 
 /* tq_mqtt_frame_parse looks at the start of `data`. When a whole frame is there it fills `out`
@@ -72,10 +72,10 @@ TQ_MUST_USE tq_status tq_mqtt_frame_parse(struct tq_diag *diag, struct tq_mqtt_f
 const char *tq_mqtt_type_name(uint8_t type);
 
 struct tq_mqtt_connect {
-    struct tq_mqtt_str protocol_name;   /* "MQTT" for 3.1.1, "MQIsdp" for 3.1 */
-    uint8_t protocol_level;             /* 4 for 3.1.1, 5 for MQTT 5 */
+    struct tq_mqtt_str protocol_name; /* "MQTT" for 3.1.1, "MQIsdp" for 3.1 */
+    uint8_t protocol_level;           /* 4 for 3.1.1, 5 for MQTT 5 */
     bool clean_session;
-    uint16_t keep_alive;                /* seconds */
+    uint16_t keep_alive; /* seconds */
     struct tq_mqtt_str client_id;
     bool has_will;
     uint8_t will_qos;
@@ -97,7 +97,7 @@ TQ_MUST_USE tq_status tq_mqtt_connect_write(struct tq_buf *out, const struct tq_
 
 struct tq_mqtt_connack {
     bool session_present;
-    uint8_t return_code;   /* enum tq_mqtt_connack_rc */
+    uint8_t return_code; /* enum tq_mqtt_connack_rc */
 };
 TQ_MUST_USE tq_status tq_mqtt_connack_read(struct tq_diag *diag, struct tq_mqtt_connack *out,
                                            const struct tq_mqtt_frame *frame);
@@ -108,7 +108,7 @@ struct tq_mqtt_publish {
     uint8_t qos;
     bool retain;
     struct tq_mqtt_str topic;
-    uint16_t packet_id;    /* only when qos > 0 */
+    uint16_t packet_id; /* only when qos > 0 */
     const uint8_t *payload;
     size_t payload_len;
 };
@@ -127,7 +127,7 @@ struct tq_mqtt_subscribe {
     uint16_t packet_id;
     size_t num_filters;
     struct tq_mqtt_str filters[TQ_MQTT_MAX_FILTERS];
-    uint8_t qos[TQ_MQTT_MAX_FILTERS];       /* requested QoS; unused for UNSUBSCRIBE */
+    uint8_t qos[TQ_MQTT_MAX_FILTERS]; /* requested QoS; unused for UNSUBSCRIBE */
 };
 /* tq_mqtt_subscribe_read decodes SUBSCRIBE (with QoS bytes) or UNSUBSCRIBE (without), chosen
  * by the frame's type. At least one filter is required; more than TQ_MQTT_MAX_FILTERS is
@@ -141,7 +141,7 @@ TQ_MUST_USE tq_status tq_mqtt_subscribe_write(struct tq_buf *out, enum tq_mqtt_t
 struct tq_mqtt_suback {
     uint16_t packet_id;
     size_t num_codes;
-    uint8_t codes[TQ_MQTT_MAX_FILTERS];     /* granted QoS, or 0x80 for failure */
+    uint8_t codes[TQ_MQTT_MAX_FILTERS]; /* granted QoS, or 0x80 for failure */
 };
 TQ_MUST_USE tq_status tq_mqtt_suback_read(struct tq_diag *diag, struct tq_mqtt_suback *out,
                                           const struct tq_mqtt_frame *frame);

@@ -23,8 +23,8 @@ static tq_status read_connect_payload(struct tq_diag *diag, struct tq_mqtt_conne
 {
     if (!tq_ok(read_str(c, &out->client_id)) || !tq__mqtt_utf8_valid(out->client_id))
         return tq__mqtt_malformed(diag, TQ_MQTT_CONNECT, "bad client identifier");
-    if (out->has_will && (!tq_ok(read_str(c, &out->will_topic)) ||
-                          !tq_ok(read_str(c, &out->will_message))))
+    if (out->has_will &&
+        (!tq_ok(read_str(c, &out->will_topic)) || !tq_ok(read_str(c, &out->will_message))))
         return tq__mqtt_malformed(diag, TQ_MQTT_CONNECT, "truncated will topic or message");
     /* The will topic is a topic name: UTF-8, no wildcards (sections 3.1.3.2 and 4.7.1). */
     if (out->has_will && (out->will_topic.len == 0 || !tq__mqtt_utf8_valid(out->will_topic) ||

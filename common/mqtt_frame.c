@@ -7,9 +7,9 @@
 const char *tq_mqtt_type_name(uint8_t type)
 {
     static const char *const names[16] = {
-        "RESERVED",    "CONNECT",  "CONNACK",  "PUBLISH", "PUBACK",  "PUBREC",
-        "PUBREL",      "PUBCOMP",  "SUBSCRIBE", "SUBACK", "UNSUBSCRIBE", "UNSUBACK",
-        "PINGREQ",     "PINGRESP", "DISCONNECT", "RESERVED",
+        "RESERVED", "CONNECT",  "CONNACK",    "PUBLISH",  "PUBACK",      "PUBREC",
+        "PUBREL",   "PUBCOMP",  "SUBSCRIBE",  "SUBACK",   "UNSUBSCRIBE", "UNSUBACK",
+        "PINGREQ",  "PINGRESP", "DISCONNECT", "RESERVED",
     };
     return names[type & 0x0f];
 }
@@ -44,8 +44,7 @@ tq_status tq_mqtt_frame_parse(struct tq_diag *diag, struct tq_mqtt_frame *out, b
     if (header_len + remaining > max_frame_len)
         return tq_diag_fail(diag, TQ_ERR_LIMIT, NULL, 0,
                             "%s packet of %zu bytes exceeds the limit of %zu bytes",
-                            tq_mqtt_type_name(data[0] >> 4), header_len + remaining,
-                            max_frame_len);
+                            tq_mqtt_type_name(data[0] >> 4), header_len + remaining, max_frame_len);
     if (len - header_len < remaining)
         return TQ_SUCCESS;
     *out = (struct tq_mqtt_frame){

@@ -9,8 +9,8 @@
 const char *tq_status_name(tq_status_code code)
 {
     switch (code) {
-#define TQ_X_NAME(c, text)                                                                        \
-    case c:                                                                                       \
+#define TQ_X_NAME(c, text)                                                                         \
+    case c:                                                                                        \
         return #c;
         TQ_STATUS_TABLE(TQ_X_NAME)
 #undef TQ_X_NAME
@@ -22,8 +22,8 @@ const char *tq_status_name(tq_status_code code)
 const char *tq_status_text(tq_status_code code)
 {
     switch (code) {
-#define TQ_X_TEXT(c, text)                                                                        \
-    case c:                                                                                       \
+#define TQ_X_TEXT(c, text)                                                                         \
+    case c:                                                                                        \
         return text;
         TQ_STATUS_TABLE(TQ_X_TEXT)
 #undef TQ_X_TEXT
@@ -32,8 +32,8 @@ const char *tq_status_text(tq_status_code code)
 }
 
 /* see status.h */
-tq_status tq_diag_vfail(struct tq_diag *diag, tq_status_code code, const char *path,
-                        unsigned line, const char *fmt, va_list ap)
+tq_status tq_diag_vfail(struct tq_diag *diag, tq_status_code code, const char *path, unsigned line,
+                        const char *fmt, va_list ap)
 {
     if (diag != NULL) {
         diag->code = code;
@@ -45,8 +45,8 @@ tq_status tq_diag_vfail(struct tq_diag *diag, tq_status_code code, const char *p
 }
 
 /* see status.h */
-tq_status tq_diag_fail(struct tq_diag *diag, tq_status_code code, const char *path,
-                       unsigned line, const char *fmt, ...)
+tq_status tq_diag_fail(struct tq_diag *diag, tq_status_code code, const char *path, unsigned line,
+                       const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);

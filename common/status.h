@@ -17,18 +17,18 @@
 #define TQ_PRINTF(fmt_idx, args_idx) __attribute__((format(printf, fmt_idx, args_idx)))
 
 /* The code table: one line per code, its name and its meaning. */
-#define TQ_STATUS_TABLE(X)                                                                        \
-    X(TQ_OK, "success")                                                                           \
-    X(TQ_ERR_USAGE, "invalid argument or call order")                                             \
-    X(TQ_ERR_IO, "operating-system I/O failure")                                                  \
-    X(TQ_ERR_PARSE, "input does not follow its format")                                           \
-    X(TQ_ERR_LIMIT, "input exceeds a configured bound")                                           \
-    X(TQ_ERR_TIMEOUT, "peer did not answer before the deadline")                                  \
-    X(TQ_ERR_PROTOCOL, "a backend or peer broke its protocol")                                    \
-    X(TQ_ERR_CRYPTO, "the cryptographic library reported an error")                               \
-    X(TQ_ERR_NOT_FOUND, "a named thing does not exist")                                           \
-    X(TQ_ERR_UNSUPPORTED, "the request needs something not supported here")                       \
-    X(TQ_ERR_NOMEM, "out of memory")                                                              \
+#define TQ_STATUS_TABLE(X)                                                                         \
+    X(TQ_OK, "success")                                                                            \
+    X(TQ_ERR_USAGE, "invalid argument or call order")                                              \
+    X(TQ_ERR_IO, "operating-system I/O failure")                                                   \
+    X(TQ_ERR_PARSE, "input does not follow its format")                                            \
+    X(TQ_ERR_LIMIT, "input exceeds a configured bound")                                            \
+    X(TQ_ERR_TIMEOUT, "peer did not answer before the deadline")                                   \
+    X(TQ_ERR_PROTOCOL, "a backend or peer broke its protocol")                                     \
+    X(TQ_ERR_CRYPTO, "the cryptographic library reported an error")                                \
+    X(TQ_ERR_NOT_FOUND, "a named thing does not exist")                                            \
+    X(TQ_ERR_UNSUPPORTED, "the request needs something not supported here")                        \
+    X(TQ_ERR_NOMEM, "out of memory")                                                               \
     X(TQ_ERR_INTERNAL, "internal invariant broken")
 
 typedef enum {
@@ -45,7 +45,10 @@ typedef struct {
 #define TQ_SUCCESS TQ_STATUS(TQ_OK)
 
 /* tq_ok is true when `st` is success. */
-static inline int tq_ok(tq_status st) { return st.code == TQ_OK; }
+static inline int tq_ok(tq_status st)
+{
+    return st.code == TQ_OK;
+}
 
 /* tq_status_name returns the code's symbolic name, e.g. "TQ_ERR_PARSE". Never NULL. */
 const char *tq_status_name(tq_status_code code);
@@ -76,19 +79,19 @@ TQ_MUST_USE tq_status tq_diag_vfail(struct tq_diag *diag, tq_status_code code, c
 void tq_diag_format(char *out, size_t out_len, const struct tq_diag *diag);
 
 /* TQ_GUARD propagates a failed status from `expr` to the caller. */
-#define TQ_GUARD(expr)                                                                            \
-    do {                                                                                          \
-        tq_status tq_guard_st_ = (expr);                                                          \
-        if (!tq_ok(tq_guard_st_))                                                                 \
-            return tq_guard_st_;                                                                  \
+#define TQ_GUARD(expr)                                                                             \
+    do {                                                                                           \
+        tq_status tq_guard_st_ = (expr);                                                           \
+        if (!tq_ok(tq_guard_st_))                                                                  \
+            return tq_guard_st_;                                                                   \
     } while (0)
 
 /* TQ_ENSURE returns status `code` (without a message) when `cond` is false. Use tq_diag_fail
  * instead where a reader of the error needs to know more. */
-#define TQ_ENSURE(cond, code)                                                                     \
-    do {                                                                                          \
-        if (!(cond))                                                                              \
-            return TQ_STATUS(code);                                                               \
+#define TQ_ENSURE(cond, code)                                                                      \
+    do {                                                                                           \
+        if (!(cond))                                                                               \
+            return TQ_STATUS(code);                                                                \
     } while (0)
 
 /* TQ_BAIL returns status `code` at once. */
@@ -99,7 +102,7 @@ void tq_diag_format(char *out, size_t out_len, const struct tq_diag *diag);
 #define TQ_DEFER(cleanup_fn) __attribute__((cleanup(cleanup_fn)))
 
 /* Ready-made cleanup functions for TQ_DEFER. */
-void tq_free_ptr(void *pointer_to_pointer);   /* free(*p) */
-void tq_close_fd(int *fd);                    /* close(*fd) if >= 0 */
+void tq_free_ptr(void *pointer_to_pointer); /* free(*p) */
+void tq_close_fd(int *fd);                  /* close(*fd) if >= 0 */
 
 #endif

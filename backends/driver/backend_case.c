@@ -9,8 +9,8 @@
 
 #include "mqtt.h"
 
-#define MAX_STRING_LEN 4096u      /* paths, names, topics */
-#define MAX_PAYLOAD_LEN 60000u    /* fits in a case line anyway */
+#define MAX_STRING_LEN 4096u   /* paths, names, topics */
+#define MAX_PAYLOAD_LEN 60000u /* fits in a case line anyway */
 #define MAX_LIST_ITEMS 256u
 #define MAX_MQTT_STEPS 64u
 
@@ -32,9 +32,9 @@ struct field {
 static const char *json_kind(const json_t *v)
 {
     static const char *const names[] = {
-        [JSON_OBJECT] = "an object", [JSON_ARRAY] = "an array",  [JSON_STRING] = "a string",
-        [JSON_INTEGER] = "an integer", [JSON_REAL] = "a number", [JSON_TRUE] = "true",
-        [JSON_FALSE] = "false",      [JSON_NULL] = "null",
+        [JSON_OBJECT] = "an object",   [JSON_ARRAY] = "an array", [JSON_STRING] = "a string",
+        [JSON_INTEGER] = "an integer", [JSON_REAL] = "a number",  [JSON_TRUE] = "true",
+        [JSON_FALSE] = "false",        [JSON_NULL] = "null",
     };
     return names[json_typeof(v)];
 }
@@ -74,8 +74,8 @@ static tq_status parse_string(struct tq_diag *diag, void *dst, const json_t *v,
     return copy_string(diag, out, v, (size_t)f->min, (size_t)f->max, where);
 }
 
-static tq_status parse_bool(struct tq_diag *diag, void *dst, const json_t *v,
-                            const struct field *f, const char *where)
+static tq_status parse_bool(struct tq_diag *diag, void *dst, const json_t *v, const struct field *f,
+                            const char *where)
 {
     (void)f;
     if (!json_is_boolean(v))
@@ -99,8 +99,8 @@ static tq_status get_int(struct tq_diag *diag, long long *out, const json_t *v,
     return TQ_SUCCESS;
 }
 
-static tq_status parse_u16(struct tq_diag *diag, void *dst, const json_t *v,
-                           const struct field *f, const char *where)
+static tq_status parse_u16(struct tq_diag *diag, void *dst, const json_t *v, const struct field *f,
+                           const char *where)
 {
     long long n = 0;
     TQ_GUARD(get_int(diag, &n, v, f, where));
@@ -108,8 +108,8 @@ static tq_status parse_u16(struct tq_diag *diag, void *dst, const json_t *v,
     return TQ_SUCCESS;
 }
 
-static tq_status parse_u32(struct tq_diag *diag, void *dst, const json_t *v,
-                           const struct field *f, const char *where)
+static tq_status parse_u32(struct tq_diag *diag, void *dst, const json_t *v, const struct field *f,
+                           const char *where)
 {
     long long n = 0;
     TQ_GUARD(get_int(diag, &n, v, f, where));
@@ -117,8 +117,8 @@ static tq_status parse_u32(struct tq_diag *diag, void *dst, const json_t *v,
     return TQ_SUCCESS;
 }
 
-static tq_status parse_u8(struct tq_diag *diag, void *dst, const json_t *v,
-                          const struct field *f, const char *where)
+static tq_status parse_u8(struct tq_diag *diag, void *dst, const json_t *v, const struct field *f,
+                          const char *where)
 {
     long long n = 0;
     TQ_GUARD(get_int(diag, &n, v, f, where));
@@ -137,8 +137,8 @@ static tq_status parse_verify_time(struct tq_diag *diag, void *dst, const json_t
     return TQ_SUCCESS;
 }
 
-static tq_status parse_mfl(struct tq_diag *diag, void *dst, const json_t *v,
-                           const struct field *f, const char *where)
+static tq_status parse_mfl(struct tq_diag *diag, void *dst, const json_t *v, const struct field *f,
+                           const char *where)
 {
     long long n = 0;
     TQ_GUARD(get_int(diag, &n, v, f, where));
@@ -166,8 +166,10 @@ static tq_status parse_str_list(struct tq_diag *diag, void *dst, const json_t *v
         return want(diag, where, "an array of strings", v);
     size_t n = json_array_size(v);
     if (n > MAX_LIST_ITEMS)
-        return tq_diag_fail(diag, TQ_ERR_LIMIT, NULL, 0, "case member `%s`: want at most %u "
-                            "items, got %zu", where, MAX_LIST_ITEMS, n);
+        return tq_diag_fail(diag, TQ_ERR_LIMIT, NULL, 0,
+                            "case member `%s`: want at most %u "
+                            "items, got %zu",
+                            where, MAX_LIST_ITEMS, n);
     list->present = true;
     list->items = calloc(n > 0 ? n : 1, sizeof(char *));
     TQ_ENSURE(list->items != NULL, TQ_ERR_NOMEM);
@@ -195,8 +197,8 @@ const char *tq_tls_version_name(enum tq_tls_version v)
     return version_names[v];
 }
 
-static tq_status parse_version_name(struct tq_diag *diag, enum tq_tls_version *out,
-                                    const json_t *v, const char *where)
+static tq_status parse_version_name(struct tq_diag *diag, enum tq_tls_version *out, const json_t *v,
+                                    const char *where)
 {
     if (!json_is_string(v))
         return want(diag, where, "\"1.0\", \"1.1\", \"1.2\" or \"1.3\"", v);
@@ -206,8 +208,10 @@ static tq_status parse_version_name(struct tq_diag *diag, enum tq_tls_version *o
             return TQ_SUCCESS;
         }
     }
-    return tq_diag_fail(diag, TQ_ERR_PARSE, NULL, 0, "case member `%s`: want \"1.0\", \"1.1\", "
-                        "\"1.2\" or \"1.3\", got \"%.40s\"", where, json_string_value(v));
+    return tq_diag_fail(diag, TQ_ERR_PARSE, NULL, 0,
+                        "case member `%s`: want \"1.0\", \"1.1\", "
+                        "\"1.2\" or \"1.3\", got \"%.40s\"",
+                        where, json_string_value(v));
 }
 
 static tq_status parse_versions(struct tq_diag *diag, void *dst, const json_t *v,
@@ -219,7 +223,8 @@ static tq_status parse_versions(struct tq_diag *diag, void *dst, const json_t *v
         return want(diag, where, "an object {\"min\", \"max\"}", v);
     const char *key = NULL;
     const json_t *value = NULL;
-    json_object_foreach((json_t *)(uintptr_t)v, key, value) {
+    json_object_foreach((json_t *)(uintptr_t)v, key, value)
+    {
         char member[64];
         snprintf(member, sizeof(member), "%s.%.20s", where, key);
         if (strcmp(key, "min") == 0)
@@ -227,13 +232,17 @@ static tq_status parse_versions(struct tq_diag *diag, void *dst, const json_t *v
         else if (strcmp(key, "max") == 0)
             TQ_GUARD(parse_version_name(diag, &cfg->max_version, value, member));
         else
-            return tq_diag_fail(diag, TQ_ERR_PARSE, NULL, 0, "case member `%s`: unknown; valid "
-                                "members are min, max", member);
+            return tq_diag_fail(diag, TQ_ERR_PARSE, NULL, 0,
+                                "case member `%s`: unknown; valid "
+                                "members are min, max",
+                                member);
     }
     if (cfg->min_version != TQ_TLS_ANY && cfg->max_version != TQ_TLS_ANY &&
         cfg->min_version > cfg->max_version)
-        return tq_diag_fail(diag, TQ_ERR_PARSE, NULL, 0, "case member `%s`: min %s is above "
-                            "max %s", where, tq_tls_version_name(cfg->min_version),
+        return tq_diag_fail(diag, TQ_ERR_PARSE, NULL, 0,
+                            "case member `%s`: min %s is above "
+                            "max %s",
+                            where, tq_tls_version_name(cfg->min_version),
                             tq_tls_version_name(cfg->max_version));
     return TQ_SUCCESS;
 }
@@ -241,10 +250,10 @@ static tq_status parse_versions(struct tq_diag *diag, void *dst, const json_t *v
 static tq_status parse_object(struct tq_diag *diag, void *base, const json_t *obj,
                               const struct field *fields, size_t num_fields, const char *where);
 
-#define FIELD(type, member, fn, req, lo, hi)                                                      \
-    {                                                                                             \
-        .name = #member, .parse = (fn), .offset = offsetof(type, member), .required = (req),      \
-        .min = (lo), .max = (hi),                                                                 \
+#define FIELD(type, member, fn, req, lo, hi)                                                       \
+    {                                                                                              \
+        .name = #member, .parse = (fn), .offset = offsetof(type, member), .required = (req),       \
+        .min = (lo), .max = (hi),                                                                  \
     }
 
 static const struct field subscribe_fields[] = {
@@ -267,8 +276,10 @@ static tq_status parse_steps(struct tq_diag *diag, void **out_items, size_t *out
         return want(diag, where, "an array of objects", v);
     size_t n = json_array_size(v);
     if (n > MAX_MQTT_STEPS)
-        return tq_diag_fail(diag, TQ_ERR_LIMIT, NULL, 0, "case member `%s`: want at most %u "
-                            "items, got %zu", where, MAX_MQTT_STEPS, n);
+        return tq_diag_fail(diag, TQ_ERR_LIMIT, NULL, 0,
+                            "case member `%s`: want at most %u "
+                            "items, got %zu",
+                            where, MAX_MQTT_STEPS, n);
     uint8_t *items = calloc(n > 0 ? n : 1, elem_size);
     TQ_ENSURE(items != NULL, TQ_ERR_NOMEM);
     *out_items = items;
@@ -276,8 +287,8 @@ static tq_status parse_steps(struct tq_diag *diag, void **out_items, size_t *out
         char item_where[96];
         snprintf(item_where, sizeof(item_where), "%s[%zu]", where, i);
         *out_num = i + 1;
-        TQ_GUARD(parse_object(diag, items + i * elem_size, json_array_get(v, i), fields,
-                              num_fields, item_where));
+        TQ_GUARD(parse_object(diag, items + i * elem_size, json_array_get(v, i), fields, num_fields,
+                              item_where));
     }
     return TQ_SUCCESS;
 }
@@ -292,8 +303,10 @@ static tq_status parse_subscribe(struct tq_diag *diag, void *dst, const json_t *
                          sizeof(subscribe_fields) / sizeof(subscribe_fields[0]), where));
     for (size_t i = 0; i < m->num_subscribe; i++) {
         if (!tq_mqtt_topic_filter_valid(tq_mqtt_str_of(m->subscribe[i].topic)))
-            return tq_diag_fail(diag, TQ_ERR_PARSE, NULL, 0, "case member `%s[%zu].topic`: "
-                                "not a valid MQTT topic filter", where, i);
+            return tq_diag_fail(diag, TQ_ERR_PARSE, NULL, 0,
+                                "case member `%s[%zu].topic`: "
+                                "not a valid MQTT topic filter",
+                                where, i);
     }
     return TQ_SUCCESS;
 }
@@ -308,8 +321,10 @@ static tq_status parse_publish(struct tq_diag *diag, void *dst, const json_t *v,
                          sizeof(publish_fields) / sizeof(publish_fields[0]), where));
     for (size_t i = 0; i < m->num_publish; i++) {
         if (strpbrk(m->publish[i].topic, "+#") != NULL)
-            return tq_diag_fail(diag, TQ_ERR_PARSE, NULL, 0, "case member `%s[%zu].topic`: "
-                                "wildcards are not allowed in a topic name", where, i);
+            return tq_diag_fail(diag, TQ_ERR_PARSE, NULL, 0,
+                                "case member `%s[%zu].topic`: "
+                                "wildcards are not allowed in a topic name",
+                                where, i);
     }
     return TQ_SUCCESS;
 }
@@ -317,15 +332,18 @@ static tq_status parse_publish(struct tq_diag *diag, void *dst, const json_t *v,
 /* Sorted by name. Pseudo-members whose parser fills several fields use offset 0 (the struct). */
 static const struct field mqtt_fields[] = {
     FIELD(struct tq_mqtt_spec, client_id, parse_string, false, 0, 65535),
-    {.name = "expect_messages", .parse = parse_u32,
-     .offset = offsetof(struct tq_mqtt_spec, expect_messages), .min = 0, .max = 10000},
+    {.name = "expect_messages",
+     .parse = parse_u32,
+     .offset = offsetof(struct tq_mqtt_spec, expect_messages),
+     .min = 0,
+     .max = 10000},
     FIELD(struct tq_mqtt_spec, keep_alive, parse_u16, false, 0, 65535),
     {.name = "publish", .parse = parse_publish, .offset = 0},
     {.name = "subscribe", .parse = parse_subscribe, .offset = 0},
 };
 
-static tq_status parse_mqtt(struct tq_diag *diag, void *dst, const json_t *v,
-                            const struct field *f, const char *where)
+static tq_status parse_mqtt(struct tq_diag *diag, void *dst, const json_t *v, const struct field *f,
+                            const char *where)
 {
     (void)f;
     struct tq_mqtt_spec *m = dst;
@@ -355,10 +373,14 @@ static const struct field case_fields[] = {
     CFG_FIELD(suites, parse_str_list, false, 1, 128),
     CFG_FIELD(timeout_ms, parse_u32, false, 1, 600000),
     CFG_FIELD(trust, parse_str_list, false, 1, MAX_STRING_LEN),
-    {.name = "verify_peer", .parse = parse_bool,
+    {.name = "verify_peer",
+     .parse = parse_bool,
      .offset = offsetof(struct tq_client_config, verify_peer)},
-    {.name = "verify_time", .parse = parse_verify_time, .offset = 0, .min = 0,
-     .max = 253402300799LL},  /* 9999-12-31T23:59:59Z */
+    {.name = "verify_time",
+     .parse = parse_verify_time,
+     .offset = 0,
+     .min = 0,
+     .max = 253402300799LL}, /* 9999-12-31T23:59:59Z */
     {.name = "versions", .parse = parse_versions, .offset = 0},
 };
 
@@ -372,18 +394,19 @@ static const struct field *find_field(const struct field *fields, size_t num_fie
     return NULL;
 }
 
-static tq_status unknown_member(struct tq_diag *diag, const struct field *fields,
-                                size_t num_fields, const char *member)
+static tq_status unknown_member(struct tq_diag *diag, const struct field *fields, size_t num_fields,
+                                const char *member)
 {
     char valid[512] = "";
     size_t used = 0;
     for (size_t i = 0; i < num_fields && used < sizeof(valid); i++) {
-        int n = snprintf(valid + used, sizeof(valid) - used, "%s%s", i ? ", " : "",
-                         fields[i].name);
+        int n = snprintf(valid + used, sizeof(valid) - used, "%s%s", i ? ", " : "", fields[i].name);
         used += n > 0 ? (size_t)n : 0;
     }
-    return tq_diag_fail(diag, TQ_ERR_PARSE, NULL, 0, "case member `%s`: unknown; valid members "
-                        "are %s", member, valid);
+    return tq_diag_fail(diag, TQ_ERR_PARSE, NULL, 0,
+                        "case member `%s`: unknown; valid members "
+                        "are %s",
+                        member, valid);
 }
 
 static tq_status parse_object(struct tq_diag *diag, void *base, const json_t *obj,
@@ -393,7 +416,8 @@ static tq_status parse_object(struct tq_diag *diag, void *base, const json_t *ob
         return want(diag, where[0] ? where : "(case)", "an object", obj);
     const char *key = NULL;
     const json_t *value = NULL;
-    json_object_foreach((json_t *)(uintptr_t)obj, key, value) {
+    json_object_foreach((json_t *)(uintptr_t)obj, key, value)
+    {
         char member[160];
         snprintf(member, sizeof(member), "%s%s%.64s", where, where[0] ? "." : "", key);
         const struct field *f = find_field(fields, num_fields, key);
@@ -403,8 +427,10 @@ static tq_status parse_object(struct tq_diag *diag, void *base, const json_t *ob
     }
     for (size_t i = 0; i < num_fields; i++) {
         if (fields[i].required && json_object_get(obj, fields[i].name) == NULL)
-            return tq_diag_fail(diag, TQ_ERR_PARSE, NULL, 0, "case member `%s%s%s`: required "
-                                "but absent", where, where[0] ? "." : "", fields[i].name);
+            return tq_diag_fail(diag, TQ_ERR_PARSE, NULL, 0,
+                                "case member `%s%s%s`: required "
+                                "but absent",
+                                where, where[0] ? "." : "", fields[i].name);
     }
     return TQ_SUCCESS;
 }
@@ -418,11 +444,13 @@ static tq_status parse_document(struct tq_diag *diag, struct tq_client_config *o
                                 const char *line, size_t line_len)
 {
     json_error_t err;
-    json_t *doc TQ_DEFER(json_decref_ptr) = json_loadb(line, line_len, JSON_REJECT_DUPLICATES,
-                                                       &err);
+    json_t *doc TQ_DEFER(json_decref_ptr) =
+        json_loadb(line, line_len, JSON_REJECT_DUPLICATES, &err);
     if (doc == NULL)
-        return tq_diag_fail(diag, TQ_ERR_PARSE, NULL, 0, "case line is not JSON: %s at column "
-                            "%d", err.text, err.column);
+        return tq_diag_fail(diag, TQ_ERR_PARSE, NULL, 0,
+                            "case line is not JSON: %s at column "
+                            "%d",
+                            err.text, err.column);
     return parse_object(diag, out, doc, case_fields, sizeof(case_fields) / sizeof(case_fields[0]),
                         "");
 }
@@ -439,8 +467,10 @@ tq_status tq_case_parse(struct tq_diag *diag, struct tq_client_config *out, cons
     };
     if (line_len > TQ_CASE_MAX_LINE) {
         tq_case_cleanup(out);
-        return tq_diag_fail(diag, TQ_ERR_LIMIT, NULL, 0, "case line: want at most %u bytes, "
-                            "got %zu", TQ_CASE_MAX_LINE, line_len);
+        return tq_diag_fail(diag, TQ_ERR_LIMIT, NULL, 0,
+                            "case line: want at most %u bytes, "
+                            "got %zu",
+                            TQ_CASE_MAX_LINE, line_len);
     }
     tq_status st = parse_document(diag, out, line, line_len);
     if (!tq_ok(st))
@@ -464,11 +494,11 @@ static void mqtt_cleanup(struct tq_mqtt_spec *m)
 /* see case.h */
 void tq_case_cleanup(struct tq_client_config *cfg)
 {
-    char **strings[] = {&cfg->id, &cfg->host, &cfg->server_name, &cfg->cert, &cfg->key,
-                        &cfg->chain};
+    char **strings[] = {&cfg->id,   &cfg->host, &cfg->server_name,
+                        &cfg->cert, &cfg->key,  &cfg->chain};
     for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
         free(*strings[i]);
-    struct tq_str_list *lists[] = {&cfg->trust, &cfg->crl,     &cfg->suites,
+    struct tq_str_list *lists[] = {&cfg->trust,  &cfg->crl,     &cfg->suites,
                                    &cfg->groups, &cfg->sigalgs, &cfg->alpn};
     for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
         str_list_cleanup(lists[i]);
@@ -497,8 +527,10 @@ tq_status tq_case_read_line(struct tq_diag *diag, char *buf, size_t *out_len, bo
         if (c == '\0')
             return tq_diag_fail(diag, TQ_ERR_PARSE, NULL, 0, "case line holds a NUL byte");
         if (len == buf_len - 1)
-            return tq_diag_fail(diag, TQ_ERR_LIMIT, NULL, 0, "case line: want at most %zu "
-                                "bytes, got more", buf_len - 1);
+            return tq_diag_fail(diag, TQ_ERR_LIMIT, NULL, 0,
+                                "case line: want at most %zu "
+                                "bytes, got more",
+                                buf_len - 1);
         buf[len++] = (char)c;
     }
     if (len > 0 && buf[len - 1] == '\r')

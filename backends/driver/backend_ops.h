@@ -43,7 +43,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "exit_codes.h"   /* enum tq_backend_exit: what tq_backend_main returns */
+#include "exit_codes.h" /* enum tq_backend_exit: what tq_backend_main returns */
 #include "outcome.h"
 #include "status.h"
 
@@ -60,17 +60,17 @@ enum tq_tls_version {
 /* Features a backend may declare (the capability names are in driver/capabilities.c). The
  * driver answers a case that needs an undeclared feature with outcome `unsupported` itself. */
 enum tq_feature {
-    TQ_FEAT_SNI = 1u << 0,            /* sends server_name as SNI */
-    TQ_FEAT_NO_SNI = 1u << 1,         /* can verify server_name while sending no SNI */
+    TQ_FEAT_SNI = 1u << 0,    /* sends server_name as SNI */
+    TQ_FEAT_NO_SNI = 1u << 1, /* can verify server_name while sending no SNI */
     TQ_FEAT_ALPN = 1u << 2,
-    TQ_FEAT_CRL = 1u << 3,            /* checks CRLs of the whole chain */
+    TQ_FEAT_CRL = 1u << 3, /* checks CRLs of the whole chain */
     TQ_FEAT_CLIENT_CERT = 1u << 4,
-    TQ_FEAT_VERIFY_TIME = 1u << 5,    /* validates as of a given time */
-    TQ_FEAT_MFL = 1u << 6,            /* RFC 6066 max_fragment_length */
-    TQ_FEAT_GROUPS = 1u << 7,         /* restricts key-exchange groups */
-    TQ_FEAT_SIGALGS = 1u << 8,        /* restricts signature algorithms */
-    TQ_FEAT_SUITES = 1u << 9,         /* restricts cipher suites */
-    TQ_FEAT_NO_VERIFY = 1u << 10,     /* verify_peer false */
+    TQ_FEAT_VERIFY_TIME = 1u << 5, /* validates as of a given time */
+    TQ_FEAT_MFL = 1u << 6,         /* RFC 6066 max_fragment_length */
+    TQ_FEAT_GROUPS = 1u << 7,      /* restricts key-exchange groups */
+    TQ_FEAT_SIGALGS = 1u << 8,     /* restricts signature algorithms */
+    TQ_FEAT_SUITES = 1u << 9,      /* restricts cipher suites */
+    TQ_FEAT_NO_VERIFY = 1u << 10,  /* verify_peer false */
 };
 
 /* struct tq_str_list is a list of owned strings. `present` tells an absent member (library
@@ -95,8 +95,8 @@ struct tq_mqtt_pub_spec {
 /* struct tq_mqtt_spec is the case's `mqtt` member; `present` is false when it is absent. */
 struct tq_mqtt_spec {
     bool present;
-    char *client_id;           /* NULL: "tlsqual-backend" */
-    uint16_t keep_alive;       /* seconds */
+    char *client_id;     /* NULL: "tlsqual-backend" */
+    uint16_t keep_alive; /* seconds */
     size_t num_subscribe;
     struct tq_mqtt_sub_spec *subscribe;
     size_t num_publish;
@@ -112,53 +112,53 @@ struct tq_mqtt_spec {
  * connection. File members ([context, file]) are compared by path and by the file's identity
  * (stat: device, inode, size, mtime, ctime), so a regenerated PKI is loaded again. */
 struct tq_client_config {
-    char *id;                      /* [connection] */
-    char *host;                    /* [connection] */
-    uint16_t port;                 /* [connection] */
-    char *server_name;             /* [connection] SNI and the name verified */
-    bool send_sni;                 /* [connection] default true */
-    bool verify_peer;              /* [context] default true */
-    struct tq_str_list trust;      /* [context, file] PEM files */
-    char *cert;                    /* [context, file] */
-    char *key;                     /* [context, file] */
-    char *chain;                   /* [context, file] */
-    struct tq_str_list crl;        /* [context, file] PEM files */
-    enum tq_tls_version min_version;  /* [context] */
-    enum tq_tls_version max_version;  /* [context] */
-    struct tq_str_list suites;     /* [context] IANA names */
-    struct tq_str_list groups;     /* [context] IANA names */
-    struct tq_str_list sigalgs;    /* [context] IANA names */
-    struct tq_str_list alpn;       /* [context] each 1..255 bytes */
-    unsigned max_fragment_length;  /* [context] 0: absent; else 512, 1024, 2048 or 4096 */
-    bool has_verify_time;          /* [connection] */
-    int64_t verify_time;           /* [connection] Unix seconds */
-    uint32_t timeout_ms;           /* [connection] default 10000 */
-    struct tq_mqtt_spec mqtt;      /* [connection] */
+    char *id;                        /* [connection] */
+    char *host;                      /* [connection] */
+    uint16_t port;                   /* [connection] */
+    char *server_name;               /* [connection] SNI and the name verified */
+    bool send_sni;                   /* [connection] default true */
+    bool verify_peer;                /* [context] default true */
+    struct tq_str_list trust;        /* [context, file] PEM files */
+    char *cert;                      /* [context, file] */
+    char *key;                       /* [context, file] */
+    char *chain;                     /* [context, file] */
+    struct tq_str_list crl;          /* [context, file] PEM files */
+    enum tq_tls_version min_version; /* [context] */
+    enum tq_tls_version max_version; /* [context] */
+    struct tq_str_list suites;       /* [context] IANA names */
+    struct tq_str_list groups;       /* [context] IANA names */
+    struct tq_str_list sigalgs;      /* [context] IANA names */
+    struct tq_str_list alpn;         /* [context] each 1..255 bytes */
+    unsigned max_fragment_length;    /* [context] 0: absent; else 512, 1024, 2048 or 4096 */
+    bool has_verify_time;            /* [connection] */
+    int64_t verify_time;             /* [connection] Unix seconds */
+    uint32_t timeout_ms;             /* [connection] default 10000 */
+    struct tq_mqtt_spec mqtt;        /* [connection] */
 };
 
 /* The most peer certificates a result reports. */
 #define TQ_MAX_PEER_CHAIN 10
 
 struct tq_peer_cert {
-    char subject[512];    /* RFC 2253 (as close as the library gets; see docs/backends.md) */
+    char subject[512]; /* RFC 2253 (as close as the library gets; see docs/backends.md) */
     char issuer[512];
-    char sha256[65];      /* lowercase hex of the DER */
+    char sha256[65]; /* lowercase hex of the DER */
 };
 
 /* struct tq_session_info is what `describe` reports. Empty strings mean null in the result. */
 struct tq_session_info {
-    char version[16];     /* "TLSv1.2" */
-    char suite[128];      /* IANA name */
+    char version[16]; /* "TLSv1.2" */
+    char suite[128];  /* IANA name */
     char alpn[256];
     size_t num_chain;
     struct tq_peer_cert chain[TQ_MAX_PEER_CHAIN];
-    bool has_verify;      /* false: verification never ran, `verify` is null */
+    bool has_verify; /* false: verification never ran, `verify` is null */
     bool verify_ok;
     char verify_code[32]; /* the library's own code, as text */
     char verify_text[256];
-    int alert_sent;       /* alert description (RFC 8446 number), -1: none */
+    int alert_sent; /* alert description (RFC 8446 number), -1: none */
     int alert_received;
-    bool resumed;         /* the handshake resumed a session: the driver fails the case */
+    bool resumed; /* the handshake resumed a session: the driver fails the case */
 };
 
 /* Which list `list_names` is asked for. */
@@ -183,12 +183,12 @@ enum tq_key_type {
 };
 
 struct tq_tls_client_ops {
-    const char *name;             /* "openssl": the executable is tlsqual-backend-<name> */
-    uint32_t versions;            /* TQ_VERSION_BIT(TQ_TLS_1_2) | ... */
-    uint32_t features;            /* enum tq_feature bits */
-    uint32_t client_key_types;    /* enum tq_key_type bits; 0: not declared (any is tried) */
-    size_t config_size;           /* bytes the driver allocates (zeroed) per configured context */
-    size_t conn_size;             /* bytes the driver allocates (zeroed) per connection */
+    const char *name;          /* "openssl": the executable is tlsqual-backend-<name> */
+    uint32_t versions;         /* TQ_VERSION_BIT(TQ_TLS_1_2) | ... */
+    uint32_t features;         /* enum tq_feature bits */
+    uint32_t client_key_types; /* enum tq_key_type bits; 0: not declared (any is tried) */
+    size_t config_size;        /* bytes the driver allocates (zeroed) per configured context */
+    size_t conn_size;          /* bytes the driver allocates (zeroed) per connection */
 
     /* global_init runs once per process before anything else (library init, RNG seeding). */
     tq_status (*global_init)(struct tq_diag *diag);

@@ -36,13 +36,13 @@ static tq_status put_identity(struct key_writer *w, const char *path)
     if (path == NULL)
         return TQ_SUCCESS;
     if (stat(path, &st) != 0) {
-        w->files_ok = false;   /* `configure` will say what is wrong with it */
+        w->files_ok = false; /* `configure` will say what is wrong with it */
         return TQ_SUCCESS;
     }
     const int64_t id[] = {
-        (int64_t)st.st_dev,       (int64_t)st.st_ino,        (int64_t)st.st_size,
-        (int64_t)st.st_mtim.tv_sec, (int64_t)st.st_mtim.tv_nsec,
-        (int64_t)st.st_ctim.tv_sec, (int64_t)st.st_ctim.tv_nsec,
+        (int64_t)st.st_dev,          (int64_t)st.st_ino,          (int64_t)st.st_size,
+        (int64_t)st.st_mtim.tv_sec,  (int64_t)st.st_mtim.tv_nsec, (int64_t)st.st_ctim.tv_sec,
+        (int64_t)st.st_ctim.tv_nsec,
     };
     return put(w, id, sizeof(id));
 }

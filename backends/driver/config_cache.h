@@ -25,11 +25,11 @@
  * with tq_config_cache_init and release it with tq_config_cache_cleanup. */
 struct tq_config_cache {
     const struct tq_tls_client_ops *ops;
-    void *config;               /* ops->config_size bytes; NULL: nothing kept */
-    bool reusable;              /* `key` describes `config` (all files could be stat'ed) */
-    struct tq_buf key;          /* the encoded [context] members and file identities */
-    unsigned long num_configured;   /* `configure` calls, failed ones included */
-    unsigned long num_reused;       /* cases that got the kept context */
+    void *config;                 /* ops->config_size bytes; NULL: nothing kept */
+    bool reusable;                /* `key` describes `config` (all files could be stat'ed) */
+    struct tq_buf key;            /* the encoded [context] members and file identities */
+    unsigned long num_configured; /* `configure` calls, failed ones included */
+    unsigned long num_reused;     /* cases that got the kept context */
 };
 
 /* tq_config_cache_init prepares an empty cache for the backend `ops`. No allocation. */

@@ -12,10 +12,12 @@
 
 static int usage(const struct tq_tls_client_ops *ops, const char *why)
 {
-    fprintf(stderr, "tlsqual-backend-%s: %s\nusage: tlsqual-backend-%s --capabilities | --run\n"
+    fprintf(stderr,
+            "tlsqual-backend-%s: %s\nusage: tlsqual-backend-%s --capabilities | --run\n"
             "  --capabilities  print the capabilities line and exit\n"
             "  --run           read cases (JSON lines) on stdin, write result lines on stdout\n"
-            "protocol: docs/backend-protocol.md (version 1)\n", ops->name, why, ops->name);
+            "protocol: docs/backend-protocol.md (version 1)\n",
+            ops->name, why, ops->name);
     return TQ_BACKEND_EXIT_USAGE;
 }
 
@@ -98,9 +100,8 @@ static bool ops_complete(const struct tq_tls_client_ops *ops)
 {
     return ops->name != NULL && ops->global_init != NULL && ops->library_version != NULL &&
            ops->list_names != NULL && ops->configure != NULL && ops->release != NULL &&
-           ops->open != NULL && ops->handshake != NULL && ops->read != NULL &&
-           ops->write != NULL && ops->describe != NULL && ops->close != NULL &&
-           ops->cleanup != NULL;
+           ops->open != NULL && ops->handshake != NULL && ops->read != NULL && ops->write != NULL &&
+           ops->describe != NULL && ops->close != NULL && ops->cleanup != NULL;
 }
 
 /* see backend_ops.h */
@@ -112,7 +113,7 @@ int tq_backend_main(const struct tq_tls_client_ops *ops, int argc, char **argv)
     }
     if (argc != 2)
         return usage(ops, "want exactly one argument");
-    signal(SIGPIPE, SIG_IGN);   /* a peer that closes early is an outcome, not a signal */
+    signal(SIGPIPE, SIG_IGN); /* a peer that closes early is an outcome, not a signal */
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
         if (strcmp(argv[1], commands[i].flag) != 0)
             continue;

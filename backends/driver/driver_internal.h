@@ -17,9 +17,8 @@ double tq__now_ms(void);
  * getaddrinfo) with a non-blocking connect bounded by `deadline_ms` (a tq__now_ms value) and
  * returns the connected, blocking socket in `*out_fd`, its local port in `*out_local_port`. On
  * failure `out` holds connect_failed or timeout and the system's error text. */
-TQ_MUST_USE tq_status tq__tcp_connect(struct tq_outcome *out, int *out_fd,
-                                      uint16_t *out_local_port, const char *host, uint16_t port,
-                                      double deadline_ms);
+TQ_MUST_USE tq_status tq__tcp_connect(struct tq_outcome *out, int *out_fd, uint16_t *out_local_port,
+                                      const char *host, uint16_t port, double deadline_ms);
 
 /* tq__arm_deadline sets SO_RCVTIMEO and SO_SNDTIMEO on `fd` to the time left until
  * `deadline_ms` (at least 1 ms). */
@@ -28,7 +27,7 @@ void tq__arm_deadline(int fd, double deadline_ms);
 /* struct tq_mqtt_report is the `mqtt` member of the result. */
 struct tq_mqtt_report {
     bool ran;
-    int connack;                      /* -1: none received */
+    int connack; /* -1: none received */
     size_t num_suback;
     uint8_t suback[64];
     uint32_t puback;
@@ -56,10 +55,10 @@ struct tq_case_result {
     const char *id;
     const char *library;
     struct tq_outcome outcome;
-    const char *handshake;            /* "completed", "failed", "not_started" */
+    const char *handshake; /* "completed", "failed", "not_started" */
     bool has_session;
     struct tq_session_info session;
-    int local_port;                   /* -1: not connected */
+    int local_port; /* -1: not connected */
     struct tq_mqtt_report mqtt;
     double t_connect, t_handshake, t_mqtt, t_total;
 };

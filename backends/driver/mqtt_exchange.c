@@ -6,9 +6,9 @@
 
 #include "driver_internal.h"
 
-#define MAX_FRAME_LEN (1024u * 1024u)   /* the largest packet accepted from the broker */
-#define MAX_READS 100000                /* per frame: bounded even if the peer trickles bytes */
-#define MAX_FRAMES_PER_WAIT 10000       /* unrelated PUBLISHes tolerated while waiting */
+#define MAX_FRAME_LEN (1024u * 1024u) /* the largest packet accepted from the broker */
+#define MAX_READS 100000              /* per frame: bounded even if the peer trickles bytes */
+#define MAX_FRAMES_PER_WAIT 10000     /* unrelated PUBLISHes tolerated while waiting */
 #define DEFAULT_CLIENT_ID "tlsqual-backend"
 
 struct session {
@@ -16,7 +16,7 @@ struct session {
     struct tq_outcome *out;
     struct tq_mqtt_report *report;
     struct tq_buf in;
-    size_t consumed;                    /* bytes of `in` that belong to the last frame */
+    size_t consumed; /* bytes of `in` that belong to the last frame */
     uint16_t next_packet_id;
 };
 
@@ -59,15 +59,14 @@ static tq_status read_more(struct session *s, const char *waiting_for)
 }
 
 /* read_frame returns the next whole frame; it stays valid until the next call. */
-static tq_status read_frame(struct session *s, struct tq_mqtt_frame *frame,
-                            const char *waiting_for)
+static tq_status read_frame(struct session *s, struct tq_mqtt_frame *frame, const char *waiting_for)
 {
     drop_consumed(s);
     for (int i = 0; i < MAX_READS; i++) {
         struct tq_diag diag = {0};
         bool complete = false;
-        if (!tq_ok(tq_mqtt_frame_parse(&diag, frame, &complete, s->in.data, s->in.len,
-                                       MAX_FRAME_LEN)))
+        if (!tq_ok(
+                tq_mqtt_frame_parse(&diag, frame, &complete, s->in.data, s->in.len, MAX_FRAME_LEN)))
             return mqtt_error(s, "malformed frame from the broker: %s", diag.msg);
         if (complete) {
             s->consumed = frame->frame_len;
@@ -75,8 +74,7 @@ static tq_status read_frame(struct session *s, struct tq_mqtt_frame *frame,
         }
         TQ_GUARD(read_more(s, waiting_for));
     }
-    return mqtt_error(s, "no whole frame after too many reads while waiting for %s",
-                      waiting_for);
+    return mqtt_error(s, "no whole frame after too many reads while waiting for %s", waiting_for);
 }
 
 static tq_status send_buf(struct session *s, const struct tq_buf *b)
@@ -86,16 +84,16 @@ static tq_status send_buf(struct session *s, const struct tq_buf *b)
 }
 
 /* send_packet builds a packet with `build` into a fresh buffer and sends it. */
-#define SEND_PACKET(s, build_expr)                                                               \
-    do {                                                                                          \
-        struct tq_buf pkt_;                                                                       \
-        tq_buf_init(&pkt_, MAX_FRAME_LEN);                                                        \
-        tq_status build_st_ = (build_expr);                                                       \
-        tq_status send_st_ = tq_ok(build_st_) ? send_buf((s), &pkt_) : build_st_;                 \
-        tq_buf_cleanup(&pkt_);                                                                    \
-        if (!tq_ok(build_st_))                                                                    \
-            return mqtt_error((s), "cannot encode a packet");                         \
-        TQ_GUARD(send_st_);                                                                       \
+#define SEND_PACKET(s, build_expr)                                                                 \
+    do {                                                                                           \
+        struct tq_buf pkt_;                                                                        \
+        tq_buf_init(&pkt_, MAX_FRAME_LEN);                                                         \
+        tq_status build_st_ = (build_expr);                                                        \
+        tq_status send_st_ = tq_ok(build_st_) ? send_buf((s), &pkt_) : build_st_;                  \
+        tq_buf_cleanup(&pkt_);                                                                     \
+        if (!tq_ok(build_st_))                                                                     \
+            return mqtt_error((s), "cannot encode a packet");                                      \
+        TQ_GUARD(send_st_);                                                                        \
     } while (0)
 
 static tq_status handle_publish(struct session *s, const struct tq_mqtt_frame *frame)
@@ -132,8 +130,7 @@ static tq_status do_connect(struct session *s, const struct tq_mqtt_spec *spec)
         .protocol_level = 4,
         .clean_session = true,
         .keep_alive = spec->keep_alive,
-        .client_id = tq_mqtt_str_of(spec->client_id != NULL ? spec->client_id
-                                                             : DEFAULT_CLIENT_ID),
+        .client_id = tq_mqtt_str_of(spec->client_id != NULL ? spec->client_id : DEFAULT_CLIENT_ID),
     };
     SEND_PACKET(s, tq_mqtt_connect_write(&pkt_, &c));
     struct tq_mqtt_frame frame;

@@ -15,9 +15,9 @@
 /* struct tq_outcome is a case's verdict so far. It starts as TQ_OUT_NOT_RUN (all zero). */
 struct tq_outcome {
     enum tq_outcome_code code;
-    int alert;            /* for TQ_OUT_ALERT_RECEIVED: the alert description number */
-    char reason[256];     /* for unsupported / config_error / mqtt_error: what, in words */
-    char error[1024];     /* the library's own error text, verbatim; empty: none */
+    int alert;        /* for TQ_OUT_ALERT_RECEIVED: the alert description number */
+    char reason[256]; /* for unsupported / config_error / mqtt_error: what, in words */
+    char error[1024]; /* the library's own error text, verbatim; empty: none */
 };
 
 /* tq_outcome_format writes the wire form of `out` into `buf` (at least TQ_OUTCOME_WIRE_MAX

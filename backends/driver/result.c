@@ -40,9 +40,8 @@ static json_t *chain_json(const struct tq_session_info *info)
     json_t *arr = json_array();
     for (size_t i = 0; i < info->num_chain && i < TQ_MAX_PEER_CHAIN; i++) {
         const struct tq_peer_cert *c = &info->chain[i];
-        json_array_append_new(arr, json_pack("{s:o, s:o, s:o}", "subject",
-                                             str_or_null(c->subject), "issuer",
-                                             str_or_null(c->issuer), "sha256",
+        json_array_append_new(arr, json_pack("{s:o, s:o, s:o}", "subject", str_or_null(c->subject),
+                                             "issuer", str_or_null(c->issuer), "sha256",
                                              str_or_null(c->sha256)));
     }
     return arr;
@@ -99,9 +98,9 @@ static json_t *result_json(const struct tq_case_result *r)
     add_session(obj, r);
     json_object_set_new(obj, "mqtt", r->mqtt.ran ? mqtt_json(&r->mqtt) : json_null());
     json_object_set_new(obj, "timings_ms",
-                        json_pack("{s:o, s:o, s:o, s:o}", "connect", ms(r->t_connect),
-                                  "handshake", ms(r->t_handshake), "mqtt", ms(r->t_mqtt),
-                                  "total", ms(r->t_total)));
+                        json_pack("{s:o, s:o, s:o, s:o}", "connect", ms(r->t_connect), "handshake",
+                                  ms(r->t_handshake), "mqtt", ms(r->t_mqtt), "total",
+                                  ms(r->t_total)));
     json_object_set_new(obj, "library", str_or_null(r->library));
     json_object_set_new(obj, "error", str_or_null(r->outcome.error));
     return obj;
@@ -109,7 +108,8 @@ static json_t *result_json(const struct tq_case_result *r)
 
 static tq_status write_line(struct tq_diag *diag, FILE *out, const json_t *obj)
 {
-    char *text TQ_DEFER(tq_free_ptr) = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
+    char *text TQ_DEFER(tq_free_ptr) =
+        json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
     if (text == NULL)
         return tq_diag_fail(diag, TQ_ERR_NOMEM, NULL, 0, "cannot encode the JSON line");
     size_t len = strlen(text);
@@ -185,7 +185,7 @@ static json_t *features_json(const struct tq_tls_client_ops *ops)
         if (ops->features & feature_names[i].bit)
             json_array_append_new(arr, json_string(feature_names[i].name));
     }
-    json_array_append_new(arr, json_string("mqtt"));   /* the driver's own */
+    json_array_append_new(arr, json_string("mqtt")); /* the driver's own */
     return arr;
 }
 

@@ -6,33 +6,68 @@
 
 #include "driver_internal.h"
 
-#define DRAIN_MS 1000.0   /* how long a handshake-only case waits for the server's answer */
+#define DRAIN_MS 1000.0 /* how long a handshake-only case waits for the server's answer */
 
-static bool needs_sni(const struct tq_client_config *c) { return c->server_name && c->send_sni; }
+static bool needs_sni(const struct tq_client_config *c)
+{
+    return c->server_name && c->send_sni;
+}
 static bool needs_no_sni(const struct tq_client_config *c)
 {
     return c->server_name && !c->send_sni;
 }
-static bool needs_alpn(const struct tq_client_config *c) { return c->alpn.present; }
-static bool needs_crl(const struct tq_client_config *c) { return c->crl.present; }
-static bool needs_cert(const struct tq_client_config *c) { return c->cert != NULL; }
-static bool needs_time(const struct tq_client_config *c) { return c->has_verify_time; }
-static bool needs_mfl(const struct tq_client_config *c) { return c->max_fragment_length != 0; }
-static bool needs_groups(const struct tq_client_config *c) { return c->groups.present; }
-static bool needs_sigalgs(const struct tq_client_config *c) { return c->sigalgs.present; }
-static bool needs_suites(const struct tq_client_config *c) { return c->suites.present; }
-static bool needs_no_verify(const struct tq_client_config *c) { return !c->verify_peer; }
+static bool needs_alpn(const struct tq_client_config *c)
+{
+    return c->alpn.present;
+}
+static bool needs_crl(const struct tq_client_config *c)
+{
+    return c->crl.present;
+}
+static bool needs_cert(const struct tq_client_config *c)
+{
+    return c->cert != NULL;
+}
+static bool needs_time(const struct tq_client_config *c)
+{
+    return c->has_verify_time;
+}
+static bool needs_mfl(const struct tq_client_config *c)
+{
+    return c->max_fragment_length != 0;
+}
+static bool needs_groups(const struct tq_client_config *c)
+{
+    return c->groups.present;
+}
+static bool needs_sigalgs(const struct tq_client_config *c)
+{
+    return c->sigalgs.present;
+}
+static bool needs_suites(const struct tq_client_config *c)
+{
+    return c->suites.present;
+}
+static bool needs_no_verify(const struct tq_client_config *c)
+{
+    return !c->verify_peer;
+}
 
 /* Which case members need which declared feature. */
 static const struct {
     uint32_t bit;
     bool (*needed)(const struct tq_client_config *cfg);
 } feature_rules[] = {
-    {TQ_FEAT_SNI, needs_sni},           {TQ_FEAT_NO_SNI, needs_no_sni},
-    {TQ_FEAT_ALPN, needs_alpn},         {TQ_FEAT_CRL, needs_crl},
-    {TQ_FEAT_CLIENT_CERT, needs_cert},  {TQ_FEAT_VERIFY_TIME, needs_time},
-    {TQ_FEAT_MFL, needs_mfl},           {TQ_FEAT_GROUPS, needs_groups},
-    {TQ_FEAT_SIGALGS, needs_sigalgs},   {TQ_FEAT_SUITES, needs_suites},
+    {TQ_FEAT_SNI, needs_sni},
+    {TQ_FEAT_NO_SNI, needs_no_sni},
+    {TQ_FEAT_ALPN, needs_alpn},
+    {TQ_FEAT_CRL, needs_crl},
+    {TQ_FEAT_CLIENT_CERT, needs_cert},
+    {TQ_FEAT_VERIFY_TIME, needs_time},
+    {TQ_FEAT_MFL, needs_mfl},
+    {TQ_FEAT_GROUPS, needs_groups},
+    {TQ_FEAT_SIGALGS, needs_sigalgs},
+    {TQ_FEAT_SUITES, needs_suites},
     {TQ_FEAT_NO_VERIFY, needs_no_verify},
 };
 
@@ -41,8 +76,7 @@ static tq_status check_version(struct tq_outcome *out, const struct tq_tls_clien
 {
     if (v == TQ_TLS_ANY || (ops->versions & TQ_VERSION_BIT(v)))
         return TQ_SUCCESS;
-    return tq_outcome_fail(out, TQ_OUT_UNSUPPORTED, "backend lacks TLS %s",
-                           tq_tls_version_name(v));
+    return tq_outcome_fail(out, TQ_OUT_UNSUPPORTED, "backend lacks TLS %s", tq_tls_version_name(v));
 }
 
 /* see driver_internal.h */
@@ -172,8 +206,11 @@ void tq__run_case(struct tq_case_result *r, struct tq_config_cache *cache,
     const struct tq_tls_client_ops *ops = cache->ops;
     double start = tq__now_ms();
     *r = (struct tq_case_result){
-        .id = cfg->id, .library = ops->library_version(), .handshake = "not_started",
-        .local_port = -1, .mqtt = {.connack = -1},
+        .id = cfg->id,
+        .library = ops->library_version(),
+        .handshake = "not_started",
+        .local_port = -1,
+        .mqtt = {.connack = -1},
     };
     struct tq_link link = {.ops = ops, .fd = -1, .deadline_ms = start + cfg->timeout_ms};
     void *config = NULL;

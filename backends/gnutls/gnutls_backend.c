@@ -11,7 +11,7 @@
 #include "bytes.h"
 #include "gnutls_internal.h"
 
-#define MAX_RETRIES 1000   /* GNUTLS_E_INTERRUPTED and warning alerts, per call */
+#define MAX_RETRIES 1000 /* GNUTLS_E_INTERRUPTED and warning alerts, per call */
 
 static tq_status gtls_global_init(struct tq_diag *diag)
 {
@@ -99,7 +99,7 @@ static tq_status gtls_handshake(void *conn, struct tq_outcome *out, int fd)
     gnutls_transport_set_pull_function(c->session, pull);
     gnutls_transport_set_push_function(c->session, push);
     gnutls_transport_set_pull_timeout_function(c->session, pull_timeout);
-    gnutls_handshake_set_timeout(c->session, 0);   /* the driver owns the deadline */
+    gnutls_handshake_set_timeout(c->session, 0); /* the driver owns the deadline */
     int ret = GNUTLS_E_INTERRUPTED;
     for (int i = 0; i < MAX_RETRIES && ret < 0; i++) {
         c->timed_out = false;
@@ -130,11 +130,11 @@ static tq_status gtls_read(void *conn, struct tq_outcome *out, uint8_t *buf, siz
             break;
     }
     if (ret >= 0) {
-        *out_len = (size_t)ret;   /* 0: close_notify */
+        *out_len = (size_t)ret; /* 0: close_notify */
         return TQ_SUCCESS;
     }
     if (ret == GNUTLS_E_PREMATURE_TERMINATION)
-        return TQ_SUCCESS;        /* TCP FIN without close_notify: the peer closed */
+        return TQ_SUCCESS; /* TCP FIN without close_notify: the peer closed */
     return gtls_fail(c, out, (int)ret);
 }
 
@@ -158,8 +158,8 @@ static void copy_dn(char *buf, size_t buf_len, gnutls_x509_crt_t crt, bool issue
 {
     gnutls_datum_t dn = {0};
     /* flags 0: RFC 4514 (which obsoletes RFC 2253) string, most significant RDN last. */
-    int ret = issuer ? gnutls_x509_crt_get_issuer_dn3(crt, &dn, 0)
-                     : gnutls_x509_crt_get_dn3(crt, &dn, 0);
+    int ret =
+        issuer ? gnutls_x509_crt_get_issuer_dn3(crt, &dn, 0) : gnutls_x509_crt_get_dn3(crt, &dn, 0);
     snprintf(buf, buf_len, "%s", ret >= 0 && dn.data ? (const char *)dn.data : "");
     gnutls_free(dn.data);
 }
@@ -185,8 +185,10 @@ static const char *version_name(gnutls_protocol_t v)
         gnutls_protocol_t v;
         const char *name;
     } names[] = {
-        {GNUTLS_TLS1_0, "TLSv1"}, {GNUTLS_TLS1_1, "TLSv1.1"},
-        {GNUTLS_TLS1_2, "TLSv1.2"}, {GNUTLS_TLS1_3, "TLSv1.3"},
+        {GNUTLS_TLS1_0, "TLSv1"},
+        {GNUTLS_TLS1_1, "TLSv1.1"},
+        {GNUTLS_TLS1_2, "TLSv1.2"},
+        {GNUTLS_TLS1_3, "TLSv1.3"},
     };
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         if (names[i].v == v)
@@ -214,20 +216,19 @@ static void describe_negotiated(struct gtls_client *c, struct tq_session_info *i
     snprintf(info->version, sizeof(info->version), "%s",
              version_name(gnutls_protocol_get_version(c->session)));
     gnutls_kx_algorithm_t kx = gnutls_kx_get(c->session);
-    const char *name = gnutls_cipher_suite_get_name(kx, gnutls_cipher_get(c->session),
-                                                    gnutls_mac_get(c->session));
+    const char *name =
+        gnutls_cipher_suite_get_name(kx, gnutls_cipher_get(c->session), gnutls_mac_get(c->session));
     gnutls_protocol_t v = gnutls_protocol_get_version(c->session);
     if (v == GNUTLS_TLS1_3 || name == NULL)
         snprintf(info->suite, sizeof(info->suite), "%s", gnutls_ciphersuite_get(c->session));
-    else {   /* gnutls_cipher_suite_get_name drops the table's "TLS_": put it back */
+    else { /* gnutls_cipher_suite_get_name drops the table's "TLS_": put it back */
         char table_name[128];
         snprintf(table_name, sizeof(table_name), "TLS_%s", name);
         gtls_suite_iana(info->suite, sizeof(info->suite), table_name, kx, GNUTLS_TLS1_2);
     }
     gnutls_datum_t alpn = {0};
     if (gnutls_alpn_get_selected_protocol(c->session, &alpn) == 0)
-        snprintf(info->alpn, sizeof(info->alpn), "%.*s", (int)alpn.size,
-                 (const char *)alpn.data);
+        snprintf(info->alpn, sizeof(info->alpn), "%.*s", (int)alpn.size, (const char *)alpn.data);
 }
 
 static void gtls_describe(void *conn, struct tq_session_info *info)
@@ -252,7 +253,7 @@ static void gtls_close(void *conn)
 {
     struct gtls_client *c = conn;
     if (c->session != NULL && c->handshake_done)
-        (void)gnutls_bye(c->session, GNUTLS_SHUT_WR);   /* SHUT_RDWR waits for the peer */
+        (void)gnutls_bye(c->session, GNUTLS_SHUT_WR); /* SHUT_RDWR waits for the peer */
 }
 
 static void gtls_cleanup(void *conn)

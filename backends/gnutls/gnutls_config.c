@@ -53,15 +53,15 @@ static tq_status set_trust(struct gtls_config *k, struct tq_outcome *out,
         int n = gnutls_certificate_set_x509_trust_file(k->cred, cfg->trust.items[i],
                                                        GNUTLS_X509_FMT_PEM);
         if (n <= 0)
-            return gtls_config_fail(out, TQ_OUT_CONFIG_ERROR, n ? n : GNUTLS_E_BASE64_DECODING_ERROR,
-                                    cfg->trust.items[i]);
+            return gtls_config_fail(out, TQ_OUT_CONFIG_ERROR,
+                                    n ? n : GNUTLS_E_BASE64_DECODING_ERROR, cfg->trust.items[i]);
     }
     for (size_t i = 0; i < cfg->crl.num; i++) {
-        int n = gnutls_certificate_set_x509_crl_file(k->cred, cfg->crl.items[i],
-                                                     GNUTLS_X509_FMT_PEM);
+        int n =
+            gnutls_certificate_set_x509_crl_file(k->cred, cfg->crl.items[i], GNUTLS_X509_FMT_PEM);
         if (n <= 0)
-            return gtls_config_fail(out, TQ_OUT_CONFIG_ERROR, n ? n : GNUTLS_E_BASE64_DECODING_ERROR,
-                                    cfg->crl.items[i]);
+            return gtls_config_fail(out, TQ_OUT_CONFIG_ERROR,
+                                    n ? n : GNUTLS_E_BASE64_DECODING_ERROR, cfg->crl.items[i]);
     }
     if (cfg->verify_peer)
         gnutls_certificate_set_verify_function(k->cred, verify_peer);
@@ -109,8 +109,8 @@ static tq_status set_client_cert(struct gtls_config *k, struct tq_outcome *out,
     gnutls_datum_t key TQ_DEFER(datum_free) = {0};
     TQ_GUARD(load_client_files(out, &certs, &key, cfg));
     /* Checks that the key matches the leaf (GNUTLS_E_CERTIFICATE_KEY_MISMATCH). */
-    int ret = gnutls_certificate_set_x509_key_mem2(k->cred, &certs, &key, GNUTLS_X509_FMT_PEM,
-                                                   NULL, 0);
+    int ret =
+        gnutls_certificate_set_x509_key_mem2(k->cred, &certs, &key, GNUTLS_X509_FMT_PEM, NULL, 0);
     if (ret < 0)
         return gtls_config_fail(out, TQ_OUT_CONFIG_ERROR, ret, cfg->cert);
     return TQ_SUCCESS;

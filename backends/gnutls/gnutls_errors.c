@@ -39,7 +39,7 @@ static const struct tq_error_map error_map[] = {
     {GNUTLS_E_PREMATURE_TERMINATION, TQ_OUT_CLOSED_BY_PEER},
     {GNUTLS_E_PULL_ERROR, TQ_OUT_CLOSED_BY_PEER},
     {GNUTLS_E_PUSH_ERROR, TQ_OUT_CLOSED_BY_PEER},
-    {GNUTLS_E_AGAIN, TQ_OUT_TIMEOUT},   /* SO_RCVTIMEO/SO_SNDTIMEO fired: the driver's deadline */
+    {GNUTLS_E_AGAIN, TQ_OUT_TIMEOUT}, /* SO_RCVTIMEO/SO_SNDTIMEO fired: the driver's deadline */
     {GNUTLS_E_UNEXPECTED_PACKET, TQ_OUT_HANDSHAKE_FAILURE},
     {GNUTLS_E_UNEXPECTED_HANDSHAKE_PACKET, TQ_OUT_HANDSHAKE_FAILURE},
     {GNUTLS_E_UNEXPECTED_PACKET_LENGTH, TQ_OUT_HANDSHAKE_FAILURE},
@@ -91,10 +91,10 @@ tq_status gtls_config_fail(struct tq_outcome *out, enum tq_outcome_code code, in
 /* see gnutls_internal.h */
 tq_status gtls_fail(struct gtls_client *c, struct tq_outcome *out, int err)
 {
-    bool verify = err == GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR ||
-                  err == GNUTLS_E_CERTIFICATE_ERROR;
+    bool verify =
+        err == GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR || err == GNUTLS_E_CERTIFICATE_ERROR;
     if (verify && c->verify_ran && c->verify_error < 0)
-        err = c->verify_error;   /* verification itself could not run: say why */
+        err = c->verify_error; /* verification itself could not run: say why */
     if (verify && c->verify_ran && c->verify_status != 0) {
         out->code = gtls_status_outcome(c->verify_status);
         char status[512];

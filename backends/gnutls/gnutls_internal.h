@@ -19,17 +19,17 @@ struct gtls_config {
 /* struct gtls_client is one connection (ops.conn_size bytes, zeroed by the driver). */
 struct gtls_client {
     gnutls_session_t session;
-    char *server_name;         /* owned copy (GnuTLS's typed data is not const); NULL: no check */
+    char *server_name; /* owned copy (GnuTLS's typed data is not const); NULL: no check */
     bool has_verify_time;
     time_t verify_time;
-    bool verify_ran;           /* the verify function ran: verify_status is the verdict */
-    unsigned verify_status;    /* gnutls_certificate_status_t bits */
-    int verify_error;          /* gnutls_certificate_verify_peers's own return, if < 0 */
+    bool verify_ran;        /* the verify function ran: verify_status is the verdict */
+    unsigned verify_status; /* gnutls_certificate_status_t bits */
+    int verify_error;       /* gnutls_certificate_verify_peers's own return, if < 0 */
     bool handshake_done;
-    int fd;                    /* the driver's socket (gtls_handshake sets it) */
-    bool timed_out;            /* the last recv/send failed with EAGAIN: SO_*TIMEO fired */
-    int alert_sent;            /* description + 1; 0: none */
-    int alert_received;        /* description + 1; 0: none */
+    int fd;             /* the driver's socket (gtls_handshake sets it) */
+    bool timed_out;     /* the last recv/send failed with EAGAIN: SO_*TIMEO fired */
+    int alert_sent;     /* description + 1; 0: none */
+    int alert_received; /* description + 1; 0: none */
 };
 
 /* gtls_configure builds the credentials and priorities of a struct gtls_config for `cfg`

@@ -12,11 +12,11 @@
 #include "gnutls_internal.h"
 
 #define NUM(a) (sizeof(a) / sizeof((a)[0]))
-#define MAX_SUITE_TABLE 1000   /* gnutls_cipher_suite_info indexes; 3.7.9 has about 200 */
+#define MAX_SUITE_TABLE 1000 /* gnutls_cipher_suite_info indexes; 3.7.9 has about 200 */
 
 /* Key exchanges a case can use: PSK, SRP, anonymous and GOST need what a case cannot give. */
 static const gnutls_kx_algorithm_t usable_kx[] = {
-    GNUTLS_KX_UNKNOWN,   /* TLS 1.3 suites name no key exchange */
+    GNUTLS_KX_UNKNOWN, /* TLS 1.3 suites name no key exchange */
     GNUTLS_KX_RSA,       GNUTLS_KX_DHE_RSA,     GNUTLS_KX_DHE_DSS,
     GNUTLS_KX_ECDHE_RSA, GNUTLS_KX_ECDHE_ECDSA,
 };
@@ -46,7 +46,7 @@ static const struct {
 
 /* struct suite is one entry of GnuTLS's suite table. */
 struct suite {
-    const char *name;                 /* GnuTLS's spelling */
+    const char *name; /* GnuTLS's spelling */
     char iana[128];
     gnutls_kx_algorithm_t kx;
     gnutls_cipher_algorithm_t cipher;
@@ -81,15 +81,15 @@ void gtls_suite_iana(char *buf, size_t buf_len, const char *name, gnutls_kx_algo
     const char *rest = name + 4 + kx_len + 1;
     const char *head = "";
     if (strncmp(rest, "ARCFOUR_", 8) == 0) {
-        head = "RC4_";   /* IANA: TLS_RSA_WITH_RC4_128_SHA */
+        head = "RC4_"; /* IANA: TLS_RSA_WITH_RC4_128_SHA */
         rest += 8;
     }
     size_t rest_len = strlen(rest);
     const char *tail = "";
     if (rest_len > 5 && strcmp(rest + rest_len - 5, "_SHA1") == 0)
-        rest_len -= 1;   /* IANA's MAC name is "SHA" */
+        rest_len -= 1; /* IANA's MAC name is "SHA" */
     else if (rest_len >= 17 && strcmp(rest + rest_len - 17, "CHACHA20_POLY1305") == 0)
-        tail = "_SHA256";   /* RFC 7905 names carry the PRF hash */
+        tail = "_SHA256"; /* RFC 7905 names carry the PRF hash */
     snprintf(buf, buf_len, "TLS_%s_WITH_%s%.*s%s", kx_name, head, (int)rest_len, rest, tail);
 }
 
@@ -131,7 +131,7 @@ static bool append_once(char *buf, size_t buf_len, const char *prefix, const cha
     snprintf(item, sizeof(item), ":%s%s:", prefix, name);
     size_t used = strlen(buf);
     if (used + 1 < buf_len) {
-        buf[used] = ':';   /* so the last item also ends with ':' while searching */
+        buf[used] = ':'; /* so the last item also ends with ':' while searching */
         buf[used + 1] = '\0';
     }
     bool found = strstr(buf, item) != NULL;
@@ -145,8 +145,8 @@ static const char *mac_keyword(gnutls_mac_algorithm_t mac)
 }
 
 /* suite_keywords appends the kx, cipher and MAC keywords of each requested suite. */
-static tq_status suite_keywords(struct tq_outcome *out, char *buf, size_t buf_len,
-                                bool *out_any13, const struct tq_str_list *suites)
+static tq_status suite_keywords(struct tq_outcome *out, char *buf, size_t buf_len, bool *out_any13,
+                                const struct tq_str_list *suites)
 {
     bool ok = append(buf, buf_len, "", "-KX-ALL:-CIPHER-ALL:-MAC-ALL");
     *out_any13 = false;
@@ -194,7 +194,8 @@ static tq_status check_exact(struct tq_outcome *out, const char *prio, bool with
         if (!requested(suites, s.iana))
             st = tq_outcome_fail(out, TQ_OUT_UNSUPPORTED,
                                  "suites: a GnuTLS priority string cannot offer these without "
-                                 "also offering %s", s.iana);
+                                 "also offering %s",
+                                 s.iana);
     }
     gnutls_priority_deinit(p);
     return st;
@@ -204,8 +205,10 @@ static tq_status set_versions(char *buf, size_t buf_len, struct tq_outcome *out,
                               const struct tq_client_config *cfg, bool allow13)
 {
     static const char *const keywords[] = {
-        [TQ_TLS_1_0] = "VERS-TLS1.0", [TQ_TLS_1_1] = "VERS-TLS1.1",
-        [TQ_TLS_1_2] = "VERS-TLS1.2", [TQ_TLS_1_3] = "VERS-TLS1.3",
+        [TQ_TLS_1_0] = "VERS-TLS1.0",
+        [TQ_TLS_1_1] = "VERS-TLS1.1",
+        [TQ_TLS_1_2] = "VERS-TLS1.2",
+        [TQ_TLS_1_3] = "VERS-TLS1.3",
     };
     bool ok = true;
     for (int v = TQ_TLS_1_0; v <= TQ_TLS_1_3 && ok; v++) {
@@ -214,7 +217,7 @@ static tq_status set_versions(char *buf, size_t buf_len, struct tq_outcome *out,
                   (v != TQ_TLS_1_3 || allow13);
         if (!in)
             ok = append(buf, buf_len, "-", keywords[v]);
-        else if (cfg->min_version != TQ_TLS_ANY)   /* NORMAL may leave old versions out */
+        else if (cfg->min_version != TQ_TLS_ANY) /* NORMAL may leave old versions out */
             ok = append(buf, buf_len, "+", keywords[v]);
     }
     return ok ? TQ_SUCCESS : tq_outcome_fail(out, TQ_OUT_UNSUPPORTED, "priority too long");

@@ -10,11 +10,11 @@
 #include "bytes.h"
 #include "mbedtls_internal.h"
 
-#define MAX_RETRIES 1000   /* WANT_READ / WANT_WRITE (EINTR), per call */
+#define MAX_RETRIES 1000 /* WANT_READ / WANT_WRITE (EINTR), per call */
 
 static tq_status mtls_global_init(struct tq_diag *diag)
 {
-    (void)diag;   /* Mbed TLS 2.28 needs no global set-up without PSA */
+    (void)diag; /* Mbed TLS 2.28 needs no global set-up without PSA */
     return TQ_SUCCESS;
 }
 
@@ -41,7 +41,7 @@ static int io_error(void)
     if (errno == EINTR)
         return MBEDTLS_ERR_SSL_WANT_READ;
     if (errno == EAGAIN || errno == EWOULDBLOCK)
-        return MBEDTLS_ERR_SSL_TIMEOUT;   /* SO_RCVTIMEO/SO_SNDTIMEO: the driver's deadline */
+        return MBEDTLS_ERR_SSL_TIMEOUT; /* SO_RCVTIMEO/SO_SNDTIMEO: the driver's deadline */
     if (errno == EPIPE || errno == ECONNRESET)
         return MBEDTLS_ERR_NET_CONN_RESET;
     return MBEDTLS_ERR_NET_RECV_FAILED;
@@ -52,8 +52,7 @@ static int bio_send(void *conn, const unsigned char *buf, size_t len)
     struct mtls_client *c = conn;
     ssize_t n = send(c->fd, buf, len, MSG_NOSIGNAL);
     if (n < 0)
-        return io_error() == MBEDTLS_ERR_NET_RECV_FAILED ? MBEDTLS_ERR_NET_SEND_FAILED
-                                                         : io_error();
+        return io_error() == MBEDTLS_ERR_NET_RECV_FAILED ? MBEDTLS_ERR_NET_SEND_FAILED : io_error();
     note_sent_alert(c, buf, (size_t)n);
     return (int)n;
 }
@@ -108,7 +107,7 @@ static tq_status mtls_read(void *conn, struct tq_outcome *out, uint8_t *buf, siz
     }
     if (ret == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY || ret == MBEDTLS_ERR_SSL_CONN_EOF ||
         ret == MBEDTLS_ERR_NET_CONN_RESET)
-        return TQ_SUCCESS;   /* the peer closed */
+        return TQ_SUCCESS; /* the peer closed */
     return mtls_fail(c, out, ret);
 }
 
@@ -223,8 +222,8 @@ static void mtls_release(void *config)
  * hashes can be restricted); no no_sni (one call sets SNI and the name to verify). */
 static const struct tq_tls_client_ops tq_mbedtls_ops = {
     .name = "mbedtls",
-    .versions = TQ_VERSION_BIT(TQ_TLS_1_0) | TQ_VERSION_BIT(TQ_TLS_1_1) |
-                TQ_VERSION_BIT(TQ_TLS_1_2),
+    .versions =
+        TQ_VERSION_BIT(TQ_TLS_1_0) | TQ_VERSION_BIT(TQ_TLS_1_1) | TQ_VERSION_BIT(TQ_TLS_1_2),
     .client_key_types = TQ_KEY_RSA | TQ_KEY_EC,
     .features = TQ_FEAT_SNI | TQ_FEAT_ALPN | TQ_FEAT_CRL | TQ_FEAT_CLIENT_CERT |
                 TQ_FEAT_VERIFY_TIME | TQ_FEAT_MFL | TQ_FEAT_GROUPS | TQ_FEAT_SUITES |

@@ -60,7 +60,7 @@ void mtls_list_names(enum tq_name_kind kind, struct tq_name_sink *sink)
     } else if (kind == TQ_NAMES_GROUPS) {
         const mbedtls_ecp_curve_info *curve = mbedtls_ecp_curve_list();
         for (size_t i = 0; curve[i].grp_id != MBEDTLS_ECP_DP_NONE && i < 64; i++)
-            tq_name_sink_add(sink, curve[i].name);   /* RFC 8422 / RFC 7027 spellings */
+            tq_name_sink_add(sink, curve[i].name); /* RFC 8422 / RFC 7027 spellings */
     }
     /* TQ_NAMES_SIGALGS: Mbed TLS 2.28 restricts only hashes (mbedtls_ssl_conf_sig_hashes),
      * never one signature scheme, so the backend does not declare the sigalgs feature. */
@@ -100,7 +100,8 @@ static tq_status set_groups(struct mtls_config *k, struct tq_outcome *out,
 static void set_versions(struct mtls_config *k, const struct tq_client_config *cfg)
 {
     static const int minor[] = {
-        [TQ_TLS_1_0] = MBEDTLS_SSL_MINOR_VERSION_1, [TQ_TLS_1_1] = MBEDTLS_SSL_MINOR_VERSION_2,
+        [TQ_TLS_1_0] = MBEDTLS_SSL_MINOR_VERSION_1,
+        [TQ_TLS_1_1] = MBEDTLS_SSL_MINOR_VERSION_2,
         [TQ_TLS_1_2] = MBEDTLS_SSL_MINOR_VERSION_3,
     };
     /* The driver has already refused TLS 1.3 (not in ops.versions). */
@@ -117,7 +118,7 @@ static tq_status set_trust(struct mtls_config *k, struct tq_outcome *out,
 {
     for (size_t i = 0; i < cfg->trust.num; i++) {
         int ret = mbedtls_x509_crt_parse_file(&k->ca, cfg->trust.items[i]);
-        if (ret != 0)   /* > 0: that many certificates in the file failed to parse */
+        if (ret != 0) /* > 0: that many certificates in the file failed to parse */
             return mtls_config_fail(out, TQ_OUT_CONFIG_ERROR, ret < 0 ? ret : 0,
                                     cfg->trust.items[i]);
     }
@@ -225,8 +226,8 @@ tq_status mtls_configure(void *config, struct tq_outcome *out, const struct tq_c
     struct mtls_config *k = config;
     init_config(k);
     static const unsigned char pers[] = "tlsqual-backend-mbedtls";
-    int ret = mbedtls_ctr_drbg_seed(&k->drbg, mbedtls_entropy_func, &k->entropy, pers,
-                                    sizeof(pers) - 1);
+    int ret =
+        mbedtls_ctr_drbg_seed(&k->drbg, mbedtls_entropy_func, &k->entropy, pers, sizeof(pers) - 1);
     if (ret != 0)
         return mtls_config_fail(out, TQ_OUT_UNMAPPED, ret, "mbedtls_ctr_drbg_seed");
     ret = mbedtls_ssl_config_defaults(&k->conf, MBEDTLS_SSL_IS_CLIENT, MBEDTLS_SSL_TRANSPORT_STREAM,

@@ -109,8 +109,8 @@ tq_status mtls_fail(struct mtls_client *c, struct tq_outcome *out, int err)
     uint32_t flags = mbedtls_ssl_get_verify_result(&c->ssl);
     /* Mbed TLS 2.28 reports some certificate checks (extended key usage, for one) as
      * BAD_HS_CERTIFICATE with the reason only in the verify flags: the flags say why. */
-    bool flags_say_why = err == MBEDTLS_ERR_SSL_BAD_HS_CERTIFICATE && flags != 0 &&
-                         flags != UINT32_MAX;
+    bool flags_say_why =
+        err == MBEDTLS_ERR_SSL_BAD_HS_CERTIFICATE && flags != 0 && flags != UINT32_MAX;
     if (err == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED || flags_say_why) {
         out->code = mtls_flags_outcome(flags);
         size_t used = strlen(out->error);

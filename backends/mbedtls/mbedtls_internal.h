@@ -19,7 +19,7 @@
  * The arrays and names are here because Mbed TLS keeps pointers to them for the life of the
  * config, which outlives the case it was built for. */
 struct mtls_config {
-    bool initialized;                  /* the mbedtls_*_init calls ran: release frees */
+    bool initialized; /* the mbedtls_*_init calls ran: release frees */
     mbedtls_entropy_context entropy;
     mbedtls_ctr_drbg_context drbg;
     mbedtls_ssl_config conf;
@@ -35,17 +35,17 @@ struct mtls_config {
 
 /* struct mtls_client is one connection (ops.conn_size bytes, zeroed by the driver). */
 struct mtls_client {
-    bool initialized;                  /* mbedtls_ssl_init ran: cleanup frees */
+    bool initialized; /* mbedtls_ssl_init ran: cleanup frees */
     mbedtls_ssl_context ssl;
     bool has_verify_time;
     int64_t verify_time;
-    bool check_ip;                     /* server_name is an IP literal: checked by mtls_verify */
+    bool check_ip; /* server_name is an IP literal: checked by mtls_verify */
     unsigned char ip[16];
     size_t ip_len;
     int fd;
     bool handshake_done;
-    int alert_sent;                    /* description + 1; 0: none */
-    int alert_received;                /* description + 1; 0: none */
+    int alert_sent;     /* description + 1; 0: none */
+    int alert_received; /* description + 1; 0: none */
 };
 
 /* mtls_configure builds the struct mtls_config for `cfg` (ops.configure). */

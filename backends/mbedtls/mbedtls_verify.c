@@ -17,8 +17,8 @@
 /* compare_time is <0, 0, >0 as `t` is before, equal to, after `x`. */
 static int compare_time(const struct tm *t, const mbedtls_x509_time *x)
 {
-    const int a[] = {t->tm_year + 1900, t->tm_mon + 1, t->tm_mday, t->tm_hour, t->tm_min,
-                     t->tm_sec};
+    const int a[] = {t->tm_year + 1900, t->tm_mon + 1, t->tm_mday,
+                     t->tm_hour,        t->tm_min,     t->tm_sec};
     const int b[] = {x->year, x->mon, x->day, x->hour, x->min, x->sec};
     for (size_t i = 0; i < sizeof(a) / sizeof(a[0]); i++) {
         if (a[i] != b[i])

@@ -6,7 +6,7 @@
 
 #include "bytes.h"
 
-#define MAX_RETRIES 1000   /* WANT_READ / WANT_WRITE that are not timeouts, per call */
+#define MAX_RETRIES 1000 /* WANT_READ / WANT_WRITE that are not timeouts, per call */
 
 static tq_status wolf_global_init(struct tq_diag *diag)
 {
@@ -46,7 +46,7 @@ static tq_status wolf_read(void *conn, struct tq_outcome *out, uint8_t *buf, siz
     }
     int err = wolfSSL_get_error(c->ssl, ret);
     if (err == WOLFSSL_ERROR_ZERO_RETURN || err == SOCKET_PEER_CLOSED_E || ret == 0)
-        return TQ_SUCCESS;   /* close_notify or TCP FIN: the peer closed */
+        return TQ_SUCCESS; /* close_notify or TCP FIN: the peer closed */
     return wolf_fail(c, out, ret);
 }
 
@@ -98,8 +98,8 @@ static void describe_negotiated(struct wolf_client *c, struct tq_session_info *i
     const char *version = wolfSSL_get_version(c->ssl);
     snprintf(info->version, sizeof(info->version), "%s", version != NULL ? version : "");
     int suite = wolfSSL_get_current_cipher_suite(c->ssl);
-    const char *iana = wolfSSL_get_cipher_name_iana_from_suite((unsigned char)(suite >> 8),
-                                                               (unsigned char)suite);
+    const char *iana =
+        wolfSSL_get_cipher_name_iana_from_suite((unsigned char)(suite >> 8), (unsigned char)suite);
     snprintf(info->suite, sizeof(info->suite), "%s", iana != NULL ? iana : "");
     char *alpn = NULL;
     word16 alpn_len = 0;
@@ -133,7 +133,7 @@ static void wolf_close(void *conn)
 {
     struct wolf_client *c = conn;
     if (c->ssl != NULL && c->handshake_done)
-        (void)wolfSSL_shutdown(c->ssl);   /* sends close_notify; does not wait */
+        (void)wolfSSL_shutdown(c->ssl); /* sends close_notify; does not wait */
 }
 
 static void wolf_cleanup(void *conn)
@@ -154,8 +154,8 @@ static void wolf_release(void *config)
  * wolf_list_names). */
 static const struct tq_tls_client_ops tq_wolfssl_ops = {
     .name = "wolfssl",
-    .versions = TQ_VERSION_BIT(TQ_TLS_1_1) | TQ_VERSION_BIT(TQ_TLS_1_2) |
-                TQ_VERSION_BIT(TQ_TLS_1_3),
+    .versions =
+        TQ_VERSION_BIT(TQ_TLS_1_1) | TQ_VERSION_BIT(TQ_TLS_1_2) | TQ_VERSION_BIT(TQ_TLS_1_3),
     .client_key_types = TQ_KEY_RSA | TQ_KEY_EC,
     .features = TQ_FEAT_SNI | TQ_FEAT_NO_SNI | TQ_FEAT_ALPN | TQ_FEAT_CRL | TQ_FEAT_CLIENT_CERT |
                 TQ_FEAT_VERIFY_TIME | TQ_FEAT_MFL | TQ_FEAT_GROUPS | TQ_FEAT_SUITES |

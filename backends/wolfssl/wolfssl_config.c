@@ -8,22 +8,28 @@
 #include "wolfssl_internal.h"
 
 #define NUM(a) (sizeof(a) / sizeof((a)[0]))
-#define MIN_RSA_BITS 2048   /* the smallest RSA key accepted: the server's (leaf, CAs) or ours */
+#define MIN_RSA_BITS 2048 /* the smallest RSA key accepted: the server's (leaf, CAs) or ours */
 
 /* IANA group name -> TLS NamedGroup id, which wolfSSL takes as is. */
 static const struct {
     const char *iana;
     word16 id;
 } group_ids[] = {
-    {"secp256r1", WOLFSSL_ECC_SECP256R1},   {"secp384r1", WOLFSSL_ECC_SECP384R1},
-    {"secp521r1", WOLFSSL_ECC_SECP521R1},   {"secp224r1", WOLFSSL_ECC_SECP224R1},
-    {"secp192r1", WOLFSSL_ECC_SECP192R1},   {"secp256k1", WOLFSSL_ECC_SECP256K1},
+    {"secp256r1", WOLFSSL_ECC_SECP256R1},
+    {"secp384r1", WOLFSSL_ECC_SECP384R1},
+    {"secp521r1", WOLFSSL_ECC_SECP521R1},
+    {"secp224r1", WOLFSSL_ECC_SECP224R1},
+    {"secp192r1", WOLFSSL_ECC_SECP192R1},
+    {"secp256k1", WOLFSSL_ECC_SECP256K1},
     {"brainpoolP256r1", WOLFSSL_ECC_BRAINPOOLP256R1},
     {"brainpoolP384r1", WOLFSSL_ECC_BRAINPOOLP384R1},
     {"brainpoolP512r1", WOLFSSL_ECC_BRAINPOOLP512R1},
-    {"x25519", WOLFSSL_ECC_X25519},         {"x448", WOLFSSL_ECC_X448},
-    {"ffdhe2048", WOLFSSL_FFDHE_2048},      {"ffdhe3072", WOLFSSL_FFDHE_3072},
-    {"ffdhe4096", WOLFSSL_FFDHE_4096},      {"ffdhe6144", WOLFSSL_FFDHE_6144},
+    {"x25519", WOLFSSL_ECC_X25519},
+    {"x448", WOLFSSL_ECC_X448},
+    {"ffdhe2048", WOLFSSL_FFDHE_2048},
+    {"ffdhe3072", WOLFSSL_FFDHE_3072},
+    {"ffdhe4096", WOLFSSL_FFDHE_4096},
+    {"ffdhe6144", WOLFSSL_FFDHE_6144},
     {"ffdhe8192", WOLFSSL_FFDHE_8192},
 };
 
@@ -101,8 +107,8 @@ static tq_status set_suites(WOLFSSL_CTX *ctx, struct tq_outcome *out,
     for (size_t i = 0; i < suites->num; i++) {
         if (!for_each_suite(same_name, suites->items[i]))
             return tq_outcome_fail(out, TQ_OUT_UNSUPPORTED, "suites %s", suites->items[i]);
-        int n = snprintf(list + used, sizeof(list) - used, "%s%s", used ? ":" : "",
-                         suites->items[i]);
+        int n =
+            snprintf(list + used, sizeof(list) - used, "%s%s", used ? ":" : "", suites->items[i]);
         if (n < 0 || (size_t)n >= sizeof(list) - used)
             return tq_outcome_fail(out, TQ_OUT_UNSUPPORTED, "too many suites");
         used += (size_t)n;
@@ -134,8 +140,11 @@ static tq_status set_versions(WOLFSSL_CTX *ctx, struct tq_outcome *out,
                               const struct tq_client_config *cfg)
 {
     static const int protos[] = {
-        [TQ_TLS_ANY] = 0, [TQ_TLS_1_0] = TLS1_VERSION, [TQ_TLS_1_1] = TLS1_1_VERSION,
-        [TQ_TLS_1_2] = TLS1_2_VERSION, [TQ_TLS_1_3] = TLS1_3_VERSION,
+        [TQ_TLS_ANY] = 0,
+        [TQ_TLS_1_0] = TLS1_VERSION,
+        [TQ_TLS_1_1] = TLS1_1_VERSION,
+        [TQ_TLS_1_2] = TLS1_2_VERSION,
+        [TQ_TLS_1_3] = TLS1_3_VERSION,
     };
     if (cfg->min_version != TQ_TLS_ANY &&
         wolfSSL_CTX_set_min_proto_version(ctx, protos[cfg->min_version]) != WOLFSSL_SUCCESS)
@@ -151,9 +160,9 @@ static int validity_at(WOLFSSL_X509 *x, int64_t when)
 {
     time_t t = (time_t)when;
     if (wolfSSL_X509_cmp_time(wolfSSL_X509_get_notBefore(x), &t) > 0)
-        return -1;   /* not yet valid */
+        return -1; /* not yet valid */
     if (wolfSSL_X509_cmp_time(wolfSSL_X509_get_notAfter(x), &t) < 0)
-        return 1;    /* expired */
+        return 1; /* expired */
     return 0;
 }
 
@@ -208,7 +217,7 @@ static int verify_cb(int preverify_ok, WOLFSSL_X509_STORE_CTX *store)
         if (when < 0)
             return reject(c, TQ_OUT_CERT_NOT_YET_VALID, "certificate not yet valid at verify_time");
         if (date_err) {
-            preverify_ok = 1;   /* valid as of verify_time: only the real clock objected */
+            preverify_ok = 1; /* valid as of verify_time: only the real clock objected */
             err = 0;
         }
     }
@@ -250,7 +259,8 @@ static tq_status set_trust(WOLFSSL_CTX *ctx, struct tq_outcome *out,
         if (ret == ASN_CRL_NO_SIGNER_E)
             return tq_outcome_fail(out, TQ_OUT_UNSUPPORTED,
                                    "wolfSSL loads a CRL only when its issuer is a trusted root; "
-                                   "%s is signed by an intermediate", cfg->crl.items[i]);
+                                   "%s is signed by an intermediate",
+                                   cfg->crl.items[i]);
         if (ret != WOLFSSL_SUCCESS)
             return wolf_config_fail(out, TQ_OUT_CONFIG_ERROR, ret, cfg->crl.items[i]);
     }
@@ -292,7 +302,7 @@ static tq_status set_client_cert(WOLFSSL_CTX *ctx, struct tq_outcome *out,
 static tq_status set_alpn(struct wolf_client *c, struct tq_outcome *out,
                           const struct tq_str_list *alpn)
 {
-    char list[8192] = "";   /* wolfSSL takes the names comma-separated */
+    char list[8192] = ""; /* wolfSSL takes the names comma-separated */
     size_t used = 0;
     for (size_t i = 0; i < alpn->num; i++) {
         if (strchr(alpn->items[i], ',') != NULL)
@@ -333,13 +343,12 @@ static tq_status set_peer_name(struct wolf_client *c, struct tq_outcome *out,
     const char *name = cfg->server_name;
     if (name == NULL)
         return TQ_SUCCESS;
-    if (tq_is_ip_literal(name)) {   /* RFC 6066 section 3: never sent as SNI */
+    if (tq_is_ip_literal(name)) { /* RFC 6066 section 3: never sent as SNI */
         c->check_ip = name;
         return TQ_SUCCESS;
     }
-    if (cfg->send_sni &&
-        wolfSSL_UseSNI(c->ssl, WOLFSSL_SNI_HOST_NAME, name, (word16)strlen(name)) !=
-            WOLFSSL_SUCCESS)
+    if (cfg->send_sni && wolfSSL_UseSNI(c->ssl, WOLFSSL_SNI_HOST_NAME, name,
+                                        (word16)strlen(name)) != WOLFSSL_SUCCESS)
         return wolf_config_fail(out, TQ_OUT_UNSUPPORTED, 0, "server_name as SNI");
     if (wolfSSL_check_domain_name(c->ssl, name) != WOLFSSL_SUCCESS)
         return wolf_config_fail(out, TQ_OUT_UNSUPPORTED, 0, "server_name verification");

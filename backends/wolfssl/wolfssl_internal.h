@@ -13,7 +13,7 @@
 /* struct wolf_config is a configured context (ops.config_size bytes, zeroed by the driver). */
 struct wolf_config {
     WOLFSSL_CTX *ctx;
-    unsigned num_opened;              /* connections made from it so far */
+    unsigned num_opened; /* connections made from it so far */
 };
 
 /* struct wolf_client is one connection (ops.conn_size bytes, zeroed by the driver). */
@@ -22,10 +22,10 @@ struct wolf_client {
     bool verify_peer;
     bool has_verify_time;
     int64_t verify_time;
-    const char *check_ip;             /* the case's IP-literal server_name; NULL: none */
-    enum tq_outcome_code verdict;     /* set by the verify callback for what it judged itself */
+    const char *check_ip;         /* the case's IP-literal server_name; NULL: none */
+    enum tq_outcome_code verdict; /* set by the verify callback for what it judged itself */
     char verdict_text[128];
-    int verify_error;                 /* the first error the verify callback saw; 0: none */
+    int verify_error; /* the first error the verify callback saw; 0: none */
     bool verify_ran;
     bool handshake_done;
 };

@@ -12,18 +12,17 @@ static void *async_main(void *arg)
     char flag[] = "--run";
     char *argv[] = {r->exe, flag, NULL};
     struct tq_diag ignored;
-    r->st = tq_proc_run(&ignored, &r->out, argv, r->line, strlen(r->line), r->deadline_ms,
-                        MAX_OUTPUT);
+    r->st =
+        tq_proc_run(&ignored, &r->out, argv, r->line, strlen(r->line), r->deadline_ms, MAX_OUTPUT);
     __atomic_store_n(&r->ended, 1, __ATOMIC_RELEASE);
     return NULL;
 }
 
 /* see async_run.h */
-tq_status tq_async_run_start(struct tq_async_run *r, const char *exe, char *line,
-                             int deadline_ms)
+tq_status tq_async_run_start(struct tq_async_run *r, const char *exe, char *line, int deadline_ms)
 {
-    *r = (struct tq_async_run){.line = line, .deadline_ms = deadline_ms,
-                               .st = TQ_STATUS(TQ_ERR_INTERNAL)};
+    *r = (struct tq_async_run){
+        .line = line, .deadline_ms = deadline_ms, .st = TQ_STATUS(TQ_ERR_INTERNAL)};
     snprintf(r->exe, sizeof(r->exe), "%s", exe);
     if (pthread_create(&r->thread, NULL, async_main, r) != 0) {
         free(r->line);

@@ -12,9 +12,9 @@
 
 struct tq_async_run {
     pthread_t thread;
-    bool joinable;             /* started and not yet joined */
+    bool joinable; /* started and not yet joined */
     char exe[4096];
-    char *line;                /* owned */
+    char *line; /* owned */
     int deadline_ms;
     int ended;                 /* set (atomically) when the process is gone */
     tq_status st;              /* after join: whether the process could start */

@@ -141,16 +141,16 @@ static const char *missing_version(const struct tq_backend *b, const struct tq_s
 }
 
 /* missing_key_type: "DSA-2048" needs the family "dsa" when the backend lists key types. */
-static const char *missing_key_type(const struct tq_backend *b, const char *key_type,
-                                    char *reason, size_t reason_len)
+static const char *missing_key_type(const struct tq_backend *b, const char *key_type, char *reason,
+                                    size_t reason_len)
 {
     if (key_type == NULL || !json_is_array(json_object_get(b->caps, "key_types")))
         return NULL;
     char family[16];
     size_t n = strcspn(key_type, "-");
     for (size_t i = 0; i < n && i + 1 < sizeof(family); i++)
-        family[i] = (char)(key_type[i] >= 'A' && key_type[i] <= 'Z' ? key_type[i] + 32
-                                                                   : key_type[i]);
+        family[i] =
+            (char)(key_type[i] >= 'A' && key_type[i] <= 'Z' ? key_type[i] + 32 : key_type[i]);
     family[n < sizeof(family) - 1 ? n : sizeof(family) - 1] = '\0';
     if (caps_list_has(b, "key_types", family))
         return NULL;
@@ -174,10 +174,8 @@ const char *tq_backend_missing(const struct tq_backend *b, const struct tq_scena
         bool needed;
         const char *feature;
     } const needs[] = {
-        {s->client.alpn.num > 0, "alpn"},
-        {!s->client.send_sni, "no_sni"},
-        {s->client.crl.num > 0, "crl"},
-        {s->client.certificate != NULL, "client_cert"},
+        {s->client.alpn.num > 0, "alpn"}, {!s->client.send_sni, "no_sni"},
+        {s->client.crl.num > 0, "crl"},   {s->client.certificate != NULL, "client_cert"},
         {s->client.mqtt.enabled, "mqtt"},
     };
     for (size_t i = 0; i < sizeof(needs) / sizeof(needs[0]); i++)
@@ -194,8 +192,8 @@ static int compare_paths(const void *a, const void *b)
 }
 
 /* see backend.h */
-tq_status tq_backend_discover(struct tq_diag *diag, char **paths, size_t max_paths,
-                              size_t *out_num, const char *dir)
+tq_status tq_backend_discover(struct tq_diag *diag, char **paths, size_t max_paths, size_t *out_num,
+                              const char *dir)
 {
     *out_num = 0;
     DIR *d = opendir(dir);

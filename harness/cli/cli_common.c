@@ -32,9 +32,10 @@ const char *tq_cli_default_scenarios_dir(const char **out_why)
 /* see cli_common.h */
 void tq_cli_scenarios_missing(const char *command)
 {
-    fprintf(stderr, "tlsqual %s: no scenario folder: there is no ./scenarios here, and the source "
-            "tree tlsqual was built from (%s) has none; give --scenarios DIR\n", command,
-            TQ_SOURCE_DIR);
+    fprintf(stderr,
+            "tlsqual %s: no scenario folder: there is no ./scenarios here, and the source "
+            "tree tlsqual was built from (%s) has none; give --scenarios DIR\n",
+            command, TQ_SOURCE_DIR);
 }
 
 /* see cli_common.h */
@@ -46,7 +47,7 @@ tq_status tq_cli_default_reference_dir(struct tq_diag *diag, char *out, size_t o
         return tq_diag_fail(diag, TQ_ERR_NOT_FOUND, scenarios_dir, 0,
                             "cannot resolve the scenario folder: %s", strerror(errno));
     char *slash = strrchr(real, '/');
-    *(slash == real ? slash + 1 : slash) = '\0';   /* the folder above; "/" stays "/" */
+    *(slash == real ? slash + 1 : slash) = '\0'; /* the folder above; "/" stays "/" */
     return tq_fs_join(diag, out, out_len, real, "docs/aws-iot");
 }
 
@@ -57,8 +58,10 @@ size_t tq_cli_check_specs(const char *command, const struct tq_catalog *cat,
     char dir[PATH_MAX];
     struct tq_diag diag = {0};
     if (docs_option != NULL && !tq_fs_exists(docs_option)) {
-        fprintf(stderr, "tlsqual %s: --docs %s: no such folder (want the AWS IoT reference, "
-                "docs/aws-iot of the repository)\n", command, docs_option);
+        fprintf(stderr,
+                "tlsqual %s: --docs %s: no such folder (want the AWS IoT reference, "
+                "docs/aws-iot of the repository)\n",
+                command, docs_option);
         return 1;
     }
     if (docs_option != NULL)
@@ -71,9 +74,11 @@ size_t tq_cli_check_specs(const char *command, const struct tq_catalog *cat,
     }
     size_t problems = tq_catalog_check_specs(cat, dir, stderr);
     if (problems > 0 && docs_option == NULL && !tq_fs_exists(dir))
-        fprintf(stderr, "tlsqual %s: the AWS IoT reference that spec: cites is looked for in "
+        fprintf(stderr,
+                "tlsqual %s: the AWS IoT reference that spec: cites is looked for in "
                 "docs/aws-iot beside the scenario folder, and %s does not exist; --docs DIR "
-                "names it\n", command, dir);
+                "names it\n",
+                command, dir);
     return problems;
 }
 
@@ -85,8 +90,7 @@ static bool catalog_has_case(const void *ctx, const char *case_id)
 
 /* see cli_common.h */
 size_t tq_cli_check_baseline(const struct tq_baseline *b, const struct tq_catalog *cat,
-                             bool check_backends, const char *const *backends,
-                             size_t num_backends)
+                             bool check_backends, const char *const *backends, size_t num_backends)
 {
     enum { MAX_KNOWN = 64 };
     char reference[] = TQ_REFERENCE_BACKENDS, *save = NULL;
@@ -104,7 +108,8 @@ size_t tq_cli_check_baseline(const struct tq_baseline *b, const struct tq_catalo
     }
     struct tq_baseline_known k = {.backends = check_backends ? known : NULL,
                                   .num_backends = check_backends ? num : 0,
-                                  .has_case = catalog_has_case, .ctx = cat};
+                                  .has_case = catalog_has_case,
+                                  .ctx = cat};
     return tq_baseline_check(b, &k, stderr);
 }
 
@@ -117,12 +122,14 @@ tq_status tq_cli_check_pki_dir(struct tq_diag *diag, const char *dir, const char
     if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
         return tq_diag_fail(diag, TQ_ERR_NOT_FOUND, NULL, 0,
                             "%s %s: no such folder; make a PKI with `tlsqual certs --out %s`, "
-                            "%s", option, dir, dir, how_to_create);
+                            "%s",
+                            option, dir, dir, how_to_create);
     TQ_GUARD(tq_fs_join(diag, manifest, sizeof(manifest), dir, "manifest.json"));
     if (!tq_fs_exists(manifest))
         return tq_diag_fail(diag, TQ_ERR_NOT_FOUND, NULL, 0,
                             "%s %s: the folder holds no PKI (no manifest.json); make one with "
-                            "`tlsqual certs --out %s`, %s", option, dir, dir, how_to_create);
+                            "`tlsqual certs --out %s`, %s",
+                            option, dir, dir, how_to_create);
     return TQ_SUCCESS;
 }
 

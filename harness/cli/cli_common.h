@@ -26,8 +26,8 @@ void tq_cli_scenarios_missing(const char *command);
 /* tq_cli_default_reference_dir writes the AWS IoT reference folder that `spec:` citations of
  * the scenarios in `scenarios_dir` name: docs/aws-iot in the folder above them (a repository's
  * layout: scenarios/ and docs/ side by side). */
-TQ_MUST_USE tq_status tq_cli_default_reference_dir(struct tq_diag *diag, char *out,
-                                                   size_t out_len, const char *scenarios_dir);
+TQ_MUST_USE tq_status tq_cli_default_reference_dir(struct tq_diag *diag, char *out, size_t out_len,
+                                                   const char *scenarios_dir);
 
 /* tq_cli_check_specs checks the `spec:` of every scenario of `cat` (catalog.h) against the
  * reference folder `docs_option` (--docs; NULL: tq_cli_default_reference_dir of
@@ -42,8 +42,7 @@ size_t tq_cli_check_specs(const char *command, const struct tq_catalog *cat,
  * `backends` nor a reference backend of this source tree (backends/<name>/, built here or
  * not). Returns the number of problems. */
 size_t tq_cli_check_baseline(const struct tq_baseline *b, const struct tq_catalog *cat,
-                             bool check_backends, const char *const *backends,
-                             size_t num_backends);
+                             bool check_backends, const char *const *backends, size_t num_backends);
 
 /* tq_cli_check_pki_dir succeeds when `dir` holds a mock PKI (its manifest.json). Otherwise it
  * fails with a message for the user of `option` that says what is wrong, that `tlsqual certs

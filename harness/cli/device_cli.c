@@ -82,8 +82,7 @@ static int parse_seconds(int *out, const char *name, const char *arg)
     char *end;
     long v = strtol(arg, &end, 10);
     if (*arg == '\0' || *end != '\0' || v < 1 || v > 3600) {
-        fprintf(stderr, "tlsqual device: --%s wants seconds from 1 to 3600, got '%s'\n", name,
-                arg);
+        fprintf(stderr, "tlsqual device: --%s wants seconds from 1 to 3600, got '%s'\n", name, arg);
         return TQ_EXIT_USAGE;
     }
     *out = (int)v;
@@ -102,51 +101,81 @@ static int check_policy(const char *arg)
 {
     if (tq_policy_find(arg) != NULL)
         return TQ_EXIT_OK;
-    fprintf(stderr, "tlsqual device: --policy '%s' is not a policy (tlsqual broker "
-            "--help-policies)\n", arg);
+    fprintf(stderr,
+            "tlsqual device: --policy '%s' is not a policy (tlsqual broker "
+            "--help-policies)\n",
+            arg);
     return TQ_EXIT_USAGE;
 }
 
 static int parse_option(struct device_options *o, int c, const char *arg)
 {
     switch (c) {
-    case 'L': o->listen = arg; return TQ_EXIT_OK;
-    case 'p': o->pki_dir = arg; return TQ_EXIT_OK;
-    case 'P': o->plan = arg; return TQ_EXIT_OK;
-    case 'o': o->out_dir = arg; return TQ_EXIT_OK;
-    case 'n': o->device_name = arg; return TQ_EXIT_OK;
-    case 'f': o->firmware = arg; return TQ_EXIT_OK;
-    case 'j': o->expect_ja3 = arg; return TQ_EXIT_OK;
-    case 'c': o->publisher_cert = arg; return TQ_EXIT_OK;
-    case 'y': o->policy = arg; return check_policy(arg);
-    case 'l': o->listener = arg; return check_choice("listener", arg, "mqtt", "alpn");
-    case 'i': return parse_seconds(&o->idle_s, "idle-timeout", arg);
-    case 't': return parse_seconds(&o->case_s, "case-timeout", arg);
-    case 'h': fputs(device_usage, stdout); return -1;
-    default: fputs(device_usage, stderr); return TQ_EXIT_USAGE;
+    case 'L':
+        o->listen = arg;
+        return TQ_EXIT_OK;
+    case 'p':
+        o->pki_dir = arg;
+        return TQ_EXIT_OK;
+    case 'P':
+        o->plan = arg;
+        return TQ_EXIT_OK;
+    case 'o':
+        o->out_dir = arg;
+        return TQ_EXIT_OK;
+    case 'n':
+        o->device_name = arg;
+        return TQ_EXIT_OK;
+    case 'f':
+        o->firmware = arg;
+        return TQ_EXIT_OK;
+    case 'j':
+        o->expect_ja3 = arg;
+        return TQ_EXIT_OK;
+    case 'c':
+        o->publisher_cert = arg;
+        return TQ_EXIT_OK;
+    case 'y':
+        o->policy = arg;
+        return check_policy(arg);
+    case 'l':
+        o->listener = arg;
+        return check_choice("listener", arg, "mqtt", "alpn");
+    case 'i':
+        return parse_seconds(&o->idle_s, "idle-timeout", arg);
+    case 't':
+        return parse_seconds(&o->case_s, "case-timeout", arg);
+    case 'h':
+        fputs(device_usage, stdout);
+        return -1;
+    default:
+        fputs(device_usage, stderr);
+        return TQ_EXIT_USAGE;
     }
 }
 
 static int parse_options(struct device_options *o, int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"listen", required_argument, NULL, 'L'},
-        {"pki", required_argument, NULL, 'p'},
-        {"plan", required_argument, NULL, 'P'},
-        {"out", required_argument, NULL, 'o'},
-        {"device-name", required_argument, NULL, 'n'},
-        {"firmware", required_argument, NULL, 'f'},
-        {"policy", required_argument, NULL, 'y'},
-        {"listener", required_argument, NULL, 'l'},
-        {"idle-timeout", required_argument, NULL, 'i'},
-        {"case-timeout", required_argument, NULL, 't'},
-        {"expect-ja3", required_argument, NULL, 'j'},
-        {"publisher-cert", required_argument, NULL, 'c'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
-    *o = (struct device_options){.listen = DEFAULT_LISTEN, .plan = default_plan(),
-                                 .out_dir = "results", .publisher_cert = DEFAULT_PUBLISHER,
-                                 .idle_s = DEFAULT_IDLE_S, .case_s = DEFAULT_CASE_S};
+    static const struct option longopts[] = {{"listen", required_argument, NULL, 'L'},
+                                             {"pki", required_argument, NULL, 'p'},
+                                             {"plan", required_argument, NULL, 'P'},
+                                             {"out", required_argument, NULL, 'o'},
+                                             {"device-name", required_argument, NULL, 'n'},
+                                             {"firmware", required_argument, NULL, 'f'},
+                                             {"policy", required_argument, NULL, 'y'},
+                                             {"listener", required_argument, NULL, 'l'},
+                                             {"idle-timeout", required_argument, NULL, 'i'},
+                                             {"case-timeout", required_argument, NULL, 't'},
+                                             {"expect-ja3", required_argument, NULL, 'j'},
+                                             {"publisher-cert", required_argument, NULL, 'c'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {NULL, 0, NULL, 0}};
+    *o = (struct device_options){.listen = DEFAULT_LISTEN,
+                                 .plan = default_plan(),
+                                 .out_dir = "results",
+                                 .publisher_cert = DEFAULT_PUBLISHER,
+                                 .idle_s = DEFAULT_IDLE_S,
+                                 .case_s = DEFAULT_CASE_S};
     optind = 1;
     for (int c; (c = getopt_long(argc, argv, "", longopts, NULL)) != -1;) {
         int rc = parse_option(o, c, optarg);
@@ -193,7 +222,7 @@ struct prepared {
     char pki_dir[PATH_MAX];
     char run_dir[PATH_MAX];
     char run_id[128];
-    const char *policy;           /* the effective policy id */
+    const char *policy; /* the effective policy id */
     const char *endpoint_host;
 };
 
@@ -256,8 +285,10 @@ static tq_status finish(struct tq_diag *diag, struct tq_report *report, const st
                         const struct device_options *o, const struct tq_device_observed *seen,
                         size_t *out_num_interrupted)
 {
-    struct tq_device_check_input in = {.hellos = seen->hellos, .num_hellos = seen->num_hellos,
-                                       .policy = p->policy, .endpoint_host = p->endpoint_host,
+    struct tq_device_check_input in = {.hellos = seen->hellos,
+                                       .num_hellos = seen->num_hellos,
+                                       .policy = p->policy,
+                                       .endpoint_host = p->endpoint_host,
                                        .expect_ja3 = o->expect_ja3};
     size_t num_checks = 0;
     char ja3[64];
@@ -281,11 +312,17 @@ static int summarize(const struct tq_report *report, const char *run_dir, double
 
 static int run_session(const struct device_options *o, struct prepared *p)
 {
-    struct tq_device_session_config cfg = {
-        .plan = p->plan, .pki = p->pki, .pki_dir = p->pki_dir, .listen = o->listen,
-        .run_dir = p->run_dir, .policy = o->policy, .listener = o->listener,
-        .idle_timeout_ms = o->idle_s * 1000, .case_timeout_ms = o->case_s * 1000,
-        .publisher_cert = o->publisher_cert, .console = stdout};
+    struct tq_device_session_config cfg = {.plan = p->plan,
+                                           .pki = p->pki,
+                                           .pki_dir = p->pki_dir,
+                                           .listen = o->listen,
+                                           .run_dir = p->run_dir,
+                                           .policy = o->policy,
+                                           .listener = o->listener,
+                                           .idle_timeout_ms = o->idle_s * 1000,
+                                           .case_timeout_ms = o->case_s * 1000,
+                                           .publisher_cert = o->publisher_cert,
+                                           .console = stdout};
     struct tq_device_observed seen = {.num_hellos = 0};
     struct tq_report *report = NULL;
     struct tq_diag diag = {0};
@@ -296,7 +333,7 @@ static int run_session(const struct device_options *o, struct prepared *p)
            p->plan->num_cases, p->endpoint_host ? p->endpoint_host : "?", p->run_dir);
     tq_status st = tq_report_new(&report);
     if (tq_ok(st) && !tq_ok(st = tq_device_session_run(&diag, report, &seen, &cfg)))
-        rc = TQ_EXIT_USAGE;   /* no broker could serve the first case: --listen or the PKI */
+        rc = TQ_EXIT_USAGE; /* no broker could serve the first case: --listen or the PKI */
     if (tq_ok(st) && tq_ok(st = finish(&diag, report, p, o, &seen, &num_interrupted)))
         rc = summarize(report, p->run_dir, tq_now_ms() - start, num_interrupted);
     if (!tq_ok(st))

@@ -29,8 +29,8 @@ static const char merge_usage[] =
 
 /* struct inputs holds each shard's report, read from its own results.json. */
 struct inputs {
-    struct tq_merge_input *items;   /* items[i].report is reports[i] */
-    struct tq_report **reports;     /* owned */
+    struct tq_merge_input *items; /* items[i].report is reports[i] */
+    struct tq_report **reports;   /* owned */
     char (*paths)[PATH_MAX];
     size_t num;
 };

@@ -32,20 +32,20 @@ struct run_options {
     const char *scenarios_dir;
     const char *out_dir;
     const char *pki_dir;
-    const char *filters[MAX_FILTERS];      /* a case runs when it matches any */
+    const char *filters[MAX_FILTERS]; /* a case runs when it matches any */
     size_t num_filters;
-    const char *case_ids[MAX_CASE_IDS];   /* --case: exact case IDs (catalog.h), likewise */
+    const char *case_ids[MAX_CASE_IDS]; /* --case: exact case IDs (catalog.h), likewise */
     size_t num_case_ids;
-    const char *scenarios_why;            /* how scenarios_dir was chosen, for the header */
-    const char *docs;                     /* --docs: the AWS IoT reference; NULL: beside it */
-    bool pki_create;                      /* --pki-create: make --pki's PKI when absent */
-    const char *baseline;                 /* NULL: SCENARIOS/known-deviations.txt if present */
-    const char *backends[MAX_BACKENDS];   /* names or exec:PATH; none: every one found */
+    const char *scenarios_why;          /* how scenarios_dir was chosen, for the header */
+    const char *docs;                   /* --docs: the AWS IoT reference; NULL: beside it */
+    bool pki_create;                    /* --pki-create: make --pki's PKI when absent */
+    const char *baseline;               /* NULL: SCENARIOS/known-deviations.txt if present */
+    const char *backends[MAX_BACKENDS]; /* names or exec:PATH; none: every one found */
     size_t num_backends;
     int timeout_ms;
     int jobs;
     unsigned shard_index, shard_count;
-    const char *run_id;                   /* --run-id: shards merge only with the same one */
+    const char *run_id; /* --run-id: shards merge only with the same one */
     bool list;
     bool isolate;
 };
@@ -135,7 +135,8 @@ static int add_case_id(struct run_options *o, const char *arg)
 /* selection_of is what --filter and --case select (runner.h). */
 static struct tq_runner_selection selection_of(const struct run_options *o)
 {
-    return (struct tq_runner_selection){.filters = o->filters, .num_filters = o->num_filters,
+    return (struct tq_runner_selection){.filters = o->filters,
+                                        .num_filters = o->num_filters,
                                         .case_ids = o->case_ids,
                                         .num_case_ids = o->num_case_ids};
 }
@@ -167,42 +168,83 @@ static int parse_shard(struct run_options *o, const char *arg)
 
 static int parse_run_options(struct run_options *o, int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"backend", required_argument, NULL, 'b'}, {"scenarios", required_argument, NULL, 's'},
-        {"out", required_argument, NULL, 'o'},     {"pki", required_argument, NULL, 'p'},
-        {"filter", required_argument, NULL, 'f'},  {"timeout", required_argument, NULL, 't'},
-        {"list", no_argument, NULL, 'l'},          {"help", no_argument, NULL, 'h'},
-        {"jobs", required_argument, NULL, 'j'},    {"shard", required_argument, NULL, 'k'},
-        {"baseline", required_argument, NULL, 'B'},
-        {"isolate", no_argument, NULL, 'I'},
-        {"run-id", required_argument, NULL, 'r'},
-        {"case", required_argument, NULL, 'c'},    {"docs", required_argument, NULL, 'd'},
-        {"pki-create", no_argument, NULL, 'C'},
-        {NULL, 0, NULL, 0}};
-    *o = (struct run_options){.scenarios_why = "given with --scenarios", .out_dir = "results",
+    static const struct option longopts[] = {{"backend", required_argument, NULL, 'b'},
+                                             {"scenarios", required_argument, NULL, 's'},
+                                             {"out", required_argument, NULL, 'o'},
+                                             {"pki", required_argument, NULL, 'p'},
+                                             {"filter", required_argument, NULL, 'f'},
+                                             {"timeout", required_argument, NULL, 't'},
+                                             {"list", no_argument, NULL, 'l'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {"jobs", required_argument, NULL, 'j'},
+                                             {"shard", required_argument, NULL, 'k'},
+                                             {"baseline", required_argument, NULL, 'B'},
+                                             {"isolate", no_argument, NULL, 'I'},
+                                             {"run-id", required_argument, NULL, 'r'},
+                                             {"case", required_argument, NULL, 'c'},
+                                             {"docs", required_argument, NULL, 'd'},
+                                             {"pki-create", no_argument, NULL, 'C'},
+                                             {NULL, 0, NULL, 0}};
+    *o = (struct run_options){.scenarios_why = "given with --scenarios",
+                              .out_dir = "results",
                               .timeout_ms = DEFAULT_TIMEOUT_MS,
-                              .jobs = (int)sysconf(_SC_NPROCESSORS_ONLN), .shard_count = 1};
+                              .jobs = (int)sysconf(_SC_NPROCESSORS_ONLN),
+                              .shard_count = 1};
     optind = 1;
     for (int c; (c = getopt_long(argc, argv, "", longopts, NULL)) != -1;) {
         int rc = TQ_EXIT_OK;
         switch (c) {
-        case 'b': rc = add_backends(o, optarg); break;
-        case 's': o->scenarios_dir = optarg; break;
-        case 'o': o->out_dir = optarg; break;
-        case 'p': o->pki_dir = optarg; break;
-        case 'f': rc = add_filter(o, optarg); break;
-        case 'c': rc = add_case_id(o, optarg); break;
-        case 'd': o->docs = optarg; break;
-        case 'C': o->pki_create = true; break;
-        case 'B': o->baseline = optarg; break;
-        case 't': rc = parse_timeout(o, optarg); break;
-        case 'j': rc = parse_jobs(o, optarg); break;
-        case 'k': rc = parse_shard(o, optarg); break;
-        case 'l': o->list = true; break;
-        case 'I': o->isolate = true; break;
-        case 'r': o->run_id = optarg; break;
-        case 'h': fputs(run_usage, stdout); return -1;
-        default: fputs(run_usage, stderr); return TQ_EXIT_USAGE;
+        case 'b':
+            rc = add_backends(o, optarg);
+            break;
+        case 's':
+            o->scenarios_dir = optarg;
+            break;
+        case 'o':
+            o->out_dir = optarg;
+            break;
+        case 'p':
+            o->pki_dir = optarg;
+            break;
+        case 'f':
+            rc = add_filter(o, optarg);
+            break;
+        case 'c':
+            rc = add_case_id(o, optarg);
+            break;
+        case 'd':
+            o->docs = optarg;
+            break;
+        case 'C':
+            o->pki_create = true;
+            break;
+        case 'B':
+            o->baseline = optarg;
+            break;
+        case 't':
+            rc = parse_timeout(o, optarg);
+            break;
+        case 'j':
+            rc = parse_jobs(o, optarg);
+            break;
+        case 'k':
+            rc = parse_shard(o, optarg);
+            break;
+        case 'l':
+            o->list = true;
+            break;
+        case 'I':
+            o->isolate = true;
+            break;
+        case 'r':
+            o->run_id = optarg;
+            break;
+        case 'h':
+            fputs(run_usage, stdout);
+            return -1;
+        default:
+            fputs(run_usage, stderr);
+            return TQ_EXIT_USAGE;
         }
         if (rc != TQ_EXIT_OK)
             return rc;
@@ -213,7 +255,7 @@ static int parse_run_options(struct run_options *o, int argc, char **argv)
     }
     if (o->pki_create && o->pki_dir == NULL) {
         fprintf(stderr, "tlsqual run: --pki-create goes with --pki DIR (the default, OUT/pki, is "
-                "generated when absent)\n");
+                        "generated when absent)\n");
         return TQ_EXIT_USAGE;
     }
     if (o->scenarios_dir == NULL &&
@@ -237,8 +279,8 @@ static void backend_set_cleanup(struct backend_set *set)
     set->num = 0;
 }
 
-static tq_status resolve_backend(struct tq_diag *diag, char *path, size_t path_len,
-                                 const char *dir, const char *name)
+static tq_status resolve_backend(struct tq_diag *diag, char *path, size_t path_len, const char *dir,
+                                 const char *name)
 {
     if (strncmp(name, "exec:", 5) == 0) {
         snprintf(path, path_len, "%s", name + 5);
@@ -259,7 +301,7 @@ struct probe {
     pthread_t thread;
     bool started;
     char path[PATH_MAX];
-    const char *name;          /* the name asked for, or NULL (found, or exec:PATH) */
+    const char *name; /* the name asked for, or NULL (found, or exec:PATH) */
     struct tq_backend *backend;
     struct tq_diag diag;
     tq_status st;
@@ -283,8 +325,8 @@ static tq_status resolve_probes(struct tq_diag *diag, struct probe *probes, size
     if (o->num_backends == 0)
         TQ_GUARD(tq_backend_discover(diag, found, MAX_BACKENDS, &num_found, dir));
     *num = o->num_backends ? o->num_backends : num_found;
-    tq_status st = *num ? TQ_SUCCESS
-                        : tq_diag_fail(diag, TQ_ERR_NOT_FOUND, dir, 0, "no backend found");
+    tq_status st =
+        *num ? TQ_SUCCESS : tq_diag_fail(diag, TQ_ERR_NOT_FOUND, dir, 0, "no backend found");
     for (size_t i = 0; i < *num && tq_ok(st); i++) {
         const char *name = o->num_backends ? o->backends[i] : NULL;
         struct probe *p = &probes[i];
@@ -352,8 +394,8 @@ static tq_status json_list(char **out, const char *const *items, size_t num)
     return TQ_SUCCESS;
 }
 
-static tq_status set_list_property(struct tq_report *r, const char *name,
-                                   const char *const *items, size_t num)
+static tq_status set_list_property(struct tq_report *r, const char *name, const char *const *items,
+                                   size_t num)
 {
     char *text TQ_DEFER(tq_free_ptr) = NULL;
     TQ_GUARD(json_list(&text, items, num));
@@ -370,7 +412,7 @@ static tq_status scenarios_digest(struct tq_diag *diag, char out[TQ_DIGEST_TEXT_
     for (size_t i = 0; i < cat->num; i++) {
         const char *path = cat->items[i]->path, *rel = path;
         if (i > 0 && strcmp(path, cat->items[i - 1]->path) == 0)
-            continue;   /* one file expanded into several scenarios */
+            continue; /* one file expanded into several scenarios */
         if (strncmp(path, dir, strlen(dir)) == 0)
             for (rel = path + strlen(dir); *rel == '/';)
                 rel++;
@@ -389,9 +431,12 @@ static tq_status pki_digest(char out[TQ_DIGEST_TEXT_LEN], const struct tq_manife
     tq_digest_add_str(&d, "endpoint.legacy", tq_manifest_endpoint(pki, "legacy"));
     for (size_t i = 0; i < tq_manifest_count(pki); i++) {
         const struct tq_artifact *a = tq_manifest_at(pki, i);
-        const char *fields[][2] = {{"name", a->name}, {"role", a->role},
-                                   {"issuer", a->issuer}, {"subject", a->subject},
-                                   {"purpose", a->purpose}, {"key_type", a->key_type},
+        const char *fields[][2] = {{"name", a->name},
+                                   {"role", a->role},
+                                   {"issuer", a->issuer},
+                                   {"subject", a->subject},
+                                   {"purpose", a->purpose},
+                                   {"key_type", a->key_type},
                                    {"chain", a->chain ? "yes" : "no"},
                                    {"crl", a->crl ? "yes" : "no"}};
         for (size_t f = 0; f < sizeof(fields) / sizeof(fields[0]); f++)
@@ -419,9 +464,9 @@ struct run_facts {
     const struct backend_set *set;
     const struct tq_manifest *pki;
     const struct tq_catalog *catalog;
-    const struct tq_baseline *baseline;     /* NULL: none */
+    const struct tq_baseline *baseline; /* NULL: none */
     const char *run_folder;
-    size_t planned;                 /* cases of the whole run, every shard */
+    size_t planned; /* cases of the whole run, every shard */
 };
 
 /* set_properties records the run and its shard set (merge.h): the identity properties first,
@@ -433,8 +478,7 @@ static tq_status set_properties(struct tq_diag *diag, struct tq_report *report,
     const char *names[MAX_BACKENDS];
     TQ_GUARD(tq_report_set_property(report, "tlsqual.version", TQ_VERSION));
     TQ_GUARD(tq_report_set_property(report, "run.folder", f->run_folder));
-    TQ_GUARD(tq_report_set_property(report, "pki.generated_at",
-                                    tq_manifest_generated_at(f->pki)));
+    TQ_GUARD(tq_report_set_property(report, "pki.generated_at", tq_manifest_generated_at(f->pki)));
     TQ_GUARD(pki_digest(digest, f->pki));
     TQ_GUARD(tq_report_set_property(report, "pki.digest", digest));
     TQ_GUARD(tq_report_set_property(report, "scenarios", o->scenarios_dir));
@@ -501,8 +545,10 @@ static tq_status prepare_pki(struct tq_diag *diag, struct tq_manifest **out,
                                       "or add --pki-create to let this run generate it"));
     TQ_GUARD(tq_fs_join(diag, manifest, sizeof(manifest), pki_dir, "manifest.json"));
     if (!tq_fs_exists(manifest))
-        fprintf(stderr, "tlsqual run: generating a new mock PKI in %s (%s); the first time "
-                "takes about 15 s\n", pki_dir, o->pki_dir ? "--pki-create" : "OUT/pki");
+        fprintf(stderr,
+                "tlsqual run: generating a new mock PKI in %s (%s); the first time "
+                "takes about 15 s\n",
+                pki_dir, o->pki_dir ? "--pki-create" : "OUT/pki");
     TQ_GUARD(tq_fs_mkdirs(diag, pki_dir, 0755));
     struct tq_certs_options certs = {.quiet = true};
     TQ_GUARD(tq_certs_generate(diag, pki_dir, &certs));
@@ -555,8 +601,10 @@ static tq_status load_baseline(struct tq_diag *diag, struct tq_baseline **out,
         return TQ_SUCCESS;
     tq_baseline_free(*out);
     *out = NULL;
-    return tq_diag_fail(diag, TQ_ERR_PARSE, path, 0, "%zu line(s) can never match (above): "
-                        "fix or remove them", problems);
+    return tq_diag_fail(diag, TQ_ERR_PARSE, path, 0,
+                        "%zu line(s) can never match (above): "
+                        "fix or remove them",
+                        problems);
 }
 
 /* struct rerun_line is the argv of the "rerun:" line of failed cases (runner.h) and the
@@ -639,8 +687,8 @@ static void rerun_init(struct rerun_line *r, const struct run_options *o,
         backend_arg(r->backends[i], sizeof(r->backends[i]), set, i, o);
         r->backend_args[i] = r->backends[i];
     }
-    r->rerun = (struct tq_runner_rerun){.argv = r->argv, .argc = n,
-                                        .backend_args = r->backend_args};
+    r->rerun =
+        (struct tq_runner_rerun){.argv = r->argv, .argc = n, .backend_args = r->backend_args};
 }
 
 /* print_header says what the run is made of before its first case: where the scenarios come
@@ -684,18 +732,30 @@ static int run_and_report(const struct run_options *o, const struct tq_catalog *
         tq_manifest_free(pki);
         return TQ_EXIT_USAGE;
     }
-    struct tq_runner_config cfg = {
-        .catalog = cat, .backends = set->items, .num_backends = set->num, .pki = pki,
-        .pki_dir = pki_dir, .out_dir = run_dir, .selection = selection_of(o), .baseline = baseline,
-        .timeout_ms = o->timeout_ms, .jobs = o->jobs, .isolate = o->isolate,
-        .shard_index = o->shard_index,
-        .shard_count = o->shard_count, .console = stdout};
-    static struct rerun_line rerun;   /* 160 KiB of paths: not on the stack */
+    struct tq_runner_config cfg = {.catalog = cat,
+                                   .backends = set->items,
+                                   .num_backends = set->num,
+                                   .pki = pki,
+                                   .pki_dir = pki_dir,
+                                   .out_dir = run_dir,
+                                   .selection = selection_of(o),
+                                   .baseline = baseline,
+                                   .timeout_ms = o->timeout_ms,
+                                   .jobs = o->jobs,
+                                   .isolate = o->isolate,
+                                   .shard_index = o->shard_index,
+                                   .shard_count = o->shard_count,
+                                   .console = stdout};
+    static struct rerun_line rerun; /* 160 KiB of paths: not on the stack */
     rerun_init(&rerun, o, set, pki_dir, baseline);
     cfg.rerun = rerun.rerun;
     print_header(o, cat, set, pki_dir, baseline, run_dir);
-    struct run_facts facts = {.set = set, .pki = pki, .catalog = cat, .baseline = baseline,
-                              .run_folder = run_id, .planned = planned};
+    struct run_facts facts = {.set = set,
+                              .pki = pki,
+                              .catalog = cat,
+                              .baseline = baseline,
+                              .run_folder = run_id,
+                              .planned = planned};
     double start = tq_now_ms();
     if (tq_ok(tq_report_new(&report)) && tq_ok(set_properties(&diag, report, &facts, o)) &&
         tq_ok(tq_runner_run(&diag, report, &cfg)) &&
@@ -704,8 +764,7 @@ static int run_and_report(const struct run_options *o, const struct tq_catalog *
         tq_reports_point_latest(o->out_dir, run_id);
         rc = tq_cli_summarize(report, run_dir, tq_now_ms() - start);
         rc = num_interrupted > 0 ? TQ_EXIT_INTERRUPTED : rc;
-    }
-    else
+    } else
         tq_cli_print_diag("tlsqual run", &diag);
     tq_report_free(report);
     tq_baseline_free(baseline);
@@ -718,8 +777,7 @@ static void backend_label(char *out, size_t out_len, const struct backend_set *s
                           const struct run_options *o)
 {
     if (o->num_backends > 0)
-        snprintf(out, out_len, "--backend %s (%s)", o->backends[i],
-                 tq_backend_path(set->items[i]));
+        snprintf(out, out_len, "--backend %s (%s)", o->backends[i], tq_backend_path(set->items[i]));
     else
         snprintf(out, out_len, "%s", tq_backend_path(set->items[i]));
 }
@@ -736,7 +794,8 @@ static int check_unique_names(const struct backend_set *set, const struct run_op
             char first[PATH_MAX + 64], second[PATH_MAX + 64];
             backend_label(first, sizeof(first), set, k, o);
             backend_label(second, sizeof(second), set, i, o);
-            fprintf(stderr, "tlsqual run: two backends are called '%s': %s and %s; each backend "
+            fprintf(stderr,
+                    "tlsqual run: two backends are called '%s': %s and %s; each backend "
                     "needs a name of its own (it names the backend's JUnit testsuite)\n",
                     tq_backend_name(set->items[i]), first, second);
             return TQ_EXIT_USAGE;
@@ -751,9 +810,10 @@ static size_t check_case_ids(const struct tq_catalog *cat, const struct run_opti
     for (size_t i = 0; i < o->num_case_ids; i++) {
         if (tq_catalog_find(cat, o->case_ids[i]) < cat->num)
             continue;
-        fprintf(stderr, "tlsqual run: --case '%s': no such case in %s (an ID is group/name, "
-                "exactly as `tlsqual run --list` prints it)\n", o->case_ids[i],
-                o->scenarios_dir);
+        fprintf(stderr,
+                "tlsqual run: --case '%s': no such case in %s (an ID is group/name, "
+                "exactly as `tlsqual run --list` prints it)\n",
+                o->case_ids[i], o->scenarios_dir);
         problems++;
     }
     return problems;
@@ -766,7 +826,7 @@ int tq_run_cli(int argc, char **argv)
     int rc = parse_run_options(&o, argc, argv);
     if (rc != TQ_EXIT_OK)
         return rc < 0 ? TQ_EXIT_OK : rc;
-    signal(SIGPIPE, SIG_IGN);   /* a backend that dies before reading its case is one failure */
+    signal(SIGPIPE, SIG_IGN); /* a backend that dies before reading its case is one failure */
     static struct tq_catalog cat;
     size_t num_errors = 0;
     bool loaded = tq_ok(tq_catalog_load(&cat, &num_errors, o.scenarios_dir, stderr));

@@ -2,7 +2,7 @@
 #ifndef TQ_RUN_CLI_H
 #define TQ_RUN_CLI_H
 
-#include "exit_codes.h"   /* enum tq_exit: the exit codes of every subcommand */
+#include "exit_codes.h" /* enum tq_exit: the exit codes of every subcommand */
 
 /* tq_run_cli is `tlsqual run`: argv[0] is "run". Returns an enum tq_exit. */
 int tq_run_cli(int argc, char **argv);

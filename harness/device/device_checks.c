@@ -16,8 +16,8 @@ enum { MAX_TEXT = 2048, MAX_GROUPS = TQ_DEVICE_PLAN_MAX_CASES };
 /* struct finding is what one check says about one hello. */
 struct finding {
     enum tq_verdict verdict;
-    char message[MAX_TEXT];       /* why, in one line */
-    char evidence[MAX_TEXT];      /* what was offered */
+    char message[MAX_TEXT];  /* why, in one line */
+    char evidence[MAX_TEXT]; /* what was offered */
 };
 
 struct check_env {
@@ -31,17 +31,17 @@ typedef void (*check_fn)(const struct check_env *env, const struct tq_event *hel
                          struct finding *out);
 
 struct check {
-    const char *name;             /* the case name in the report */
+    const char *name; /* the case name in the report */
     check_fn judge;
-    bool alpn_listener_only;      /* judged on hellos sent to the 443-style listener only */
+    bool alpn_listener_only; /* judged on hellos sent to the 443-style listener only */
 };
 
 static bool has(json_t *list, const char *word)
 {
     size_t i;
     json_t *v;
-    json_array_foreach(list, i, v) if (json_is_string(v) && strcmp(json_string_value(v), word) == 0)
-        return true;
+    json_array_foreach(list, i, v) if (json_is_string(v) &&
+                                       strcmp(json_string_value(v), word) == 0) return true;
     return false;
 }
 
@@ -84,7 +84,7 @@ static void set(struct finding *f, enum tq_verdict v, const char *fmt, ...)
 /* docs/aws-iot/tls.md#versions: "AWS IoT Core supports the following versions of the TLS protocol:
  * TLS 1.3, TLS 1.2." */
 static void judge_versions(const struct check_env *env, const struct tq_event *hello,
-                         struct finding *f)
+                           struct finding *f)
 {
     static const char *const old[] = {"SSLv3", "TLSv1", "TLSv1.1", NULL};
     json_t *versions = tq_event_json(hello, "versions");
@@ -95,15 +95,18 @@ static void judge_versions(const struct check_env *env, const struct tq_event *h
         return set(f, TQ_VERDICT_FAIL, "offers no version policy %s allows (offered: %s)",
                    env->policy->id, f->evidence);
     if (has_any(versions, old))
-        return set(f, TQ_VERDICT_WARN, "also offers versions below TLS 1.2, which AWS IoT does not "
-                   "support (offered: %s)", f->evidence);
+        return set(f, TQ_VERDICT_WARN,
+                   "also offers versions below TLS 1.2, which AWS IoT does not "
+                   "support (offered: %s)",
+                   f->evidence);
     set(f, TQ_VERDICT_PASS, "offers %s", f->evidence);
 }
 
 static bool signalling(const char *suite)
 {
-    static const char *const words[] = {"GREASE", "TLS_EMPTY_RENEGOTIATION_INFO_SCSV",
-                                        "TLS_FALLBACK_SCSV", "0x00ff", "0x5600", NULL};
+    static const char *const words[] = {
+        "GREASE", "TLS_EMPTY_RENEGOTIATION_INFO_SCSV", "TLS_FALLBACK_SCSV", "0x00ff", "0x5600",
+        NULL};
     for (size_t i = 0; words[i] != NULL; i++)
         if (strcmp(suite, words[i]) == 0)
             return true;
@@ -166,14 +169,14 @@ static void judge_suites(const struct check_env *env, const struct tq_event *hel
 /* docs/aws-iot/endpoints.md#sni: SNI "not required but highly recommended";
  * docs/aws-iot/endpoints.md#sni-host-name: "Connections attempted by devices with the incorrect
  * or invalid host_name value will fail." */
-static void judge_sni(const struct check_env *env, const struct tq_event *hello,
-                         struct finding *f)
+static void judge_sni(const struct check_env *env, const struct tq_event *hello, struct finding *f)
 {
     const char *sni = tq_event_string(hello, "sni");
     const char *want = env->in->endpoint_host ? env->in->endpoint_host : "";
     snprintf(f->evidence, sizeof(f->evidence), "sni: %s; endpoint: %s", sni ? sni : "none", want);
     if (sni == NULL)
-        return set(f, TQ_VERDICT_WARN, "sends no SNI: AWS IoT refuses such connections for "
+        return set(f, TQ_VERDICT_WARN,
+                   "sends no SNI: AWS IoT refuses such connections for "
                    "SNI_ONLY certificates, custom domains and configured TLS policies");
     if (strcmp(sni, want) != 0)
         return set(f, TQ_VERDICT_FAIL, "want SNI '%s' (the endpoint), got '%s'", want, sni);
@@ -183,15 +186,16 @@ static void judge_sni(const struct check_env *env, const struct tq_event *hello,
 /* docs/aws-iot/endpoints.md#alpn-443: on 443 a client "must implement the ALPN TLS extension
  * and use the ALPN protocol name listed" (x-amzn-mqtt-ca for MQTT with an X.509 client
  * certificate). */
-static void judge_alpn(const struct check_env *env, const struct tq_event *hello,
-                         struct finding *f)
+static void judge_alpn(const struct check_env *env, const struct tq_event *hello, struct finding *f)
 {
     (void)env;
     json_t *alpn = tq_event_json(hello, "alpn");
     join(f->evidence, sizeof(f->evidence), alpn, NULL, NULL);
     if (!has(alpn, "x-amzn-mqtt-ca"))
-        return set(f, TQ_VERDICT_FAIL, "on the 443-style listener want ALPN x-amzn-mqtt-ca, "
-                   "got %s", f->evidence);
+        return set(f, TQ_VERDICT_FAIL,
+                   "on the 443-style listener want ALPN x-amzn-mqtt-ca, "
+                   "got %s",
+                   f->evidence);
     set(f, TQ_VERDICT_PASS, "offers ALPN %s", f->evidence);
 }
 
@@ -199,7 +203,7 @@ static void judge_alpn(const struct check_env *env, const struct tq_event *hello
  * (docs/aws-iot/server-chains.md#chain-selection): the device must offer a signature algorithm
  * for one of them. */
 static void judge_sigalgs(const struct check_env *env, const struct tq_event *hello,
-                         struct finding *f)
+                          struct finding *f)
 {
     static const char *const usable[] = {"rsa_pkcs1_sha256", "rsa_pss_rsae_sha256",
                                          "ecdsa_secp256r1_sha256", NULL};
@@ -207,10 +211,12 @@ static void judge_sigalgs(const struct check_env *env, const struct tq_event *he
     json_t *sigalgs = tq_event_json(hello, "sigalgs");
     join(f->evidence, sizeof(f->evidence), sigalgs, NULL, NULL);
     if (json_array_size(sigalgs) == 0)
-        return set(f, TQ_VERDICT_WARN, "no signature_algorithms extension: a TLS 1.2 server then "
+        return set(f, TQ_VERDICT_WARN,
+                   "no signature_algorithms extension: a TLS 1.2 server then "
                    "assumes SHA-1 (RFC 5246 section 7.4.1.4.1)");
     if (!has_any(sigalgs, usable))
-        return set(f, TQ_VERDICT_FAIL, "offers no signature algorithm the ATS chains use "
+        return set(f, TQ_VERDICT_FAIL,
+                   "offers no signature algorithm the ATS chains use "
                    "(rsa_pkcs1_sha256, rsa_pss_rsae_sha256, ecdsa_secp256r1_sha256); got %s",
                    f->evidence);
     set(f, TQ_VERDICT_PASS, "offers a signature algorithm for the ATS chains");
@@ -224,20 +230,21 @@ static void judge_groups(const struct check_env *env, const struct tq_event *hel
     json_t *groups = tq_event_json(hello, "groups");
     join(f->evidence, sizeof(f->evidence), groups, NULL, NULL);
     if (json_array_size(groups) == 0)
-        return set(f, has(tq_event_json(hello, "versions"), "TLSv1.3") ? TQ_VERDICT_FAIL
-                                                                         : TQ_VERDICT_WARN,
-                   "no supported_groups extension (RFC 8446 requires it for TLS 1.3; without "
-                   "it a TLS 1.2 server may pick any curve)");
+        return set(
+            f, has(tq_event_json(hello, "versions"), "TLSv1.3") ? TQ_VERDICT_FAIL : TQ_VERDICT_WARN,
+            "no supported_groups extension (RFC 8446 requires it for TLS 1.3; without "
+            "it a TLS 1.2 server may pick any curve)");
     if (!has_any(groups, common))
-        return set(f, TQ_VERDICT_FAIL, "offers none of x25519, secp256r1, secp384r1, secp521r1; "
-                   "got %s", f->evidence);
+        return set(f, TQ_VERDICT_FAIL,
+                   "offers none of x25519, secp256r1, secp384r1, secp521r1; "
+                   "got %s",
+                   f->evidence);
     set(f, TQ_VERDICT_PASS, "offers %s", f->evidence);
 }
 
 /* docs/aws-iot/tls.md#max-fragment-length: the server does not support max_fragment_length
  * (RFC 6066 section 4, extension 1): a device that offers it must still take 16 KB records. */
-static void judge_mfl(const struct check_env *env, const struct tq_event *hello,
-                         struct finding *f)
+static void judge_mfl(const struct check_env *env, const struct tq_event *hello, struct finding *f)
 {
     (void)env;
     size_t i;
@@ -248,13 +255,13 @@ static void judge_mfl(const struct check_env *env, const struct tq_event *hello,
     snprintf(f->evidence, sizeof(f->evidence), "max_fragment_length %s",
              offered ? "offered" : "not offered");
     if (offered)
-        return set(f, TQ_VERDICT_WARN, "offers max_fragment_length, which AWS IoT ignores: the "
+        return set(f, TQ_VERDICT_WARN,
+                   "offers max_fragment_length, which AWS IoT ignores: the "
                    "device must still accept 16 KB records");
     set(f, TQ_VERDICT_PASS, "does not rely on max_fragment_length");
 }
 
-static void judge_ja3(const struct check_env *env, const struct tq_event *hello,
-                         struct finding *f)
+static void judge_ja3(const struct check_env *env, const struct tq_event *hello, struct finding *f)
 {
     const char *md5 = tq_event_string(hello, "ja3_md5");
     const char *ja3 = tq_event_string(hello, "ja3");
@@ -271,7 +278,8 @@ static const struct check checks[] = {
     {.name = "clienthello offers TLS 1.2 or 1.3 only", .judge = judge_versions},
     {.name = "clienthello cipher suites against the policy", .judge = judge_suites},
     {.name = "clienthello SNI is the endpoint name", .judge = judge_sni},
-    {.name = "clienthello ALPN on the 443-style listener", .judge = judge_alpn,
+    {.name = "clienthello ALPN on the 443-style listener",
+     .judge = judge_alpn,
      .alpn_listener_only = true},
     {.name = "clienthello signature algorithms", .judge = judge_sigalgs},
     {.name = "clienthello key exchange groups", .judge = judge_groups},
@@ -339,7 +347,7 @@ static tq_status fold_record(struct tq_report *report, const struct check *ck,
     }
     enum tq_verdict v = fd->worst.verdict;
     if (v == TQ_VERDICT_PASS && ck->judge == judge_ja3 && fd->num_distinct > 1)
-        v = TQ_VERDICT_WARN;   /* one firmware, one fingerprint: a change means a change */
+        v = TQ_VERDICT_WARN; /* one firmware, one fingerprint: a change means a change */
     if (v == TQ_VERDICT_PASS)
         message[0] = '\0';
     else if (v != fd->worst.verdict)
@@ -347,8 +355,12 @@ static tq_status fold_record(struct tq_report *report, const struct check *ck,
                  fd->num_distinct);
     else
         snprintf(message, sizeof(message), "%s (case '%s')", fd->worst.message, fd->worst_case);
-    struct tq_case_record r = {.name = ck->name, .backend = "device", .group = "clienthello",
-                               .verdict = v, .message = message, .seq = seq};
+    struct tq_case_record r = {.name = ck->name,
+                               .backend = "device",
+                               .group = "clienthello",
+                               .verdict = v,
+                               .message = message,
+                               .seq = seq};
     tq_status st = tq_buf_u8(&details, '\0');
     r.details = tq_ok(st) ? (const char *)details.data : NULL;
     st = tq_report_add(report, &r);
@@ -359,15 +371,19 @@ static tq_status fold_record(struct tq_report *report, const struct check *ck,
 static tq_status record_not_run(struct tq_report *report, const struct check *ck, size_t seq,
                                 enum tq_verdict v, const char *why)
 {
-    struct tq_case_record r = {.name = ck->name, .backend = "device", .group = "clienthello",
-                               .verdict = v, .message = why, .seq = seq};
+    struct tq_case_record r = {.name = ck->name,
+                               .backend = "device",
+                               .group = "clienthello",
+                               .verdict = v,
+                               .message = why,
+                               .seq = seq};
     return tq_report_add(report, &r);
 }
 
 static tq_status run_check(struct tq_report *report, const struct check_env *env,
                            const struct check *ck, const struct tq_event *parsed, size_t seq)
 {
-    static struct fold fd;   /* large; tq_device_checks_run is not reentrant */
+    static struct fold fd; /* large; tq_device_checks_run is not reentrant */
     memset(&fd, 0, sizeof(fd));
     const struct tq_device_check_input *in = env->in;
     for (size_t i = 0; i < in->num_hellos; i++) {

@@ -17,17 +17,17 @@
 
 /* struct tq_device_hello is one ClientHello seen, and where it was seen. */
 struct tq_device_hello {
-    const char *event;            /* the client_hello event line (JSON), borrowed */
-    const char *case_name;        /* the plan case whose connection sent it */
-    bool alpn_listener;           /* sent to the 443-style listener (--listener alpn) */
+    const char *event;     /* the client_hello event line (JSON), borrowed */
+    const char *case_name; /* the plan case whose connection sent it */
+    bool alpn_listener;    /* sent to the 443-style listener (--listener alpn) */
 };
 
 struct tq_device_check_input {
     const struct tq_device_hello *hellos;
     size_t num_hellos;
-    const char *policy;           /* security policy id the suites are checked against */
-    const char *endpoint_host;    /* the name SNI must carry */
-    const char *expect_ja3;       /* JA3 MD5 of a reference firmware build; NULL: none */
+    const char *policy;        /* security policy id the suites are checked against */
+    const char *endpoint_host; /* the name SNI must carry */
+    const char *expect_ja3;    /* JA3 MD5 of a reference firmware build; NULL: none */
 };
 
 /* tq_device_checks_run appends one record per check to `report` (backend "device", group

@@ -22,8 +22,9 @@ static const char *check_must(const char *v)
 {
     static const char *const words[] = {"connect_and_connect", "abort_before_connect",
                                         "receive_max_publish", NULL};
-    return check_one_of(v, words, "connect_and_connect, abort_before_connect or "
-                                  "receive_max_publish");
+    return check_one_of(v, words,
+                        "connect_and_connect, abort_before_connect or "
+                        "receive_max_publish");
 }
 
 static const char *check_verdict(const char *v)
@@ -68,8 +69,7 @@ TQ_YAML_TABLE(case_table, "case",
               F(struct tq_device_case, name, STRING, .required = true, .check = check_name),
               F(struct tq_device_case, spec, STRING),
               F(struct tq_device_case, description, STRING, .required = true),
-              F(struct tq_device_case, device_must, STRING, .required = true,
-                .check = check_must),
+              F(struct tq_device_case, device_must, STRING, .required = true, .check = check_must),
               F(struct tq_device_case, broker, MAP, .sub = &broker_table),
               F(struct tq_device_case, verdict, MAP, .sub = &verdict_table),
               F(struct tq_device_case, publish, MAP, .sub = &publish_table));
@@ -84,13 +84,12 @@ static void case_init(void *item, unsigned line)
 #define DIGITS(n) DIGITS_(n)
 #define DIGITS_(n) #n
 TQ_YAML_TABLE(plan_table, "top level", F(struct tq_device_plan, name, STRING, .required = true),
-              F(struct tq_device_plan, spec, STRING),
-              F(struct tq_device_plan, description, STRING),
+              F(struct tq_device_plan, spec, STRING), F(struct tq_device_plan, description, STRING),
               F(struct tq_device_plan, defaults, MAP, .sub = &broker_table),
               F(struct tq_device_plan, cases, SEQ, .sub = &case_table, .required = true,
                 .count_offset = offsetof(struct tq_device_plan, num_cases),
-                .elem_size = sizeof(struct tq_device_case),
-                .max_items = TQ_DEVICE_PLAN_MAX_CASES, .init = case_init,
+                .elem_size = sizeof(struct tq_device_case), .max_items = TQ_DEVICE_PLAN_MAX_CASES,
+                .init = case_init,
                 .too_many = "a plan has at most " DIGITS(TQ_DEVICE_PLAN_MAX_CASES) " cases",
                 .min_items = 1, .too_few = "'cases' must hold at least one case"));
 
@@ -98,7 +97,7 @@ TQ_YAML_TABLE(plan_table, "top level", F(struct tq_device_plan, name, STRING, .r
 struct ctx {
     struct tq_diag *diag;
     const char *path;
-    unsigned root_line;           /* where the top-level mapping starts */
+    unsigned root_line; /* where the top-level mapping starts */
     struct tq_device_plan *plan;
 };
 
@@ -148,31 +147,34 @@ static tq_status check_case(struct ctx *c, size_t i)
     for (size_t j = 0; j < i; j++)
         if (strcmp(c->plan->cases[j].name, dc->name) == 0)
             return tq_diag_fail(c->diag, TQ_ERR_PARSE, path, line,
-                                "case name '%s' is already used by the case at line %u",
-                                dc->name, c->plan->cases[j].line);
+                                "case name '%s' is already used by the case at line %u", dc->name,
+                                c->plan->cases[j].line);
     finish_case(dc);
-    bool rules = dc->verdict.alert || dc->verdict.close || dc->verdict.handshake ||
-                 dc->verdict.connect;
+    bool rules =
+        dc->verdict.alert || dc->verdict.close || dc->verdict.handshake || dc->verdict.connect;
     if (rules && dc->must != TQ_DEVICE_MUST_ABORT)
         return tq_diag_fail(c->diag, TQ_ERR_PARSE, path, line,
                             "'verdict' applies to abort_before_connect cases only, got it in a "
-                            "%s case", dc->device_must);
+                            "%s case",
+                            dc->device_must);
     bool publish = dc->publish.payload_size != 0 || dc->publish.ack_topic != NULL;
     if (publish && dc->must != TQ_DEVICE_MUST_RECEIVE_MAX)
         return tq_diag_fail(c->diag, TQ_ERR_PARSE, path, line,
                             "'publish' applies to receive_max_publish cases only, got it in a "
-                            "%s case", dc->device_must);
+                            "%s case",
+                            dc->device_must);
     if (dc->publish.payload_size < 0 || dc->publish.payload_size > MAX_PAYLOAD_SIZE)
         return tq_diag_fail(c->diag, TQ_ERR_PARSE, path, line,
                             "'payload_size' must be 1 to %d bytes (0: the largest that fits), "
-                            "got %ld", MAX_PAYLOAD_SIZE, dc->publish.payload_size);
+                            "got %ld",
+                            MAX_PAYLOAD_SIZE, dc->publish.payload_size);
     return TQ_SUCCESS;
 }
 
 static tq_status parse_text(struct ctx *c, const char *text, size_t len)
 {
-    const struct tq_yaml_options opts = {
-        .path = c->path, .empty_want = "a mapping with name and cases"};
+    const struct tq_yaml_options opts = {.path = c->path,
+                                         .empty_want = "a mapping with name and cases"};
     TQ_GUARD(tq_yaml_table_parse(c->diag, &c->root_line, c->plan, &plan_table, &opts, text, len));
     for (size_t i = 0; i < c->plan->num_cases; i++)
         TQ_GUARD(check_case(c, i));
@@ -180,8 +182,8 @@ static tq_status parse_text(struct ctx *c, const char *text, size_t len)
 }
 
 /* see device_plan.h */
-tq_status tq_device_plan_parse(struct tq_diag *diag, struct tq_device_plan **out,
-                               const char *path, const char *text, size_t text_len)
+tq_status tq_device_plan_parse(struct tq_diag *diag, struct tq_device_plan **out, const char *path,
+                               const char *text, size_t text_len)
 {
     *out = NULL;
     struct tq_device_plan *plan = calloc(1, sizeof(*plan));
@@ -198,8 +200,7 @@ tq_status tq_device_plan_parse(struct tq_diag *diag, struct tq_device_plan **out
 }
 
 /* see device_plan.h */
-tq_status tq_device_plan_load(struct tq_diag *diag, struct tq_device_plan **out,
-                              const char *path)
+tq_status tq_device_plan_load(struct tq_diag *diag, struct tq_device_plan **out, const char *path)
 {
     *out = NULL;
     char *text TQ_DEFER(tq_free_ptr) = NULL;
@@ -225,9 +226,8 @@ const char *tq_device_plan_setting(const struct tq_device_plan *plan,
 }
 
 /* see device_plan.h */
-size_t tq_device_plan_broker_args(const struct tq_device_plan *plan,
-                                  const struct tq_device_case *c, const char **argv,
-                                  size_t max_args)
+size_t tq_device_plan_broker_args(const struct tq_device_plan *plan, const struct tq_device_case *c,
+                                  const char **argv, size_t max_args)
 {
     size_t n = 0;
     for (size_t i = 0; i < broker_table.num_fields && n + 2 <= max_args; i++) {

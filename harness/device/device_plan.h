@@ -22,17 +22,17 @@
 
 /* What the device must do while a case is live. */
 enum tq_device_must {
-    TQ_DEVICE_MUST_CONNECT,       /* "connect_and_connect": TLS handshake, then MQTT CONNECT */
-    TQ_DEVICE_MUST_ABORT,         /* "abort_before_connect": refuse the server, no CONNECT */
-    TQ_DEVICE_MUST_RECEIVE_MAX,   /* "receive_max_publish": subscribe, take a 128 KB PUBLISH */
+    TQ_DEVICE_MUST_CONNECT,     /* "connect_and_connect": TLS handshake, then MQTT CONNECT */
+    TQ_DEVICE_MUST_ABORT,       /* "abort_before_connect": refuse the server, no CONNECT */
+    TQ_DEVICE_MUST_RECEIVE_MAX, /* "receive_max_publish": subscribe, take a 128 KB PUBLISH */
 };
 
 /* What a device did on a bad chain: the keys of a case's `verdict` mapping. */
 enum tq_device_observation {
-    TQ_DEVICE_OBS_ALERT,          /* refused the handshake and sent a TLS alert */
-    TQ_DEVICE_OBS_CLOSE,          /* refused the handshake, closed without an alert */
-    TQ_DEVICE_OBS_HANDSHAKE,      /* completed the handshake, closed before CONNECT */
-    TQ_DEVICE_OBS_CONNECT,        /* completed the handshake and sent CONNECT */
+    TQ_DEVICE_OBS_ALERT,     /* refused the handshake and sent a TLS alert */
+    TQ_DEVICE_OBS_CLOSE,     /* refused the handshake, closed without an alert */
+    TQ_DEVICE_OBS_HANDSHAKE, /* completed the handshake, closed before CONNECT */
+    TQ_DEVICE_OBS_CONNECT,   /* completed the handshake and sent CONNECT */
     TQ_DEVICE_OBS_COUNT,
 };
 
@@ -41,12 +41,12 @@ enum tq_device_observation {
  * underscores as dashes), which checked its value when the plan was read; NULL leaves the
  * broker's default. */
 struct tq_device_broker {
-    char *endpoint;               /* ats, legacy */
-    char *server_cert;            /* artifact name: server-expired, server-large, ... */
-    char *chain;                  /* short, cross, cross-g2 */
-    char *policy;                 /* security policy id (broker/policy.h) */
-    char *sni;                    /* optional, required, endpoint */
-    char *listener;               /* mqtt (8883-style), alpn (443-style) */
+    char *endpoint;    /* ats, legacy */
+    char *server_cert; /* artifact name: server-expired, server-large, ... */
+    char *chain;       /* short, cross, cross-g2 */
+    char *policy;      /* security policy id (broker/policy.h) */
+    char *sni;         /* optional, required, endpoint */
+    char *listener;    /* mqtt (8883-style), alpn (443-style) */
 };
 
 /* struct tq_device_verdict_rules: the verdict words of a case's `verdict` mapping, as written
@@ -60,23 +60,23 @@ struct tq_device_verdict_rules {
 
 /* struct tq_device_publish: the maximum-size PUBLISH of a receive_max_publish case. */
 struct tq_device_publish {
-    long payload_size;            /* 0 (default): the largest that fits AWS IoT's 128 KB packet */
-    char *ack_topic;              /* NULL: "tlsqual/device/ack" (docs/device-mode.md#ack) */
+    long payload_size; /* 0 (default): the largest that fits AWS IoT's 128 KB packet */
+    char *ack_topic;   /* NULL: "tlsqual/device/ack" (docs/device-mode.md#ack) */
 };
 
 struct tq_device_case {
-    char *name;                   /* unique in the plan, at most 66 characters */
-    char *spec;                   /* the fact it checks, e.g.
+    char *name;        /* unique in the plan, at most 66 characters */
+    char *spec;        /* the fact it checks, e.g.
                                      "docs/aws-iot/device-advisor.md#tls-connect" */
-    char *description;            /* what the operator sees while the case is live */
-    char *device_must;            /* as written; see `must` */
+    char *description; /* what the operator sees while the case is live */
+    char *device_must; /* as written; see `must` */
     struct tq_device_broker broker;
     struct tq_device_verdict_rules verdict;
     struct tq_device_publish publish;
-    unsigned line;                /* where the case starts in the plan file */
+    unsigned line; /* where the case starts in the plan file */
     /* Derived after parsing: */
     enum tq_device_must must;
-    enum tq_verdict on[TQ_DEVICE_OBS_COUNT];  /* abort_before_connect: the verdict for each
+    enum tq_verdict on[TQ_DEVICE_OBS_COUNT]; /* abort_before_connect: the verdict for each
                                                  observation. Defaults: alert pass, close warn,
                                                  handshake fail, connect fail */
 };
@@ -86,7 +86,7 @@ struct tq_device_plan {
     char *name;
     char *spec;
     char *description;
-    struct tq_device_broker defaults;   /* under every case; a case's own setting wins */
+    struct tq_device_broker defaults; /* under every case; a case's own setting wins */
     size_t num_cases;
     struct tq_device_case cases[TQ_DEVICE_PLAN_MAX_CASES];
 };
@@ -112,9 +112,8 @@ const char *tq_device_plan_setting(const struct tq_device_plan *plan,
 /* tq_device_plan_broker_args writes the `tlsqual broker` options of case `c` (pairs of
  * "--option" and value, borrowed from the plan) into `argv`, at most `max_args` pointers, and
  * returns how many. */
-size_t tq_device_plan_broker_args(const struct tq_device_plan *plan,
-                                  const struct tq_device_case *c, const char **argv,
-                                  size_t max_args);
+size_t tq_device_plan_broker_args(const struct tq_device_plan *plan, const struct tq_device_case *c,
+                                  const char **argv, size_t max_args);
 
 /* tq_device_must_name returns "connect_and_connect", "abort_before_connect" or
  * "receive_max_publish". */

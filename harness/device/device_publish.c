@@ -78,9 +78,8 @@ static tq_status tcp_connect(struct tq_diag *diag, struct client *c, long *out_p
     struct sockaddr_storage local;
     socklen_t len = sizeof(local);
     if (getsockname(c->fd, (struct sockaddr *)&local, &len) == 0)
-        *out_port = ntohs(local.ss_family == AF_INET6
-                              ? ((struct sockaddr_in6 *)&local)->sin6_port
-                              : ((struct sockaddr_in *)&local)->sin_port);
+        *out_port = ntohs(local.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&local)->sin6_port
+                                                      : ((struct sockaddr_in *)&local)->sin_port);
     return TQ_SUCCESS;
 }
 
@@ -137,7 +136,8 @@ static tq_status read_frame(struct tq_diag *diag, struct client *c, struct tq_mq
         if (n <= 0)
             return tq_diag_fail(diag, TQ_ERR_PROTOCOL, NULL, 0,
                                 "publisher: the broker closed or went silent while the publisher "
-                                "waited for %s", tq_mqtt_type_name(want));
+                                "waited for %s",
+                                tq_mqtt_type_name(want));
         TQ_GUARD(tq_buf_append(&c->in, chunk, (size_t)n));
     }
     return tq_diag_fail(diag, TQ_ERR_PROTOCOL, NULL, 0, "publisher: no %s among %d packets",
@@ -149,8 +149,8 @@ static tq_status mqtt_connect(struct tq_diag *diag, struct client *c,
 {
     struct tq_buf out TQ_DEFER(tq_buf_cleanup);
     tq_buf_init(&out, 1024);
-    struct tq_mqtt_connect connect = {.clean_session = true, .keep_alive = 60,
-                                      .client_id = tq_mqtt_str_of(req->client_id)};
+    struct tq_mqtt_connect connect = {
+        .clean_session = true, .keep_alive = 60, .client_id = tq_mqtt_str_of(req->client_id)};
     TQ_GUARD(tq_mqtt_connect_write(&out, &connect));
     TQ_GUARD(send_all(diag, c, &out));
     struct tq_mqtt_frame frame;
@@ -174,8 +174,10 @@ static tq_status mqtt_publish(struct tq_diag *diag, struct client *c,
         payload[i] = (uint8_t)pattern[i % (sizeof(pattern) - 1)];
     struct tq_buf out TQ_DEFER(tq_buf_cleanup);
     tq_buf_init(&out, req->payload_len + 4096);
-    struct tq_mqtt_publish publish = {.qos = 1, .topic = tq_mqtt_str_of(req->topic),
-                                      .packet_id = PACKET_ID, .payload = payload,
+    struct tq_mqtt_publish publish = {.qos = 1,
+                                      .topic = tq_mqtt_str_of(req->topic),
+                                      .packet_id = PACKET_ID,
+                                      .payload = payload,
                                       .payload_len = req->payload_len};
     TQ_GUARD(tq_mqtt_publish_write(&out, &publish));
     TQ_GUARD(send_all(diag, c, &out));

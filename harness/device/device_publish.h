@@ -17,14 +17,14 @@
 #define TQ_DEVICE_MAX_PACKET (128 * 1024)
 
 struct tq_device_publish_request {
-    const char *host;             /* the broker's address (an IP literal) */
+    const char *host; /* the broker's address (an IP literal) */
     int port;
-    const char *cert;             /* PEM chain of a registered device certificate */
+    const char *cert; /* PEM chain of a registered device certificate */
     const char *key;
     const char *client_id;
-    const char *topic;            /* a topic name (no wildcards) */
-    size_t payload_len;           /* bytes of a fixed, printable pattern */
-    int timeout_ms;               /* for the whole exchange */
+    const char *topic;  /* a topic name (no wildcards) */
+    size_t payload_len; /* bytes of a fixed, printable pattern */
+    int timeout_ms;     /* for the whole exchange */
 };
 
 /* tq_device_publish_max_payload returns the largest payload for which a QoS 1 PUBLISH to a topic

@@ -22,7 +22,7 @@
 enum {
     BROKER_STOP_MS = 3000,
     POLL_MS = 50,
-    CONFIRM_MS = 10000,          /* after the max-size PUBLISH: time to confirm it */
+    CONFIRM_MS = 10000, /* after the max-size PUBLISH: time to confirm it */
     PUBLISH_TIMEOUT_MS = 15000,
     MAX_EVENTS_BYTES = 16 << 20,
     MAX_BROKER_ARGS = 16,
@@ -43,25 +43,25 @@ static void on_signal(int sig)
 /* struct view is the device's connection in one case, as the broker's events tell it. It is
  * recomputed from the whole events file at every poll, so it never depends on timing. */
 struct view {
-    long conn;                   /* the first connection that sent a ClientHello; 0: none yet */
-    char *hello;                 /* its client_hello line (owned) */
+    long conn;   /* the first connection that sent a ClientHello; 0: none yet */
+    char *hello; /* its client_hello line (owned) */
     bool established, connected, subscribed, closed;
-    long connack;                /* -1: none sent */
+    long connack; /* -1: none sent */
     char version[16], suite[96], cert_id[65], subject[512];
     char close_reason[64], close_detail[512], alert_sent[64], alert_received[64];
-    char refused[256];           /* "client_certificate_rejected reason=..." and the like */
-    char topic[512];             /* a concrete topic for its first usable subscription */
-    char acked[512];             /* the topic of its first PUBLISH under the ack topic */
-    long delivered;              /* the publisher's PUBLISH: subscribers (-1: not yet) */
+    char refused[256]; /* "client_certificate_rejected reason=..." and the like */
+    char topic[512];   /* a concrete topic for its first usable subscription */
+    char acked[512];   /* the topic of its first PUBLISH under the ack topic */
+    long delivered;    /* the publisher's PUBLISH: subscribers (-1: not yet) */
     long delivered_len;
-    struct tq_buf lines;         /* the connection's event lines, for the evidence */
-    char peer[64];               /* the device connection's peer */
-    long publisher;              /* the helper's connection, known by its client ID; -1: none */
+    struct tq_buf lines; /* the connection's event lines, for the evidence */
+    char peer[64];       /* the device connection's peer */
+    long publisher;      /* the helper's connection, known by its client ID; -1: none */
     struct {
         long conn;
         char peer[64];
-    } opened[16];                /* every connection of the case as it opened (16 kept) */
-    size_t num_opened;           /* all of them */
+    } opened[16];      /* every connection of the case as it opened (16 kept) */
+    size_t num_opened; /* all of them */
 };
 
 static void view_reset(struct view *v)
@@ -167,7 +167,7 @@ static void on_device_event(struct view *v, const struct tq_event *ev, const cha
                  str(ev, "reason"));
         return;
     default:
-        return;   /* the other events of the connection change nothing the verdict reads */
+        return; /* the other events of the connection change nothing the verdict reads */
     }
 }
 
@@ -190,7 +190,7 @@ static void scan(struct view *v, char *text, const char *ack_topic)
         struct tq_event ev;
         struct tq_diag ignored;
         if (!tq_ok(tq_event_parse(&ignored, &ev, line, strlen(line))))
-            continue;   /* a line the schema refuses (event_schema.h) is no evidence */
+            continue; /* a line the schema refuses (event_schema.h) is no evidence */
         long conn = ev.conn;
         /* The helper is never the device's connection, whatever client ID the device uses. */
         if (ev.id == TQ_EVENT_MQTT_CONNECT && conn != v->conn &&
@@ -243,7 +243,7 @@ struct live {
     struct view view;
     enum tq_verdict verdict;
     char message[1024];
-    struct tq_buf notes;         /* the session's own evidence lines */
+    struct tq_buf notes; /* the session's own evidence lines */
     double started_ms;
     size_t payload_len;
     char ack_topic[256];
@@ -330,15 +330,19 @@ static bool judge_abort(struct live *lv)
         return false;
     why_closed(how, sizeof(how), v);
     if (v->established) {
-        snprintf(what, sizeof(what), "completed the handshake with the bad chain, then closed "
-                 "before CONNECT (%s)", how);
+        snprintf(what, sizeof(what),
+                 "completed the handshake with the bad chain, then closed "
+                 "before CONNECT (%s)",
+                 how);
         judge_observation(lv, TQ_DEVICE_OBS_HANDSHAKE, what);
     } else if (v->alert_received[0] && strcmp(v->alert_received, "close_notify") != 0) {
         snprintf(what, sizeof(what), "refused the chain with alert %s", v->alert_received);
         judge_observation(lv, TQ_DEVICE_OBS_ALERT, what);
     } else if (v->alert_sent[0] || v->refused[0]) {
-        decide(lv, TQ_VERDICT_ERROR, "the broker refused the connection before the device "
-               "judged the chain (%s): this case did not test the device", how);
+        decide(lv, TQ_VERDICT_ERROR,
+               "the broker refused the connection before the device "
+               "judged the chain (%s): this case did not test the device",
+               how);
     } else {
         snprintf(what, sizeof(what), "refused the chain without sending an alert (%s)", how);
         judge_observation(lv, TQ_DEVICE_OBS_CLOSE, what);
@@ -368,10 +372,14 @@ static bool deliver(struct live *lv)
     long want = lv->dc->publish.payload_size;
     size_t max = tq_device_publish_max_payload(strlen(lv->view.topic));
     lv->payload_len = want > 0 && (size_t)want < max ? (size_t)want : max;
-    struct tq_device_publish_request req = {
-        .host = publisher_host(lv->host), .port = lv->port, .cert = a->chain ? a->chain : a->cert,
-        .key = a->key, .client_id = PUBLISHER_CLIENT_ID, .topic = lv->view.topic,
-        .payload_len = lv->payload_len, .timeout_ms = PUBLISH_TIMEOUT_MS};
+    struct tq_device_publish_request req = {.host = publisher_host(lv->host),
+                                            .port = lv->port,
+                                            .cert = a->chain ? a->chain : a->cert,
+                                            .key = a->key,
+                                            .client_id = PUBLISHER_CLIENT_ID,
+                                            .topic = lv->view.topic,
+                                            .payload_len = lv->payload_len,
+                                            .timeout_ms = PUBLISH_TIMEOUT_MS};
     struct tq_diag diag = {0};
     long port = -1;
     note(lv, "publishing %zu payload bytes (QoS 1) to '%s'", lv->payload_len, lv->view.topic);
@@ -398,8 +406,10 @@ static bool judge_received(struct live *lv, bool deadline)
         return true;
     }
     if (v->acked[0]) {
-        decide(lv, TQ_VERDICT_FAIL, "want an acknowledgement on %s, got %s: the device did not "
-               "receive the payload whole", want, v->acked);
+        decide(lv, TQ_VERDICT_FAIL,
+               "want an acknowledgement on %s, got %s: the device did not "
+               "receive the payload whole",
+               want, v->acked);
         return true;
     }
     if (v->closed && v->delivered > 0 && strcmp(v->close_reason, "client_disconnect") == 0) {
@@ -415,8 +425,10 @@ static bool judge_received(struct live *lv, bool deadline)
     }
     if (!deadline)
         return false;
-    decide(lv, TQ_VERDICT_WARN, "delivered %zu bytes, but the device did not confirm (publish to "
-           "%s or DISCONNECT; docs/device-mode.md#ack)", lv->payload_len, want);
+    decide(lv, TQ_VERDICT_WARN,
+           "delivered %zu bytes, but the device did not confirm (publish to "
+           "%s or DISCONNECT; docs/device-mode.md#ack)",
+           lv->payload_len, want);
     return true;
 }
 
@@ -428,7 +440,7 @@ static bool judge_subscribed(struct live *lv, bool *out_ready)
     char how[1024];
     *out_ready = false;
     if (v->connack > 0 || (v->closed && v->connack != 0)) {
-        (void)judge_connect(lv);   /* the same failures as a plain connect case */
+        (void)judge_connect(lv); /* the same failures as a plain connect case */
         return true;
     }
     if (v->subscribed) {
@@ -452,16 +464,17 @@ static void follow_receive(struct live *lv, double deadline)
 {
     bool ready = false;
     while (!interrupted && now_ms() < deadline) {
-        if (poll_events(&lv->view, lv->events_path, lv->ack_topic) &&
-            judge_subscribed(lv, &ready))
+        if (poll_events(&lv->view, lv->events_path, lv->ack_topic) && judge_subscribed(lv, &ready))
             return;
         if (ready)
             break;
         usleep(POLL_MS * 1000);
     }
     if (!ready)
-        return decide(lv, TQ_VERDICT_FAIL, "did not subscribe to a topic within %d s of "
-                      "connecting", lv->cfg->case_timeout_ms / 1000);
+        return decide(lv, TQ_VERDICT_FAIL,
+                      "did not subscribe to a topic within %d s of "
+                      "connecting",
+                      lv->cfg->case_timeout_ms / 1000);
     if (!deliver(lv))
         return;
     double confirm = now_ms() + CONFIRM_MS;
@@ -506,7 +519,6 @@ static bool wait_for_device(struct live *lv)
     return false;
 }
 
-
 /* override sets `option` to `value` (when not NULL) among the `n` setting arguments of `argv`
  * ("--option", "value" pairs), in place or appended, and returns the new count. */
 static size_t override(const char **argv, size_t n, const char *option, const char *value)
@@ -540,16 +552,19 @@ static tq_status broker_start(struct tq_diag *diag, struct live *lv, const char 
     n = override(args, n, "--listener", cfg->listener);
     /* A device on the bench is reached on the address `tlsqual device --listen` names: that
      * option is the user's explicit word for a non-loopback bind (the broker's rule). */
-    struct tq_broker_proc_options opts = {
-        .pki_dir = cfg->pki_dir, .events_path = lv->events_path, .log_path = log_path,
-        .args = args, .num_args = n, .listen = listen,
-        .allow_remote = !tq_broker_host_is_loopback(listen)};
+    struct tq_broker_proc_options opts = {.pki_dir = cfg->pki_dir,
+                                          .events_path = lv->events_path,
+                                          .log_path = log_path,
+                                          .args = args,
+                                          .num_args = n,
+                                          .listen = listen,
+                                          .allow_remote = !tq_broker_host_is_loopback(listen)};
     tq_status st = tq_broker_proc_start(diag, &lv->broker, &opts);
     if (!tq_ok(st)) {
         char why[sizeof(diag->msg)];
-        snprintf(why, sizeof(why), "%s", diag->msg);   /* diag->msg is about to be rewritten */
-        return tq_diag_fail(diag, st.code, log_path, 0, "case '%s' on %s: %s", lv->dc->name,
-                            listen, why);
+        snprintf(why, sizeof(why), "%s", diag->msg); /* diag->msg is about to be rewritten */
+        return tq_diag_fail(diag, st.code, log_path, 0, "case '%s' on %s: %s", lv->dc->name, listen,
+                            why);
     }
     lv->port = lv->broker.port;
     snprintf(lv->host, sizeof(lv->host), "%s", lv->broker.host);
@@ -572,7 +587,8 @@ static void must_text(char *out, size_t out_len, const struct tq_device_case *dc
         snprintf(out, out_len, "the device must refuse the server and close before CONNECT");
         return;
     case TQ_DEVICE_MUST_RECEIVE_MAX:
-        snprintf(out, out_len, "the device must connect, subscribe, receive a maximum-size "
+        snprintf(out, out_len,
+                 "the device must connect, subscribe, receive a maximum-size "
                  "PUBLISH whole, then confirm it (docs/device-mode.md#ack)");
         return;
     }
@@ -608,7 +624,8 @@ static void keep_observed(struct tq_device_observed *o, const struct live *lv)
             listener = lv->cfg->listener;
         o->owned[o->num_hellos] = strdup(v->hello);
         o->hellos[o->num_hellos] = (struct tq_device_hello){
-            .event = o->owned[o->num_hellos], .case_name = lv->dc->name,
+            .event = o->owned[o->num_hellos],
+            .case_name = lv->dc->name,
             .alpn_listener = listener != NULL && strcmp(listener, "alpn") == 0};
         o->num_hellos += o->owned[o->num_hellos] != NULL;
     }
@@ -660,12 +677,15 @@ static tq_status record_case(struct tq_report *report, struct live *lv)
     if (lv->view.lines.len && tq_ok(tq_buf_u8(&lv->view.lines, '\0')))
         append(&details, (const char *)lv->view.lines.data);
     tq_status st = tq_buf_u8(&details, '\0');
-    struct tq_case_record r = {
-        .name = lv->dc->name, .backend = "device",
-        .group = lv->dc->must == TQ_DEVICE_MUST_RECEIVE_MAX ? "mqtt" : "tls",
-        .scenario_file = lv->cfg->plan->path, .verdict = lv->verdict, .message = lv->message,
-        .details = tq_ok(st) ? (const char *)details.data : NULL,
-        .seconds = (now_ms() - lv->started_ms) / 1000, .seq = lv->index};
+    struct tq_case_record r = {.name = lv->dc->name,
+                               .backend = "device",
+                               .group = lv->dc->must == TQ_DEVICE_MUST_RECEIVE_MAX ? "mqtt" : "tls",
+                               .scenario_file = lv->cfg->plan->path,
+                               .verdict = lv->verdict,
+                               .message = lv->message,
+                               .details = tq_ok(st) ? (const char *)details.data : NULL,
+                               .seconds = (now_ms() - lv->started_ms) / 1000,
+                               .seq = lv->index};
     st = tq_report_add(report, &r);
     tq_buf_cleanup(&details);
     return st;
@@ -676,11 +696,13 @@ static tq_status record_not_run(struct tq_report *report,
                                 const char *why)
 {
     const struct tq_device_case *dc = &cfg->plan->cases[index];
-    struct tq_case_record r = {
-        .name = dc->name, .backend = "device",
-        .group = dc->must == TQ_DEVICE_MUST_RECEIVE_MAX ? "mqtt" : "tls",
-        .scenario_file = cfg->plan->path, .verdict = TQ_VERDICT_ERROR, .message = why,
-        .seq = index};
+    struct tq_case_record r = {.name = dc->name,
+                               .backend = "device",
+                               .group = dc->must == TQ_DEVICE_MUST_RECEIVE_MAX ? "mqtt" : "tls",
+                               .scenario_file = cfg->plan->path,
+                               .verdict = TQ_VERDICT_ERROR,
+                               .message = why,
+                               .seq = index};
     fprintf(cfg->console, "  -> ERROR %s: %s\n", dc->name, why);
     return tq_report_add(report, &r);
 }
@@ -707,8 +729,7 @@ static bool play(struct live *lv)
  * did not connect in time. */
 static tq_status run_case(struct tq_diag *diag, struct tq_report *report,
                           struct tq_device_observed *observed,
-                          const struct tq_device_session_config *cfg, size_t index,
-                          bool *out_came)
+                          const struct tq_device_session_config *cfg, size_t index, bool *out_came)
 {
     const struct tq_device_case *dc = &cfg->plan->cases[index];
     struct live lv = {.cfg = cfg, .dc = dc, .index = index, .verdict = TQ_VERDICT_NOT_RUN};
@@ -760,15 +781,17 @@ static tq_status play_all(struct tq_diag *diag, struct tq_report *report,
         tq_status st = run_case(&case_diag, report, observed, cfg, i, &came);
         if (!tq_ok(st) && i == 0) {
             *diag = case_diag;
-            return st;   /* the first broker did not start: nothing can run */
+            return st; /* the first broker did not start: nothing can run */
         }
         if (!tq_ok(st))
             TQ_GUARD(record_not_run(report, cfg, i, case_diag.msg));
         if (interrupted)
             snprintf(why, sizeof(why), "interrupted: the session was stopped by a signal");
         else if (!came)
-            snprintf(why, sizeof(why), "did not run: the device stopped connecting (no connection "
-                     "within %d s in case %zu)", cfg->idle_timeout_ms / 1000, i + 1);
+            snprintf(why, sizeof(why),
+                     "did not run: the device stopped connecting (no connection "
+                     "within %d s in case %zu)",
+                     cfg->idle_timeout_ms / 1000, i + 1);
     }
     for (; i < total; i++)
         TQ_GUARD(record_not_run(report, cfg, i, why));

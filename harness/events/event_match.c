@@ -31,7 +31,7 @@ static bool value_fits(const char *value, enum tq_event_type type, bool nullable
         return strcmp(value, "true") == 0 || strcmp(value, "false") == 0;
     case TQ_EVENT_ARRAY:
     case TQ_EVENT_OBJECT:
-        return false;   /* value_equals compares scalars only */
+        return false; /* value_equals compares scalars only */
     }
     return false;
 }

@@ -19,13 +19,13 @@ enum { MAX_PORT = 65535, FIRST_TEXT_CAP = 64 << 10 };
 /* struct line is one complete line of the file, parsed once when it was read. Indexes stored
  * as "index + 1" use 0 for "none", so that calloc'ed tables start empty. */
 struct line {
-    size_t off;            /* in log->text; its '\n' is at off + len */
+    size_t off; /* in log->text; its '\n' is at off + len */
     size_t len;
     size_t next_same_port; /* index + 1 of the port's next line; 0: none (yet) */
     long conn;
-    uint32_t event_hash;   /* of the `event` string: most lines are skipped without parsing */
+    uint32_t event_hash; /* of the `event` string: most lines are skipped without parsing */
     uint16_t port;
-    bool valid;            /* an event line of the schema (event_schema.h) */
+    bool valid; /* an event line of the schema (event_schema.h) */
 };
 
 struct port_lines {
@@ -36,15 +36,15 @@ struct tq_events_log {
     pthread_mutex_t mutex;
     char *path;
     size_t max_bytes;
-    bool have_file;        /* dev and ino are those of the file read so far */
+    bool have_file; /* dev and ino are those of the file read so far */
     dev_t dev;
     ino_t ino;
-    off_t file_offset;     /* bytes of the current file consumed */
-    size_t bytes_read;     /* over the log's life */
+    off_t file_offset; /* bytes of the current file consumed */
+    size_t bytes_read; /* over the log's life */
     bool truncated;
-    char *text;            /* the complete lines read, then the partial last line */
+    char *text; /* the complete lines read, then the partial last line */
     size_t text_len, text_cap;
-    size_t parsed;         /* text[0, parsed) is complete lines */
+    size_t parsed; /* text[0, parsed) is complete lines */
     struct line *lines;
     size_t num_lines, lines_cap, num_skipped;
     struct port_lines *ports; /* MAX_PORT + 1 entries, by port number */
@@ -67,7 +67,10 @@ static uint32_t pattern_hash(const char *pattern)
     return name_hash(pattern, strcspn(pattern, " "));
 }
 
-static bool valid_port(long port) { return port >= 1 && port <= MAX_PORT; }
+static bool valid_port(long port)
+{
+    return port >= 1 && port <= MAX_PORT;
+}
 
 /* describe reads the line once, with the one reader (event_schema.h), and keeps what the index
  * and the queries need. */
@@ -199,8 +202,8 @@ static tq_status refresh(struct tq_diag *diag, struct tq_events_log *log)
                             "want the events file to be a regular file, got another kind");
     if (log->have_file &&
         (st.st_dev != log->dev || st.st_ino != log->ino || st.st_size < log->file_offset)) {
-        log->file_offset = 0;           /* another file: read it from its start */
-        log->text_len = log->parsed;    /* the old file's partial line never ends */
+        log->file_offset = 0;        /* another file: read it from its start */
+        log->text_len = log->parsed; /* the old file's partial line never ends */
     }
     log->have_file = true;
     log->dev = st.st_dev;

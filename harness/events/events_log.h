@@ -42,16 +42,16 @@ struct tq_events_log;
 
 /* struct tq_events_log_line locates one event line. */
 struct tq_events_log_line {
-    size_t index;  /* among the complete lines read, from 0: the file line number minus 1 */
-    long conn;     /* its `conn` member */
-    long port;     /* the port of its `peer`; 0 when it has none */
+    size_t index; /* among the complete lines read, from 0: the file line number minus 1 */
+    long conn;    /* its `conn` member */
+    long port;    /* the port of its `peer`; 0 when it has none */
 };
 
 struct tq_events_log_stats {
-    size_t num_lines;    /* complete lines read, garbage included */
-    size_t num_skipped;  /* of those, lines the reader refused (garbage, off the schema) */
-    size_t bytes_read;   /* from the file, over the log's life: at most max_bytes */
-    bool truncated;      /* the file had more than max_bytes: later lines are not read */
+    size_t num_lines;   /* complete lines read, garbage included */
+    size_t num_skipped; /* of those, lines the reader refused (garbage, off the schema) */
+    size_t bytes_read;  /* from the file, over the log's life: at most max_bytes */
+    bool truncated;     /* the file had more than max_bytes: later lines are not read */
 };
 
 /* tq_events_log_open prepares a new log of the events file at `path` in `*out`, reading at
@@ -74,8 +74,8 @@ void tq_events_log_close(struct tq_events_log *log);
  * with TQ_ERR_LIMIT when `out` reaches its max_len: it then holds the first lines that fit,
  * each whole. */
 TQ_MUST_USE tq_status tq_events_log_lines(struct tq_diag *diag, struct tq_events_log *log,
-                                          struct tq_buf *out, const long *ports,
-                                          size_t num_ports, size_t from);
+                                          struct tq_buf *out, const long *ports, size_t num_ports,
+                                          size_t from);
 
 /* tq_events_log_mark refreshes the log and returns the number of lines read: the index from
  * which the lines of a client started now will be (an unreadable file leaves the mark where it

@@ -60,9 +60,8 @@ static bool add_request_parts(struct evhttp_request *req, int port, const char *
     return ok;
 }
 
-static tq_status send_and_wait(struct tq_diag *diag, struct call *c,
-                               struct evhttp_connection *conn, const char *method,
-                               const char *path_and_query, const char *body)
+static tq_status send_and_wait(struct tq_diag *diag, struct call *c, struct evhttp_connection *conn,
+                               const char *method, const char *path_and_query, const char *body)
 {
     struct evhttp_request *req = evhttp_request_new(on_answer, c);
     TQ_ENSURE(req != NULL, TQ_ERR_NOMEM);
@@ -79,9 +78,8 @@ static tq_status send_and_wait(struct tq_diag *diag, struct call *c,
 }
 
 /* see api_client.h */
-tq_status tq_api_call(struct tq_diag *diag, struct tq_api_answer *out, int port,
-                      const char *method, const char *path_and_query, const char *body,
-                      int timeout_ms)
+tq_status tq_api_call(struct tq_diag *diag, struct tq_api_answer *out, int port, const char *method,
+                      const char *path_and_query, const char *body, int timeout_ms)
 {
     *out = (struct tq_api_answer){0};
     struct call c = {.base = event_base_new(), .port = port, .out = out};
@@ -101,11 +99,15 @@ tq_status tq_api_call(struct tq_diag *diag, struct tq_api_answer *out, int port,
         free(out->body);
         *out = (struct tq_api_answer){0};
         if (c.too_big)
-            st = tq_diag_fail(diag, TQ_ERR_LIMIT, NULL, 0, "%s %s: the answer is larger than "
-                              "%d bytes", method, path_and_query, TQ_API_CLIENT_MAX_BODY);
+            st = tq_diag_fail(diag, TQ_ERR_LIMIT, NULL, 0,
+                              "%s %s: the answer is larger than "
+                              "%d bytes",
+                              method, path_and_query, TQ_API_CLIENT_MAX_BODY);
         else
-            st = tq_diag_fail(diag, TQ_ERR_TIMEOUT, NULL, 0, "%s %s: no answer from the "
-                              "control plane within %d ms", method, path_and_query, timeout_ms);
+            st = tq_diag_fail(diag, TQ_ERR_TIMEOUT, NULL, 0,
+                              "%s %s: no answer from the "
+                              "control plane within %d ms",
+                              method, path_and_query, timeout_ms);
     }
     return st;
 }

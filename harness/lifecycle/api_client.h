@@ -13,8 +13,8 @@
 #define TQ_API_CLIENT_MAX_BODY (1 << 20)
 
 struct tq_api_answer {
-    int status;     /* HTTP status */
-    char *body;     /* NUL-terminated, owned; free() it */
+    int status; /* HTTP status */
+    char *body; /* NUL-terminated, owned; free() it */
     size_t body_len;
 };
 
@@ -22,7 +22,7 @@ struct tq_api_answer {
  * 127.0.0.1:`port` with the JSON text `body` (NULL: none) and waits up to `timeout_ms` for the
  * answer. Fails (naming the call) when there is no answer: refused, reset, timed out. */
 TQ_MUST_USE tq_status tq_api_call(struct tq_diag *diag, struct tq_api_answer *out, int port,
-                                  const char *method, const char *path_and_query,
-                                  const char *body, int timeout_ms);
+                                  const char *method, const char *path_and_query, const char *body,
+                                  int timeout_ms);
 
 #endif

@@ -16,13 +16,12 @@
 #include "result.h"
 #include "verdict.h"
 
-
 enum {
     MAX_OUTPUT = 1 << 20,
     MAX_EVENTS_BYTES = 16 << 20,
     MAX_PEM_BYTES = 64 * 1024,
-    HOLD_READY_MS = 5000,        /* a held connection connects and subscribes within this */
-    EVENTS_WAIT_MS = 1000,       /* the broker may log a close just after the client exited */
+    HOLD_READY_MS = 5000,  /* a held connection connects and subscribes within this */
+    EVENTS_WAIT_MS = 1000, /* the broker may log a close just after the client exited */
     API_TIMEOUT_MS = 10000,
     BROKER_STOP_MS = 5000,
 };
@@ -32,7 +31,7 @@ struct held {
     const struct tq_scenario_step *step;
     struct tq_async_run run;
     char client_id[192];
-    size_t events_from;          /* no event line before this one can be the connection's */
+    size_t events_from; /* no event line before this one can be the connection's */
 };
 
 struct engine;
@@ -48,7 +47,7 @@ struct engine {
     char events_path[4096], log_path[4096], registry_path[4096];
     struct held held[TQ_SCENARIO_STEPS_MAX];
     size_t num_held;
-    bool session_used;           /* a connection of this case ran on c->session */
+    bool session_used;                       /* a connection of this case ran on c->session */
     char stray_before[TQ_RESULT_QUOTE_SIZE]; /* see struct tq_lifecycle_verdict */
 };
 
@@ -73,8 +72,8 @@ static enum tq_verdict judge_connection(struct engine *e, const struct tq_scenar
     struct tq_result result;
     bool has_result = false;
     int deadline = e->c->timeout_ms + e->c->grace_ms;
-    enum tq_verdict v = tq_verdict_of_run(run, deadline, want_id, expect, NULL, &result,
-                                          &has_result, why, why_len);
+    enum tq_verdict v =
+        tq_verdict_of_run(run, deadline, want_id, expect, NULL, &result, &has_result, why, why_len);
     /* Only a result of this connection is evidence as it is; anything else is quoted (escaped)
      * in `why`. */
     if (has_result && tq_ok(tq_buf_u8(&run->out, '\0')))
@@ -86,10 +85,9 @@ static enum tq_verdict judge_connection(struct engine *e, const struct tq_scenar
     struct tq_buf events;
     tq_buf_init(&events, 256 * 1024);
     const struct tq_strlist *want = &expect->broker_events;
-    const char *missing = tq_events_log_await(e->events, &events, &result.local_port, 1,
-                                              events_from,
-                                              (const char *const *)want->items, want->num,
-                                              EVENTS_WAIT_MS);
+    const char *missing =
+        tq_events_log_await(e->events, &events, &result.local_port, 1, events_from,
+                            (const char *const *)want->items, want->num, EVENTS_WAIT_MS);
     if (missing && (v == TQ_VERDICT_PASS || v == TQ_VERDICT_WARN)) {
         snprintf(why, why_len, "want broker event '%s' for this connection, got none", missing);
         v = TQ_VERDICT_FAIL;
@@ -102,8 +100,10 @@ static enum tq_verdict judge_connection(struct engine *e, const struct tq_scenar
 
 static struct tq_case_context case_context(const struct engine *e)
 {
-    return (struct tq_case_context){.pki = e->c->pki, .host = e->broker.host,
-                                    .port = e->broker.port, .timeout_ms = e->c->timeout_ms,
+    return (struct tq_case_context){.pki = e->c->pki,
+                                    .host = e->broker.host,
+                                    .port = e->broker.port,
+                                    .timeout_ms = e->c->timeout_ms,
                                     .backend = e->c->backend_name};
 }
 
@@ -149,18 +149,20 @@ static enum tq_verdict step_connect(struct engine *e, const struct tq_scenario_s
             snprintf(e->stray_before, sizeof(e->stray_before), "%s", quote);
         } else {
             free(line);
-            snprintf(why, why_len, "protocol_error: after the result of an earlier connection of "
-                     "this case the backend wrote %s", quote);
+            snprintf(why, why_len,
+                     "protocol_error: after the result of an earlier connection of "
+                     "this case the backend wrote %s",
+                     quote);
             return TQ_VERDICT_ERROR;
         }
     }
     e->session_used = e->session_used || e->c->session != NULL;
     struct tq_proc_output run;
     struct tq_diag diag = {0};
-    tq_status st = e->c->session ? tq_backend_session_run(&diag, e->c->session, &run, line,
-                                                          deadline, MAX_OUTPUT)
-                                 : tq_proc_run(&diag, &run, argv, line, strlen(line), deadline,
-                                               MAX_OUTPUT);
+    tq_status st =
+        e->c->session
+            ? tq_backend_session_run(&diag, e->c->session, &run, line, deadline, MAX_OUTPUT)
+            : tq_proc_run(&diag, &run, argv, line, strlen(line), deadline, MAX_OUTPUT);
     free(line);
     if (!tq_ok(st)) {
         snprintf(why, why_len, "cannot start backend: %.700s", diag.msg);
@@ -171,8 +173,8 @@ static enum tq_verdict step_connect(struct engine *e, const struct tq_scenario_s
     return v;
 }
 
-static enum tq_verdict step_hold(struct engine *e, const struct tq_scenario_step *step,
-                                 char *why, size_t why_len)
+static enum tq_verdict step_hold(struct engine *e, const struct tq_scenario_step *step, char *why,
+                                 size_t why_len)
 {
     struct held *h = &e->held[e->num_held];
     *h = (struct held){.step = step};
@@ -190,14 +192,14 @@ static enum tq_verdict step_hold(struct engine *e, const struct tq_scenario_step
     e->num_held++;
     size_t next = h->events_from;
     struct tq_events_log_line connect = {0};
-    for (double deadline = tq_now_ms() + HOLD_READY_MS; tq_now_ms() < deadline;
-         usleep(20 * 1000)) {
+    for (double deadline = tq_now_ms() + HOLD_READY_MS; tq_now_ms() < deadline; usleep(20 * 1000)) {
         if (tq_events_log_client_subscribed(e->events, h->client_id, &next, &connect))
             return TQ_VERDICT_PASS;
         if (tq_async_run_ended(&h->run))
             break;
     }
-    snprintf(why, why_len, "the held connection '%s' (client ID %s) did not connect and "
+    snprintf(why, why_len,
+             "the held connection '%s' (client ID %s) did not connect and "
              "subscribe within %d ms (its result is in the details of its wait step)",
              step->connect, h->client_id, HOLD_READY_MS);
     return TQ_VERDICT_FAIL;
@@ -213,8 +215,8 @@ static struct held *find_held(struct engine *e, const char *name)
 
 /* step_wait waits for the held connection's process to end (by itself: the broker closes it,
  * a message arrives, or its deadline passes) and judges it. */
-static enum tq_verdict step_wait(struct engine *e, const struct tq_scenario_step *step,
-                                 char *why, size_t why_len)
+static enum tq_verdict step_wait(struct engine *e, const struct tq_scenario_step *step, char *why,
+                                 size_t why_len)
 {
     struct held *h = find_held(e, step->wait);
     if (h == NULL) {
@@ -273,7 +275,7 @@ static char *register_body(const struct engine *e, const struct tq_scenario_step
 struct request {
     const char *method;
     char path[512];
-    char *body;                  /* owned; NULL: none */
+    char *body; /* owned; NULL: none */
 };
 
 /* build_request maps an api step onto the REST call awscli makes (docs/broker-api.md). */
@@ -301,8 +303,8 @@ static bool build_request(const struct engine *e, const struct tq_scenario_step 
     } else {
         bool with_ca = strcmp(op, "RegisterCertificate") == 0;
         r->method = "POST";
-        snprintf(r->path, sizeof(r->path), "%s", with_ca ? "/certificate/register"
-                                                         : "/certificate/register-no-ca");
+        snprintf(r->path, sizeof(r->path), "%s",
+                 with_ca ? "/certificate/register" : "/certificate/register-no-ca");
         r->body = register_body(e, step);
         return r->body != NULL;
     }
@@ -329,8 +331,8 @@ static enum tq_verdict step_api(struct engine *e, const struct tq_scenario_step 
     }
     struct tq_api_answer answer;
     struct tq_diag diag = {0};
-    tq_status st = tq_api_call(&diag, &answer, e->broker.api_port, r.method, r.path, r.body,
-                               API_TIMEOUT_MS);
+    tq_status st =
+        tq_api_call(&diag, &answer, e->broker.api_port, r.method, r.path, r.body, API_TIMEOUT_MS);
     free(r.body);
     if (!tq_ok(st)) {
         snprintf(why, why_len, "api %s: %.700s", step->api, diag.msg);
@@ -367,8 +369,8 @@ static tq_status broker_setup(struct tq_diag *diag, struct engine *e)
     TQ_GUARD(tq_fs_join(diag, e->events_path, sizeof(e->events_path), c->work_dir,
                         "broker-events.jsonl"));
     TQ_GUARD(tq_fs_join(diag, e->log_path, sizeof(e->log_path), c->work_dir, "broker.log"));
-    TQ_GUARD(tq_fs_join(diag, e->registry_path, sizeof(e->registry_path), c->work_dir,
-                        "registry.json"));
+    TQ_GUARD(
+        tq_fs_join(diag, e->registry_path, sizeof(e->registry_path), c->work_dir, "registry.json"));
     TQ_GUARD(tq_fs_join(diag, source, sizeof(source), c->pki_dir, "registry.json"));
     TQ_GUARD(tq_fs_read_all(diag, &registry, &len, source, MAX_EVENTS_BYTES));
     tq_status st = tq_fs_write_atomic(diag, e->registry_path, registry, len, 0600);
@@ -376,11 +378,15 @@ static tq_status broker_setup(struct tq_diag *diag, struct engine *e)
     TQ_GUARD(st);
     unlink(e->events_path);
     TQ_GUARD(tq_events_log_open(diag, &e->events, e->events_path, MAX_EVENTS_BYTES));
-    size_t num_args = tq_scenario_broker_args(&c->scenario->broker, e->args,
-                                              TQ_BROKER_PROC_MAX_ARGS);
-    e->opts = (struct tq_broker_proc_options){
-        .pki_dir = c->pki_dir, .events_path = e->events_path, .log_path = e->log_path,
-        .args = e->args, .num_args = num_args, .api = true, .registry_path = e->registry_path};
+    size_t num_args =
+        tq_scenario_broker_args(&c->scenario->broker, e->args, TQ_BROKER_PROC_MAX_ARGS);
+    e->opts = (struct tq_broker_proc_options){.pki_dir = c->pki_dir,
+                                              .events_path = e->events_path,
+                                              .log_path = e->log_path,
+                                              .args = e->args,
+                                              .num_args = num_args,
+                                              .api = true,
+                                              .registry_path = e->registry_path};
     return tq_broker_proc_start(diag, &e->broker, &e->opts);
 }
 
@@ -421,10 +427,15 @@ static enum tq_verdict run_step(struct engine *e, const struct tq_scenario_step 
 
 static const char *step_label(const struct tq_scenario_step *step, char *buf, size_t len)
 {
-    snprintf(buf, len, "%s %s", step->connect ? "connect" : step->api ? "api"
-                                : step->wait  ? "wait" : "restart",
-             step->connect ? step->connect : step->api ? step->api
-                                           : step->wait ? step->wait : step->restart);
+    snprintf(buf, len, "%s %s",
+             step->connect ? "connect"
+             : step->api   ? "api"
+             : step->wait  ? "wait"
+                           : "restart",
+             step->connect ? step->connect
+             : step->api   ? step->api
+             : step->wait  ? step->wait
+                           : step->restart);
     return buf;
 }
 
@@ -440,8 +451,8 @@ static void run_steps(struct engine *e, struct tq_lifecycle_verdict *out)
         enum tq_verdict v = run_step(e, step, why, sizeof(why));
         if (v == TQ_VERDICT_PASS)
             continue;
-        snprintf(out->message, sizeof(out->message), "step %zu (%.120s, line %u): %.800s", i + 1, label,
-                 step->line, why);
+        snprintf(out->message, sizeof(out->message), "step %zu (%.120s, line %u): %.800s", i + 1,
+                 label, step->line, why);
         out->verdict = v;
         if (v != TQ_VERDICT_WARN)
             return;
@@ -465,8 +476,7 @@ void tq_lifecycle_run(const struct tq_lifecycle_case *c, struct tq_lifecycle_ver
     struct tq_diag diag = {0};
     if (tq_ok(broker_setup(&diag, e))) {
         note(e, "private broker %s:%d, control plane port %d, registry %s, events %s\n",
-             e->broker.host, e->broker.port, e->broker.api_port, e->registry_path,
-             e->events_path);
+             e->broker.host, e->broker.port, e->broker.api_port, e->registry_path, e->events_path);
         run_steps(e, out);
     } else {
         snprintf(out->message, sizeof(out->message), "cannot start the case's broker: %.900s",

@@ -19,20 +19,21 @@
 #include "result.h"
 
 struct tq_lifecycle_case {
-    const struct tq_scenario *scenario;   /* with num_steps > 0 */
+    const struct tq_scenario *scenario; /* with num_steps > 0 */
     const struct tq_manifest *pki;
     const char *pki_dir;
     const char *backend_name;
     const char *backend_path;
-    struct tq_backend_session *session;  /* runs the connections that do not hold; NULL: one process each */
-    int timeout_ms;              /* the backend's deadline per connection */
-    int grace_ms;                /* on top of it, before the runner kills the backend */
-    const char *work_dir;        /* created; the broker's registry, events and log go there */
+    struct tq_backend_session
+        *session;         /* runs the connections that do not hold; NULL: one process each */
+    int timeout_ms;       /* the backend's deadline per connection */
+    int grace_ms;         /* on top of it, before the runner kills the backend */
+    const char *work_dir; /* created; the broker's registry, events and log go there */
 };
 
 struct tq_lifecycle_verdict {
     enum tq_verdict verdict;
-    char message[1024];          /* empty on a pass */
+    char message[1024]; /* empty on a pass */
     double seconds;
     char stray_before[TQ_RESULT_QUOTE_SIZE]; /* what `session`'s process wrote after the result of
                                                 the case before this one and before this case's

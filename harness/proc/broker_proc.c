@@ -62,7 +62,7 @@ static tq_status parse_ready(struct tq_diag *diag, struct tq_broker_proc *b, con
                             "broker's ready line '%s' is not HOST:PORT", ready);
     const char *host = ready;
     size_t host_len = (size_t)(colon - ready);
-    if (host_len >= 2 && host[0] == '[' && host[host_len - 1] == ']') {   /* [::1]:8883 */
+    if (host_len >= 2 && host[0] == '[' && host[host_len - 1] == ']') { /* [::1]:8883 */
         host++;
         host_len -= 2;
     }
@@ -90,12 +90,12 @@ static void last_log_line(char *out, size_t out_len, const char *path)
 static tq_status spawn(struct tq_diag *diag, struct tq_broker_proc *out, char *const *argv,
                        const char *log_path, char *ready, size_t ready_len)
 {
-    tq_status st = tq_proc_start(diag, &out->child, argv, log_path, READY_FD, ready, ready_len,
-                                 READY_MS);
+    tq_status st =
+        tq_proc_start(diag, &out->child, argv, log_path, READY_FD, ready, ready_len, READY_MS);
     if (tq_ok(st))
         return st;
     char why[1024], said[512];
-    snprintf(why, sizeof(why), "%s", diag->msg);   /* diag->msg is about to be rewritten */
+    snprintf(why, sizeof(why), "%s", diag->msg); /* diag->msg is about to be rewritten */
     last_log_line(said, sizeof(said), log_path);
     return tq_diag_fail(diag, st.code, log_path, 0, "the broker did not start: %s%s%s", why,
                         said[0] ? "; it said: " : "", said);
@@ -116,8 +116,8 @@ tq_status tq_broker_proc_start(struct tq_diag *diag, struct tq_broker_proc *out,
     snprintf(parent, sizeof(parent), "%ld", (long)getpid());
     /* --parent-pid: a run that dies (a crash, SIGKILL) must not leave its brokers behind. */
     const char *argv[17 + TQ_BROKER_PROC_MAX_ARGS + 1] = {
-        exe, "broker", "--pki", opts->pki_dir, "--listen", listen, "--events",
-        opts->events_path, "--ready-fd", "3", "--parent-pid", parent};
+        exe,        "broker",          "--pki",      opts->pki_dir, "--listen",     listen,
+        "--events", opts->events_path, "--ready-fd", "3",           "--parent-pid", parent};
     size_t n = 12;
     if (opts->api) {
         argv[n++] = "--api";

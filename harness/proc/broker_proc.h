@@ -19,23 +19,23 @@
 
 struct tq_broker_proc_options {
     const char *pki_dir;
-    const char *events_path;    /* events are appended there */
-    const char *log_path;       /* the broker's stderr */
-    const char *const *args;    /* scenario settings (tq_scenario_broker_args), borrowed */
+    const char *events_path; /* events are appended there */
+    const char *log_path;    /* the broker's stderr */
+    const char *const *args; /* scenario settings (tq_scenario_broker_args), borrowed */
     size_t num_args;
-    int port;                   /* 0: any free port; with 127.0.0.1 when `listen` is NULL */
-    const char *listen;         /* HOST:PORT to bind instead (device mode), or NULL */
-    bool allow_remote;          /* pass --allow-remote: `listen` is the user's explicit word */
-    bool api;                   /* serve the control plane (--api) too */
-    int api_port;               /* 0: any free port */
-    const char *registry_path;  /* NULL: the PKI's registry.json */
+    int port;                  /* 0: any free port; with 127.0.0.1 when `listen` is NULL */
+    const char *listen;        /* HOST:PORT to bind instead (device mode), or NULL */
+    bool allow_remote;         /* pass --allow-remote: `listen` is the user's explicit word */
+    bool api;                  /* serve the control plane (--api) too */
+    int api_port;              /* 0: any free port */
+    const char *registry_path; /* NULL: the PKI's registry.json */
 };
 
 struct tq_broker_proc {
     struct tq_proc_child child;
-    char host[96];              /* as it listens, without [] around an IPv6 address */
+    char host[96]; /* as it listens, without [] around an IPv6 address */
     int port;
-    int api_port;               /* 0: no control plane */
+    int api_port; /* 0: no control plane */
 };
 
 /* tq_broker_proc_start starts a broker with `opts` and waits until it listens. The events file

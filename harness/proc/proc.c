@@ -132,8 +132,8 @@ static void feed_input(struct io_state *io)
 static bool pump(struct io_state *io, struct tq_proc_output *out, double deadline)
 {
     while (io->out_fd >= 0 || io->err_fd >= 0) {
-        struct pollfd fds[3] = {{io->out_fd, POLLIN, 0}, {io->err_fd, POLLIN, 0},
-                                {io->in_fd, POLLOUT, 0}};
+        struct pollfd fds[3] = {
+            {io->out_fd, POLLIN, 0}, {io->err_fd, POLLIN, 0}, {io->in_fd, POLLOUT, 0}};
         int left = (int)(deadline - tq_now_ms());
         if (left <= 0)
             return false;
@@ -176,15 +176,14 @@ void tq_proc_reap(pid_t pid, struct tq_proc_output *out, double deadline)
 static tq_status make_pipes(struct tq_diag *diag, int in[2], int outp[2], int errp[2])
 {
     if (pipe2(in, O_CLOEXEC) != 0 || pipe2(outp, O_CLOEXEC) != 0 || pipe2(errp, O_CLOEXEC) != 0)
-        return tq_diag_fail(diag, TQ_ERR_IO, NULL, 0, "cannot create pipes: %s",
-                            strerror(errno));
+        return tq_diag_fail(diag, TQ_ERR_IO, NULL, 0, "cannot create pipes: %s", strerror(errno));
     fcntl(in[1], F_SETFL, O_NONBLOCK);
     return TQ_SUCCESS;
 }
 
 /* see proc.h */
-tq_status tq_proc_spawn_piped(struct tq_diag *diag, pid_t *out_pid, char *const argv[],
-                              int *in_fd, int *out_fd, int *err_fd)
+tq_status tq_proc_spawn_piped(struct tq_diag *diag, pid_t *out_pid, char *const argv[], int *in_fd,
+                              int *out_fd, int *err_fd)
 {
     int in[2] = {-1, -1}, outp[2] = {-1, -1}, errp[2] = {-1, -1};
     if (stopping)
@@ -268,8 +267,7 @@ static tq_status read_ready(struct tq_diag *diag, int fd, const char *what, char
         if (ready < 0 && errno == EINTR)
             continue; /* a signal (SIGINT to the run) is the caller's to handle, not a timeout */
         if (ready <= 0)
-            return tq_diag_fail(diag, TQ_ERR_TIMEOUT, what, 0, "not ready after %d ms",
-                                timeout_ms);
+            return tq_diag_fail(diag, TQ_ERR_TIMEOUT, what, 0, "not ready after %d ms", timeout_ms);
         ssize_t n = read(fd, line + got, 1);
         if (n <= 0)
             return tq_diag_fail(diag, TQ_ERR_PROTOCOL, what, 0,
@@ -290,8 +288,7 @@ tq_status tq_proc_start(struct tq_diag *diag, struct tq_proc_child *out, char *c
     out->pid = -1;
     int ready[2] = {-1, -1};
     if (ready_fd_child >= 0 && pipe2(ready, O_CLOEXEC) != 0)
-        return tq_diag_fail(diag, TQ_ERR_IO, NULL, 0, "cannot create a pipe: %s",
-                            strerror(errno));
+        return tq_diag_fail(diag, TQ_ERR_IO, NULL, 0, "cannot create a pipe: %s", strerror(errno));
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);

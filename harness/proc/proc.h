@@ -11,12 +11,12 @@
 #include "status.h"
 
 struct tq_proc_output {
-    bool exited;          /* exited normally: exit_code is valid */
+    bool exited; /* exited normally: exit_code is valid */
     int exit_code;
-    int term_signal;      /* killed by this signal (0: none) */
-    bool timed_out;       /* the deadline passed and the runner killed it */
-    struct tq_buf out;    /* stdout, at most the limit given; more is dropped */
-    struct tq_buf err;    /* stderr, likewise */
+    int term_signal;   /* killed by this signal (0: none) */
+    bool timed_out;    /* the deadline passed and the runner killed it */
+    struct tq_buf out; /* stdout, at most the limit given; more is dropped */
+    struct tq_buf err; /* stderr, likewise */
     bool out_truncated, err_truncated;
     double elapsed_ms;
 };
@@ -35,8 +35,7 @@ void tq_proc_output_cleanup(struct tq_proc_output *out);
 
 /* tq_proc_describe writes how the process ended: "exit 0", "killed by signal 11 (SIGSEGV)",
  * "timed out after 15000 ms". */
-void tq_proc_describe(char *buf, size_t buf_len, const struct tq_proc_output *out,
-                      int timeout_ms);
+void tq_proc_describe(char *buf, size_t buf_len, const struct tq_proc_output *out, int timeout_ms);
 
 /* struct tq_proc_child is a long-running child (the broker). */
 struct tq_proc_child {
@@ -47,18 +46,16 @@ struct tq_proc_child {
  * `stderr_path` (created 0600). When `ready_fd_child` >= 0, a pipe is passed as that fd number
  * and the first line written to it (within `timeout_ms`) is stored in `ready_line`. */
 TQ_MUST_USE tq_status tq_proc_start(struct tq_diag *diag, struct tq_proc_child *out,
-                                    char *const argv[], const char *stderr_path,
-                                    int ready_fd_child, char *ready_line, size_t ready_len,
-                                    int timeout_ms);
+                                    char *const argv[], const char *stderr_path, int ready_fd_child,
+                                    char *ready_line, size_t ready_len, int timeout_ms);
 
 /* tq_proc_stop sends SIGTERM, waits up to `grace_ms`, then SIGKILLs. Stores the wait status. */
 void tq_proc_stop(struct tq_proc_child *child, int grace_ms, int *out_wait_status);
 
 /* tq_proc_spawn_piped starts argv[0] in a process group of its own with pipes for stdin,
  * stdout and stderr, returned (close-on-exec) in `in_fd` (non-blocking), `out_fd`, `err_fd`. */
-TQ_MUST_USE tq_status tq_proc_spawn_piped(struct tq_diag *diag, pid_t *out_pid,
-                                          char *const argv[], int *in_fd, int *out_fd,
-                                          int *err_fd);
+TQ_MUST_USE tq_status tq_proc_spawn_piped(struct tq_diag *diag, pid_t *out_pid, char *const argv[],
+                                          int *in_fd, int *out_fd, int *err_fd);
 
 /* tq_proc_reap waits for `pid` until `deadline_ms` (tq_now_ms clock), then kills its group
  * and waits; the end is recorded in `out` (exited, exit_code, term_signal, timed_out). */

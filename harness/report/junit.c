@@ -34,8 +34,12 @@ static tq_status escape(struct tq_buf *out, const char *s)
     size_t len = strlen((const char *)p);
     for (size_t i = 0; i < len;) {
         unsigned char ch = p[i];
-        const char *rep = ch == '&' ? "&amp;" : ch == '<' ? "&lt;" : ch == '>' ? "&gt;"
-                        : ch == '"' ? "&quot;" : ch == '\'' ? "&apos;" : NULL;
+        const char *rep = ch == '&'    ? "&amp;"
+                          : ch == '<'  ? "&lt;"
+                          : ch == '>'  ? "&gt;"
+                          : ch == '"'  ? "&quot;"
+                          : ch == '\'' ? "&apos;"
+                                       : NULL;
         size_t n = 1;
         if (rep != NULL) {
             TQ_GUARD(put(out, rep));
@@ -60,8 +64,8 @@ static tq_status attr(struct tq_buf *out, const char *name, const char *value)
     return put(out, "\"");
 }
 
-static tq_status element(struct tq_buf *out, const char *tag, const char *type,
-                         const char *message, const char *body)
+static tq_status element(struct tq_buf *out, const char *tag, const char *type, const char *message,
+                         const char *body)
 {
     TQ_GUARD(tq_buf_appendf(out, "      <%s", tag));
     if (type)
@@ -142,7 +146,7 @@ static tq_status testsuite(struct tq_buf *out, const struct tq_report *r, const 
     TQ_GUARD(put(out, "  <testsuite"));
     TQ_GUARD(attr(out, "name", backend));
     TQ_GUARD(tq_buf_appendf(out, " tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"%zu\"",
-                  n.total, n.failed, n.errors, n.skipped));
+                            n.total, n.failed, n.errors, n.skipped));
     TQ_GUARD(tq_buf_appendf(out, " time=\"%.3f\"", n.seconds));
     TQ_GUARD(attr(out, "timestamp", timestamp));
     TQ_GUARD(attr(out, "hostname", hostname));
@@ -168,10 +172,11 @@ tq_status tq_junit_render(struct tq_buf *out, const struct tq_report *r, const c
 {
     struct tq_report_counts n = tq_report_counts_for(r, NULL);
     TQ_GUARD(put(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"));
-    TQ_GUARD(tq_buf_appendf(out,
-                  "<testsuites name=\"tlsqual\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\""
-                  " time=\"%.3f\">\n",
-                  n.total, n.failed, n.errors, n.seconds));
+    TQ_GUARD(
+        tq_buf_appendf(out,
+                       "<testsuites name=\"tlsqual\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\""
+                       " time=\"%.3f\">\n",
+                       n.total, n.failed, n.errors, n.seconds));
     for (size_t i = 0; i < tq_report_count(r); i++)
         if (!seen_before(r, i))
             TQ_GUARD(testsuite(out, r, tq_report_at(r, i)->backend, timestamp, hostname));

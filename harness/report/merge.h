@@ -26,21 +26,21 @@
 
 /* The identity properties every run sets before tq_merge_identify, besides the
  * backend.NAME.library of each backend. */
-#define TQ_MERGE_IDENTITY(X)                                                                      \
-    X("tlsqual.version")   /* the harness's version */                                            \
-    X("scenarios.digest")  /* tq_digest over every scenario file's path and bytes */              \
-    X("filters")           /* the --filter values, a JSON array in the order given */             \
-    X("case_ids")          /* the --case values, likewise */                                      \
-    X("backends")          /* the backend names, a JSON array in matrix order */                  \
-    X("pki.digest")        /* the PKI's shape: artifact names, roles, subjects, key types */      \
-    X("baseline.digest")   /* the known-deviations file's bytes, or "none" */                     \
+#define TQ_MERGE_IDENTITY(X)                                                                       \
+    X("tlsqual.version")  /* the harness's version */                                              \
+    X("scenarios.digest") /* tq_digest over every scenario file's path and bytes */                \
+    X("filters")          /* the --filter values, a JSON array in the order given */               \
+    X("case_ids")         /* the --case values, likewise */                                        \
+    X("backends")         /* the backend names, a JSON array in matrix order */                    \
+    X("pki.digest")       /* the PKI's shape: artifact names, roles, subjects, key types */        \
+    X("baseline.digest")  /* the known-deviations file's bytes, or "none" */                       \
     X("cases.planned")
 
 /* tq_merge_identify records in `r` that it is shard `k` of `n` (1 <= k <= n) of a run of
  * `planned` cases: shard, cases.planned, run.identity (over the identity properties, which the
  * caller sets first) and run.id (`run_id`, or run.identity when `run_id` is NULL). */
-TQ_MUST_USE tq_status tq_merge_identify(struct tq_report *r, unsigned k, unsigned n,
-                                        size_t planned, const char *run_id);
+TQ_MUST_USE tq_status tq_merge_identify(struct tq_report *r, unsigned k, unsigned n, size_t planned,
+                                        const char *run_id);
 
 /* struct tq_merge_input is one shard's report and where it was read from (named in errors). */
 struct tq_merge_input {

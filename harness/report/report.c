@@ -79,11 +79,10 @@ void tq_report_free(struct tq_report *r)
 tq_status tq_report_add(struct tq_report *r, const struct tq_case_record *in)
 {
     TQ_GUARD(grow((void **)&r->records, &r->cap_records, r->num_records, sizeof(*r->records)));
-    const char *const from[NUM_STRINGS] = {in->name,    in->backend, in->group,
-                                           in->scenario_file, in->message, in->details,
-                                           in->stderr_text, in->result_line};
-    struct stored c = {.view = {.verdict = in->verdict, .seconds = in->seconds,
-                                .seq = in->seq}};
+    const char *const from[NUM_STRINGS] = {in->name,          in->backend,    in->group,
+                                           in->scenario_file, in->message,    in->details,
+                                           in->stderr_text,   in->result_line};
+    struct stored c = {.view = {.verdict = in->verdict, .seconds = in->seconds, .seq = in->seq}};
     for (size_t i = 0; i < NUM_STRINGS; i++)
         if (!tq_ok(dup_opt(&c.owned[i], from[i]))) {
             stored_cleanup(&c);

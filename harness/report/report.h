@@ -12,29 +12,29 @@
 
 /* A case starts as NOT_RUN and must be set to one of the other four. */
 enum tq_verdict {
-    TQ_VERDICT_NOT_RUN,   /* never set: reported as an error */
+    TQ_VERDICT_NOT_RUN, /* never set: reported as an error */
     TQ_VERDICT_PASS,
-    TQ_VERDICT_FAIL,      /* ran, and the behaviour was wrong */
-    TQ_VERDICT_ERROR,     /* could not run: backend crashed, timed out, broke the protocol */
-    TQ_VERDICT_SKIP,      /* not applicable: the backend lacks a capability (reason says which) */
-    TQ_VERDICT_WARN,      /* passed, with a warning and its evidence (qualification programs'
+    TQ_VERDICT_FAIL,  /* ran, and the behaviour was wrong */
+    TQ_VERDICT_ERROR, /* could not run: backend crashed, timed out, broke the protocol */
+    TQ_VERDICT_SKIP,  /* not applicable: the backend lacks a capability (reason says which) */
+    TQ_VERDICT_WARN,  /* passed, with a warning and its evidence (qualification programs'
                              "pass with warnings") */
 };
 
 /* struct tq_case_record describes one case. A record given to tq_report_add is copied; a record
  * returned by tq_report_at points at the report's own copies. */
 struct tq_case_record {
-    const char *name;           /* scenario name: unique within a backend */
-    const char *backend;        /* backend name: one JUnit testsuite each */
-    const char *group;          /* scenario folder, e.g. "client-certificate" */
+    const char *name;    /* scenario name: unique within a backend */
+    const char *backend; /* backend name: one JUnit testsuite each */
+    const char *group;   /* scenario folder, e.g. "client-certificate" */
     const char *scenario_file;
     enum tq_verdict verdict;
-    const char *message;        /* one line: why it failed, or the skip reason */
-    const char *details;        /* multi-line evidence: want/got, events, rerun command */
-    const char *stderr_text;    /* the backend's stderr, kept for failures */
-    const char *result_line;    /* the backend's result line (JSON), when there was one */
+    const char *message;     /* one line: why it failed, or the skip reason */
+    const char *details;     /* multi-line evidence: want/got, events, rerun command */
+    const char *stderr_text; /* the backend's stderr, kept for failures */
+    const char *result_line; /* the backend's result line (JSON), when there was one */
     double seconds;
-    size_t seq;                 /* position in the whole backend x scenario matrix: shards
+    size_t seq; /* position in the whole backend x scenario matrix: shards
                                    merged in this order give the unsharded report */
 };
 
@@ -92,7 +92,7 @@ const char *tq_verdict_name(enum tq_verdict v);
 
 /* struct tq_report_counts: totals over a report (or one backend of it). */
 struct tq_report_counts {
-    size_t total, passed, warned, failed, errors, skipped;   /* passed includes warned */
+    size_t total, passed, warned, failed, errors, skipped; /* passed includes warned */
     double seconds;
 };
 

@@ -64,8 +64,7 @@ tq_status tq_reports_write(struct tq_diag *diag, const struct tq_report *report,
 }
 
 /* see reports.h */
-void tq_reports_print_summary(const struct tq_report *report, const char *run_dir,
-                              double wall_ms)
+void tq_reports_print_summary(const struct tq_report *report, const char *run_dir, double wall_ms)
 {
     struct tq_report_counts n = tq_report_counts_for(report, NULL);
     const char *incomplete = tq_report_incomplete(report);

@@ -13,8 +13,8 @@
  * into `out` and the id into `run_id`. The id is the start time (UTC), the process id and
  * `suffix` (may be ""), so runs started together never collide. */
 TQ_MUST_USE tq_status tq_reports_make_run_dir(struct tq_diag *diag, char *out, size_t out_len,
-                                              char *run_id, size_t run_id_len,
-                                              const char *out_dir, const char *suffix);
+                                              char *run_id, size_t run_id_len, const char *out_dir,
+                                              const char *suffix);
 
 /* tq_reports_point_latest makes OUT/latest a symbolic link to `run_id`, replacing it
  * atomically. Failure leaves the old link; it is not an error. */
@@ -25,8 +25,7 @@ void tq_reports_point_latest(const char *out_dir, const char *run_id);
  * the one line CI logs grep for, with the counts of junit.xml:
  *   summary: P passed, F failed, E errors, S skipped, W warnings[, incomplete]
  * (P counts the W cases that passed with a warning; P + F + E + S is the number of cases). */
-void tq_reports_print_summary(const struct tq_report *report, const char *run_dir,
-                              double wall_ms);
+void tq_reports_print_summary(const struct tq_report *report, const char *run_dir, double wall_ms);
 
 /* tq_reports_write writes every report of `report` into `dir`: results.json, report.html and
  * junit.xml (and junit.xml also into `copy_dir` when not NULL: the stable path CI

@@ -24,9 +24,9 @@ static json_t *evidence(const char *line)
 static json_t *case_json(const struct tq_case_record *c)
 {
     return json_pack("{s:I, s:s, s:s?, s:s, s:s?, s:s, s:o, s:f, s:o, s:o, s:o}", "seq",
-                     (json_int_t)c->seq, "backend", c->backend, "group", c->group, "name",
-                     c->name, "file", c->scenario_file, "verdict", tq_verdict_name(c->verdict),
-                     "message", str_or_null(c->message), "seconds", c->seconds, "details",
+                     (json_int_t)c->seq, "backend", c->backend, "group", c->group, "name", c->name,
+                     "file", c->scenario_file, "verdict", tq_verdict_name(c->verdict), "message",
+                     str_or_null(c->message), "seconds", c->seconds, "details",
                      str_or_null(c->details), "stderr", str_or_null(c->stderr_text), "result",
                      evidence(c->result_line));
 }
@@ -52,11 +52,11 @@ tq_status tq_results_json_render(struct tq_buf *out, const struct tq_report *r, 
     for (size_t i = 0; i < tq_report_count(r); i++)
         json_array_append_new(cases, case_json(tq_report_at(r, i)));
     /* "complete" repeats, for machines, what the property TQ_REPORT_INCOMPLETE says. */
-    json_t *root = json_pack("{s:s, s:b, s:o, s:o, s:o}", "format", "tlsqual-results/1",
-                             "complete", tq_report_incomplete(r) == NULL, "properties", props,
-                             "counts", counts_json(r), "cases", cases);
-    size_t flags = JSON_PRESERVE_ORDER | (for_html ? JSON_COMPACT | JSON_ESCAPE_SLASH
-                                                   : JSON_INDENT(1));
+    json_t *root = json_pack("{s:s, s:b, s:o, s:o, s:o}", "format", "tlsqual-results/1", "complete",
+                             tq_report_incomplete(r) == NULL, "properties", props, "counts",
+                             counts_json(r), "cases", cases);
+    size_t flags =
+        JSON_PRESERVE_ORDER | (for_html ? JSON_COMPACT | JSON_ESCAPE_SLASH : JSON_INDENT(1));
     char *text = root ? json_dumps(root, flags) : NULL;
     json_decref(root);
     TQ_ENSURE(text != NULL, TQ_ERR_NOMEM);
@@ -84,20 +84,22 @@ static const char *opt_str(json_t *obj, const char *key)
     return json_string_value(json_object_get(obj, key));
 }
 
-static tq_status read_case(struct tq_diag *diag, struct tq_report *r, const char *path,
-                           size_t i, json_t *c)
+static tq_status read_case(struct tq_diag *diag, struct tq_report *r, const char *path, size_t i,
+                           json_t *c)
 {
     json_t *result = json_object_get(c, "result");
     char *line = json_is_object(result) ? json_dumps(result, JSON_COMPACT) : NULL;
-    struct tq_case_record rec = {
-        .name = opt_str(c, "name"), .backend = opt_str(c, "backend"),
-        .group = opt_str(c, "group"), .scenario_file = opt_str(c, "file"),
-        .verdict = tq_verdict_from_name(opt_str(c, "verdict")),
-        .message = opt_str(c, "message"), .details = opt_str(c, "details"),
-        .stderr_text = opt_str(c, "stderr"),
-        .result_line = line ? line : opt_str(c, "result"),
-        .seconds = json_number_value(json_object_get(c, "seconds")),
-        .seq = (size_t)json_integer_value(json_object_get(c, "seq"))};
+    struct tq_case_record rec = {.name = opt_str(c, "name"),
+                                 .backend = opt_str(c, "backend"),
+                                 .group = opt_str(c, "group"),
+                                 .scenario_file = opt_str(c, "file"),
+                                 .verdict = tq_verdict_from_name(opt_str(c, "verdict")),
+                                 .message = opt_str(c, "message"),
+                                 .details = opt_str(c, "details"),
+                                 .stderr_text = opt_str(c, "stderr"),
+                                 .result_line = line ? line : opt_str(c, "result"),
+                                 .seconds = json_number_value(json_object_get(c, "seconds")),
+                                 .seq = (size_t)json_integer_value(json_object_get(c, "seq"))};
     tq_status st = TQ_SUCCESS;
     if (rec.name == NULL || rec.backend == NULL)
         st = tq_diag_fail(diag, TQ_ERR_PARSE, path, 0, "case %zu lacks name or backend", i);

@@ -18,7 +18,7 @@
 #include "verdict.h"
 
 enum {
-    GRACE_MS = 5000,                 /* on top of the backend's own deadline */
+    GRACE_MS = 5000, /* on top of the backend's own deadline */
     MAX_BACKEND_OUTPUT = 1 << 20,
     MAX_EVENTS_BYTES = 64 << 20,
     EVENTS_WAIT_MS = 1000,
@@ -41,9 +41,9 @@ enum { MAX_BROKERS = 32 };
 
 struct broker {
     struct tq_broker_proc proc;
-    struct tq_events_log *events;     /* its events file, read incrementally */
+    struct tq_events_log *events; /* its events file, read incrementally */
     char events_path[4096];
-    char key[1024];                   /* its options, joined: equal keys share the broker */
+    char key[1024]; /* its options, joined: equal keys share the broker */
 };
 
 struct broker_pool {
@@ -69,8 +69,10 @@ static tq_status broker_start(struct tq_diag *diag, struct broker *b, size_t ind
     snprintf(name, sizeof(name), "broker-%zu.log", index);
     TQ_GUARD(tq_fs_join(diag, log_path, sizeof(log_path), cfg->out_dir, name));
     unlink(b->events_path); /* this run's events only: the broker appends */
-    struct tq_broker_proc_options opts = {.pki_dir = cfg->pki_dir, .events_path = b->events_path,
-                                          .log_path = log_path, .args = args,
+    struct tq_broker_proc_options opts = {.pki_dir = cfg->pki_dir,
+                                          .events_path = b->events_path,
+                                          .log_path = log_path,
+                                          .args = args,
                                           .num_args = num_args};
     TQ_GUARD(tq_events_log_open(diag, &b->events, b->events_path, MAX_EVENTS_BYTES));
     tq_status st = tq_broker_proc_start(diag, &b->proc, &opts);
@@ -134,17 +136,17 @@ struct run_case {
     struct tq_case_record record;
     char message[2048];
     struct tq_buf details;
-    char *stderr_text;         /* owned; the record points at it */
-    char *result_line;         /* owned; likewise */
+    char *stderr_text;                  /* owned; the record points at it */
+    char *result_line;                  /* owned; likewise */
     struct tq_backend_session *session; /* the worker's process for this backend; NULL: isolated */
     char case_id[TQ_RESULT_ID_MAX + 1]; /* the id of the case line sent: its result must echo it */
-    const char *prev_id;       /* the case whose result `session`'s process gave last; NULL: none */
+    const char *prev_id; /* the case whose result `session`'s process gave last; NULL: none */
     char answered_prev[TQ_RESULT_QUOTE_SIZE]; /* a line of this case's output that answers
                                                  prev_id again, quoted; "" when none */
     char stray_before[TQ_RESULT_QUOTE_SIZE];  /* what the process wrote after prev_id's result
                                                  and before this case was sent; "" when none */
-    long companion_port;       /* the companion's local port, when it reported one */
-    size_t events_from;        /* the broker's event lines before this one are not the case's */
+    long companion_port;                      /* the companion's local port, when it reported one */
+    size_t events_from; /* the broker's event lines before this one are not the case's */
 };
 
 static void set_verdict(struct run_case *rc, enum tq_verdict v, const char *fmt, ...)
@@ -263,18 +265,18 @@ static void judge_output(struct run_case *rc, const struct tq_proc_output *run)
     const struct tq_artifact *want = leaf ? tq_manifest_find(rc->cfg->pki, leaf) : NULL;
     struct tq_result result;
     bool has_result = false;
-    enum tq_verdict v = tq_verdict_of_run(run, rc->cfg->timeout_ms + GRACE_MS, rc->case_id,
-                                          &rc->scenario->expect, want ? want->sha256 : NULL,
-                                          &result, &has_result, why, sizeof(why));
+    enum tq_verdict v =
+        tq_verdict_of_run(run, rc->cfg->timeout_ms + GRACE_MS, rc->case_id, &rc->scenario->expect,
+                          want ? want->sha256 : NULL, &result, &has_result, why, sizeof(why));
     set_verdict(rc, v, "%s", why);
     if (!has_result)
         return;
-    if ((v == TQ_VERDICT_PASS || v == TQ_VERDICT_WARN) && chain_mismatch(rc, &result, why,
-                                                                         sizeof(why)))
+    if ((v == TQ_VERDICT_PASS || v == TQ_VERDICT_WARN) &&
+        chain_mismatch(rc, &result, why, sizeof(why)))
         set_verdict(rc, TQ_VERDICT_FAIL, "%s", why);
     const uint8_t *nl = memchr(run->out.data, '\n', run->out.len);
-    rc->result_line = strndup((const char *)run->out.data,
-                              nl ? (size_t)(nl - run->out.data) : run->out.len);
+    rc->result_line =
+        strndup((const char *)run->out.data, nl ? (size_t)(nl - run->out.data) : run->out.len);
     rc->record.result_line = rc->result_line;
     append_text(&rc->details, "result: ");
     if (!tq_ok(tq_buf_append(&rc->details, run->out.data, run->out.len)))
@@ -290,10 +292,9 @@ static void judge_output(struct run_case *rc, const struct tq_proc_output *run)
     tq_buf_init(&events, 1 << 20);
     long ports[2] = {result.local_port, rc->companion_port};
     const struct tq_strlist *patterns = &rc->scenario->expect.broker_events;
-    const char *missing = tq_events_log_await(rc->broker->events, &events, ports,
-                                              rc->companion_port > 0 ? 2 : 1, rc->events_from,
-                                              (const char *const *)patterns->items,
-                                              patterns->num, EVENTS_WAIT_MS);
+    const char *missing = tq_events_log_await(
+        rc->broker->events, &events, ports, rc->companion_port > 0 ? 2 : 1, rc->events_from,
+        (const char *const *)patterns->items, patterns->num, EVENTS_WAIT_MS);
     if (missing && (v == TQ_VERDICT_PASS || v == TQ_VERDICT_WARN))
         set_verdict(rc, TQ_VERDICT_FAIL, "want broker event '%s' for this connection, got none",
                     missing);
@@ -320,11 +321,11 @@ static bool run_process(struct run_case *rc, const char *case_line, struct tq_pr
     int deadline_ms = rc->cfg->timeout_ms + GRACE_MS;
     /* The last look before the line is sent (a companion may have taken seconds to come up):
      * output that came since the previous case's result is that case's, not this one's. */
-    if (rc->session && !tq_backend_session_stray(rc->session, rc->stray_before,
-                                                 sizeof(rc->stray_before)))
+    if (rc->session &&
+        !tq_backend_session_stray(rc->session, rc->stray_before, sizeof(rc->stray_before)))
         rc->stray_before[0] = '\0';
-    tq_status st = rc->session ? tq_backend_session_run(&diag, rc->session, run, case_line, deadline_ms,
-                                                MAX_BACKEND_OUTPUT)
+    tq_status st = rc->session ? tq_backend_session_run(&diag, rc->session, run, case_line,
+                                                        deadline_ms, MAX_BACKEND_OUTPUT)
                                : tq_proc_run(&diag, run, argv, case_line, strlen(case_line),
                                              deadline_ms, MAX_BACKEND_OUTPUT);
     if (!tq_ok(st)) {
@@ -342,10 +343,10 @@ static void finish_case(struct run_case *rc, struct tq_proc_output *run)
     /* A late or second answer to the previous case, read while this one ran, failed this case
      * (it is not this case's result); it also shows that the previous case broke the protocol. */
     size_t len = 0;
-    const char *again = rc->prev_id && rc->record.verdict == TQ_VERDICT_ERROR
-                            ? tq_result_line_with_id((const char *)run->out.data, run->out.len,
-                                                     rc->prev_id, &len)
-                            : NULL;
+    const char *again =
+        rc->prev_id && rc->record.verdict == TQ_VERDICT_ERROR
+            ? tq_result_line_with_id((const char *)run->out.data, run->out.len, rc->prev_id, &len)
+            : NULL;
     if (again)
         tq_result_quote(rc->answered_prev, sizeof(rc->answered_prev), again, len);
     if (run->err.len > 0 && tq_ok(tq_buf_u8(&run->err, '\0')) &&
@@ -365,8 +366,8 @@ static void run_backend(struct run_case *rc, const char *case_line)
 struct companion {
     struct tq_async_run run;
     char client_id[128];
-    size_t events_from;        /* no event line before this one can be the companion's */
-    char broke[1024];          /* how its stdout broke the protocol; "" when it did not */
+    size_t events_from; /* no event line before this one can be the companion's */
+    char broke[1024];   /* how its stdout broke the protocol; "" when it did not */
 };
 
 /* companion_ready waits until the broker's events show the companion subscribed; false when
@@ -439,8 +440,10 @@ static void companion_failed(struct run_case *rc, const struct companion *c)
     else if (out->timed_out || !out->exited || out->exit_code != 0)
         set_verdict(rc, TQ_VERDICT_ERROR, "backend_crashed: the companion %s", how);
     else
-        set_verdict(rc, TQ_VERDICT_FAIL, "the companion '%s' did not connect and subscribe "
-                    "within %d ms (its result is below)", c->client_id, COMPANION_READY_MS);
+        set_verdict(rc, TQ_VERDICT_FAIL,
+                    "the companion '%s' did not connect and subscribe "
+                    "within %d ms (its result is below)",
+                    c->client_id, COMPANION_READY_MS);
 }
 
 static void run_with_companion(struct run_case *rc, const struct tq_case_context *ctx,
@@ -467,16 +470,19 @@ static void run_with_companion(struct run_case *rc, const struct tq_case_context
 static void run_lifecycle(struct run_case *rc)
 {
     char dir[4096], name[160];
-    snprintf(name, sizeof(name), "lifecycle/%s-%zu", tq_backend_name(rc->backend),
-             rc->record.seq);
+    snprintf(name, sizeof(name), "lifecycle/%s-%zu", tq_backend_name(rc->backend), rc->record.seq);
     struct tq_diag diag = {0};
     if (!tq_ok(tq_fs_join(&diag, dir, sizeof(dir), rc->cfg->out_dir, name)))
         return set_verdict(rc, TQ_VERDICT_ERROR, "%s", diag.msg);
-    struct tq_lifecycle_case c = {
-        .scenario = rc->scenario, .pki = rc->cfg->pki, .pki_dir = rc->cfg->pki_dir,
-        .backend_name = tq_backend_name(rc->backend), .backend_path = tq_backend_path(rc->backend),
-        .session = rc->session, .timeout_ms = rc->cfg->timeout_ms, .grace_ms = GRACE_MS,
-        .work_dir = dir};
+    struct tq_lifecycle_case c = {.scenario = rc->scenario,
+                                  .pki = rc->cfg->pki,
+                                  .pki_dir = rc->cfg->pki_dir,
+                                  .backend_name = tq_backend_name(rc->backend),
+                                  .backend_path = tq_backend_path(rc->backend),
+                                  .session = rc->session,
+                                  .timeout_ms = rc->cfg->timeout_ms,
+                                  .grace_ms = GRACE_MS,
+                                  .work_dir = dir};
     struct tq_lifecycle_verdict v;
     tq_lifecycle_run(&c, &v, &rc->details);
     set_verdict(rc, v.verdict, "%s", v.message);
@@ -496,8 +502,10 @@ static void run_one(struct run_case *rc)
         return set_verdict(rc, TQ_VERDICT_SKIP, "%s", reason);
     if (rc->scenario->num_steps > 0)
         return run_lifecycle(rc);
-    struct tq_case_context ctx = {.pki = rc->cfg->pki, .host = rc->broker->proc.host,
-                                  .port = rc->broker->proc.port, .timeout_ms = rc->cfg->timeout_ms,
+    struct tq_case_context ctx = {.pki = rc->cfg->pki,
+                                  .host = rc->broker->proc.host,
+                                  .port = rc->broker->proc.port,
+                                  .timeout_ms = rc->cfg->timeout_ms,
                                   .backend = tq_backend_name(rc->backend)};
     struct tq_diag diag = {0};
     char *line = NULL;
@@ -541,8 +549,8 @@ static void console_bar(struct console *c)
 static void console_line(struct console *c, const struct tq_case_record *r, const char *note)
 {
     static const char *const labels[] = {"ERROR", "PASS ", "FAIL ", "ERROR", "SKIP ", "WARN "};
-    static const char *const colors[] = {"\033[35m", "\033[32m", "\033[31m", "\033[35m",
-                                         "\033[2m", "\033[33m"};
+    static const char *const colors[] = {"\033[35m", "\033[32m", "\033[31m",
+                                         "\033[35m", "\033[2m",  "\033[33m"};
     fprintf(c->out, "%s%s%s %-10s %s/%s (%.0f ms)%s%s%s\n", c->color ? colors[r->verdict] : "",
             labels[r->verdict], c->color ? "\033[0m" : "", r->backend, r->group, r->name,
             r->seconds * 1000, note, r->message && r->message[0] ? ": " : "",
@@ -590,8 +598,8 @@ struct plan {
     struct console console;
     struct slot *slots;
     size_t num;
-    size_t next;                      /* the next slot a worker takes */
-    pthread_mutex_t lock;             /* guards `next` and the console */
+    size_t next;          /* the next slot a worker takes */
+    pthread_mutex_t lock; /* guards `next` and the console */
 };
 
 /* see runner.h */
@@ -657,8 +665,10 @@ static void mark_interrupted(struct run_case *rc, bool stopped_before)
         return;
     char seen[sizeof(rc->message)];
     snprintf(seen, sizeof(seen), "%s", rc->message);
-    set_verdict(rc, TQ_VERDICT_ERROR, "interrupted: the run was stopped by a signal while this "
-                "case ran (%.1900s)", seen);
+    set_verdict(rc, TQ_VERDICT_ERROR,
+                "interrupted: the run was stopped by a signal while this "
+                "case ran (%.1900s)",
+                seen);
 }
 
 static void run_slot(struct plan *p, struct slot *slot, struct tq_backend_session *session,
@@ -666,20 +676,23 @@ static void run_slot(struct plan *p, struct slot *slot, struct tq_backend_sessio
 {
     const struct tq_runner_config *cfg = p->cfg;
     struct run_case *rc = &slot->rc;
-    *rc = (struct run_case){.cfg = cfg, .broker = slot->broker,
+    *rc = (struct run_case){.cfg = cfg,
+                            .broker = slot->broker,
                             .scenario = cfg->catalog->items[slot->scenario],
                             .backend = cfg->backends[slot->backend],
-                            .session = session, .prev_id = prev ? prev->case_id : NULL};
+                            .session = session,
+                            .prev_id = prev ? prev->case_id : NULL};
     tq_buf_init(&rc->details, 256 * 1024);
-    rc->record = (struct tq_case_record){
-        .name = rc->scenario->name, .backend = tq_backend_name(rc->backend),
-        .group = cfg->catalog->groups[slot->scenario], .scenario_file = rc->scenario->path,
-        .seq = slot->seq};
+    rc->record = (struct tq_case_record){.name = rc->scenario->name,
+                                         .backend = tq_backend_name(rc->backend),
+                                         .group = cfg->catalog->groups[slot->scenario],
+                                         .scenario_file = rc->scenario->path,
+                                         .seq = slot->seq};
     bool stopped_before = interrupted;
     run_one(rc);
     mark_interrupted(rc, stopped_before);
     if (rc->record.verdict != TQ_VERDICT_PASS && rc->record.verdict != TQ_VERDICT_SKIP)
-        add_rerun_command(rc);   /* every kind of case, lifecycle ones too */
+        add_rerun_command(rc); /* every kind of case, lifecycle ones too */
     char adjusted[sizeof(rc->message)];
     enum tq_verdict v = tq_baseline_apply(cfg->baseline, &rc->record, adjusted, sizeof(adjusted));
     if (v != rc->record.verdict)
@@ -704,9 +717,10 @@ static void amend_broken(struct plan *p, struct run_case *rc, const char *when, 
         return; /* already failed as not run; the line is the next case's evidence too */
     char seen[sizeof(rc->message)];
     snprintf(seen, sizeof(seen), "%s", rc->message);
-    set_verdict(rc, TQ_VERDICT_ERROR, "protocol_error: after its result line the backend wrote "
-                "%s: %s (judged on that result, the case was %s%s%.900s)", when, quote,
-                tq_verdict_name(was), seen[0] ? ": " : "", seen);
+    set_verdict(rc, TQ_VERDICT_ERROR,
+                "protocol_error: after its result line the backend wrote "
+                "%s: %s (judged on that result, the case was %s%s%.900s)",
+                when, quote, tq_verdict_name(was), seen[0] ? ": " : "", seen);
     if (rc->record.details != NULL)
         rc->details.len--; /* drop the NUL; the details grow */
     append_text(&rc->details, "protocol: the result above was followed by ");
@@ -714,8 +728,8 @@ static void amend_broken(struct plan *p, struct run_case *rc, const char *when, 
     append_text(&rc->details, "\n");
     if (rc->record.details == NULL)
         add_rerun_command(rc);
-    rc->record.details = tq_ok(tq_buf_u8(&rc->details, '\0')) ? (const char *)rc->details.data
-                                                               : NULL;
+    rc->record.details =
+        tq_ok(tq_buf_u8(&rc->details, '\0')) ? (const char *)rc->details.data : NULL;
     pthread_mutex_lock(&p->lock);
     console_amend(&p->console, &rc->record, was == TQ_VERDICT_PASS || was == TQ_VERDICT_SKIP);
     pthread_mutex_unlock(&p->lock);
@@ -724,7 +738,7 @@ static void amend_broken(struct plan *p, struct run_case *rc, const char *when, 
 /* struct lane is a worker's process for one backend, and the case it answered last. */
 struct lane {
     struct tq_backend_session session;
-    struct run_case *last;     /* the case whose result the process gave last; NULL: none */
+    struct run_case *last; /* the case whose result the process gave last; NULL: none */
 };
 
 /* lane_run runs slot `slot` on lane `l` (NULL: a process of its own) and charges any output its

@@ -16,11 +16,11 @@
 /* struct tq_runner_selection says which scenarios of the catalog run: those that match any
  * filter or any case ID; every one when there are neither. */
 struct tq_runner_selection {
-    const char *const *filters;     /* "tag:NAME": the scenarios tagged NAME; any other text: the
+    const char *const *filters; /* "tag:NAME": the scenarios tagged NAME; any other text: the
                                        scenarios whose case ID contains it (a substring, so it
                                        may match several) */
     size_t num_filters;
-    const char *const *case_ids;    /* case IDs (catalog.h), matched exactly: one scenario each */
+    const char *const *case_ids; /* case IDs (catalog.h), matched exactly: one scenario each */
     size_t num_case_ids;
 };
 
@@ -30,9 +30,9 @@ struct tq_runner_selection {
  * `argv` is the executable, "run", and the options of this run that decide a case's verdict
  * (--scenarios, --pki, --out, --baseline, ...), each an absolute path where it is a path. */
 struct tq_runner_rerun {
-    const char *const *argv;        /* NULL: "tlsqual run" */
+    const char *const *argv; /* NULL: "tlsqual run" */
     size_t argc;
-    const char *const *backend_args;    /* per backend of the config, what --backend names it
+    const char *const *backend_args; /* per backend of the config, what --backend names it
                                            by (NAME, or exec:PATH); NULL: its name */
 };
 
@@ -42,16 +42,16 @@ struct tq_runner_config {
     size_t num_backends;
     const struct tq_manifest *pki;
     const char *pki_dir;
-    const char *out_dir;            /* broker log and events go here */
+    const char *out_dir; /* broker log and events go here */
     struct tq_runner_selection selection;
-    struct tq_runner_rerun rerun;   /* for the "rerun:" line of each case that did not pass */
-    const struct tq_baseline *baseline;  /* known deviations; NULL: none */
-    int timeout_ms;                 /* each backend's own deadline; the runner adds grace */
-    int jobs;                       /* cases run at once (>= 1) */
-    bool isolate;                   /* a fresh backend process per case (else one process
+    struct tq_runner_rerun rerun;       /* for the "rerun:" line of each case that did not pass */
+    const struct tq_baseline *baseline; /* known deviations; NULL: none */
+    int timeout_ms;                     /* each backend's own deadline; the runner adds grace */
+    int jobs;                           /* cases run at once (>= 1) */
+    bool isolate;                       /* a fresh backend process per case (else one process
                                        per worker and backend serves cases in turn) */
-    unsigned shard_index;           /* run case i when i % shard_count == shard_index */
-    unsigned shard_count;           /* 1: no sharding */
+    unsigned shard_index;               /* run case i when i % shard_count == shard_index */
+    unsigned shard_count;               /* 1: no sharding */
     FILE *console;
 };
 

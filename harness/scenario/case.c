@@ -14,12 +14,11 @@ static const char *const legacy_roots[] = {"legacy-root-ca-g5", NULL};
 static const char *const *default_trust(const struct tq_scenario *s)
 {
     return s->broker.endpoint && strcmp(s->broker.endpoint, "legacy") == 0 ? legacy_roots
-                                                                          : ats_roots;
+                                                                           : ats_roots;
 }
 
-static tq_status need(struct tq_diag *diag, const struct tq_scenario *s,
-                      tq_artifact_known_fn known, const void *ctx, const char *source,
-                      const char *name)
+static tq_status need(struct tq_diag *diag, const struct tq_scenario *s, tq_artifact_known_fn known,
+                      const void *ctx, const char *source, const char *name)
 {
     if (known(ctx, name))
         return TQ_SUCCESS;
@@ -88,11 +87,11 @@ static json_t *steps(const struct tq_mqtt_step *list, size_t num, bool with_payl
 {
     json_t *arr = json_array();
     for (size_t i = 0; i < num; i++) {
-        json_t *step = json_pack("{s:s, s:I}", "topic", list[i].topic, "qos",
-                                 (json_int_t)list[i].qos);
+        json_t *step =
+            json_pack("{s:s, s:I}", "topic", list[i].topic, "qos", (json_int_t)list[i].qos);
         if (with_payload)
-            json_object_set_new(step, "payload", json_string(list[i].payload ? list[i].payload
-                                                                             : ""));
+            json_object_set_new(step, "payload",
+                                json_string(list[i].payload ? list[i].payload : ""));
         json_array_append_new(arr, step);
     }
     return arr;
@@ -112,8 +111,7 @@ static void expand_backend(char *out, size_t out_len, const char *id, const char
                  at + strlen("{backend}"));
 }
 
-static void client_id(char *out, size_t out_len, const struct tq_scenario *s,
-                      const char *backend)
+static void client_id(char *out, size_t out_len, const struct tq_scenario *s, const char *backend)
 {
     if (s->client.mqtt.client_id) {
         expand_backend(out, out_len, s->client.mqtt.client_id, backend);
@@ -148,8 +146,8 @@ static json_t *mqtt_object(const struct tq_scenario *s, const struct tq_case_con
     if (s->companion.enabled) {
         char topic[200];
         tq_case_companion_topic(topic, sizeof(topic), s, ctx);
-        json_array_append_new(publish, json_pack("{s:s, s:i, s:s}", "topic", topic, "qos", 0,
-                                                 "payload", "release"));
+        json_array_append_new(
+            publish, json_pack("{s:s, s:i, s:s}", "topic", topic, "qos", 0, "payload", "release"));
     }
     json_t *obj = json_pack("{s:s, s:o, s:o, s:I}", "client_id", id, "subscribe",
                             steps(m->subscribe, m->num_subscribe, false), "publish", publish,
@@ -235,10 +233,10 @@ static tq_status to_line(char **out_line, json_t *c)
 
 static json_t *case_object(const struct tq_scenario *s, const struct tq_case_context *ctx)
 {
-    json_t *c = json_pack("{s:s, s:s, s:i, s:s?, s:b, s:o, s:i}", "id", s->name, "host",
-                          ctx->host, "port", ctx->port, "server_name", server_name(s, ctx->pki),
-                          "send_sni", s->client.send_sni, "trust", trust_paths(s, ctx->pki),
-                          "timeout_ms", ctx->timeout_ms);
+    json_t *c = json_pack("{s:s, s:s, s:i, s:s?, s:b, s:o, s:i}", "id", s->name, "host", ctx->host,
+                          "port", ctx->port, "server_name", server_name(s, ctx->pki), "send_sni",
+                          s->client.send_sni, "trust", trust_paths(s, ctx->pki), "timeout_ms",
+                          ctx->timeout_ms);
     if (c != NULL && !add_client_options(c, s, ctx)) {
         json_decref(c);
         return NULL;
@@ -281,9 +279,9 @@ tq_status tq_case_build_companion(struct tq_diag *diag, char **out_line, char *c
         json_object_set_new(c, "key", json_string(a->key));
     }
     json_object_set_new(c, "id", json_sprintf("%s (companion)", s->name));
-    json_object_set_new(c, "mqtt", json_pack("{s:s, s:[{s:s, s:i}], s:i}", "client_id",
-                                             client_id_out, "subscribe", "topic", topic, "qos",
-                                             0, "expect_messages", 1));
+    json_object_set_new(c, "mqtt",
+                        json_pack("{s:s, s:[{s:s, s:i}], s:i}", "client_id", client_id_out,
+                                  "subscribe", "topic", topic, "qos", 0, "expect_messages", 1));
     return to_line(out_line, c);
 }
 
@@ -304,8 +302,7 @@ static void step_client_id(char *out, size_t out_len, const struct tq_scenario *
 /* see case.h */
 tq_status tq_case_build_step(struct tq_diag *diag, char **out_line, char *client_id_out,
                              size_t client_id_len, const struct tq_scenario *s,
-                             const struct tq_scenario_step *step,
-                             const struct tq_case_context *ctx)
+                             const struct tq_scenario_step *step, const struct tq_case_context *ctx)
 {
     *out_line = NULL;
     TQ_GUARD(tq_case_check_names(diag, s, tq_case_known_in_manifest, ctx->pki,
@@ -313,8 +310,8 @@ tq_status tq_case_build_step(struct tq_diag *diag, char **out_line, char *client
     step_client_id(client_id_out, client_id_len, s, step, ctx->backend);
     json_t *c = case_object(s, ctx);
     TQ_ENSURE(c != NULL, TQ_ERR_NOMEM);
-    const struct tq_artifact *a = step->certificate ? tq_manifest_find(ctx->pki, step->certificate)
-                                                    : NULL;
+    const struct tq_artifact *a =
+        step->certificate ? tq_manifest_find(ctx->pki, step->certificate) : NULL;
     if (a != NULL) {
         json_object_set_new(c, "cert", json_string(a->cert));
         json_object_set_new(c, "key", json_string(a->key));

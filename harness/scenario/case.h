@@ -9,10 +9,10 @@
 
 struct tq_case_context {
     const struct tq_manifest *pki;
-    const char *host;          /* the broker's listener */
+    const char *host; /* the broker's listener */
     int port;
-    int timeout_ms;            /* the backend's own deadline */
-    const char *backend;       /* part of derived MQTT client IDs: cases running at once on
+    int timeout_ms;      /* the backend's own deadline */
+    const char *backend; /* part of derived MQTT client IDs: cases running at once on
                                   different backends must not share an ID (AWS IoT would drop
                                   the older connection,
                                   docs/aws-iot/devices.md#duplicate-client-id) */
@@ -22,8 +22,7 @@ struct tq_case_context {
  * `*out_line`, which the caller frees. Fails, naming the scenario file, when it refers to an
  * artifact the PKI does not have. */
 TQ_MUST_USE tq_status tq_case_build(struct tq_diag *diag, char **out_line,
-                                    const struct tq_scenario *s,
-                                    const struct tq_case_context *ctx);
+                                    const struct tq_scenario *s, const struct tq_case_context *ctx);
 
 /* tq_case_companion_topic writes the topic the companion of `s` subscribes to, and the client
  * publishes to at the end of its exchange to release it. */

@@ -37,16 +37,15 @@ static tq_status walk_dir(struct tq_diag *diag, struct walk *w, const char *dir,
     for (struct dirent *e; tq_ok(st) && (e = readdir(d)) != NULL;) {
         char path[PATH_MAX];
         struct stat sb;
-        if (e->d_name[0] == '.' || !tq_ok(st = tq_fs_join(diag, path, sizeof(path), dir,
-                                                           e->d_name)))
+        if (e->d_name[0] == '.' ||
+            !tq_ok(st = tq_fs_join(diag, path, sizeof(path), dir, e->d_name)))
             continue;
         if (stat(path, &sb) != 0)
             continue;
         if (S_ISDIR(sb.st_mode))
             st = walk_dir(diag, w, path, depth + 1);
         else if (is_yaml(e->d_name) && w->num == TQ_CATALOG_MAX)
-            st = tq_diag_fail(diag, TQ_ERR_LIMIT, dir, 0, "more than %d scenarios",
-                              TQ_CATALOG_MAX);
+            st = tq_diag_fail(diag, TQ_ERR_LIMIT, dir, 0, "more than %d scenarios", TQ_CATALOG_MAX);
         else if (is_yaml(e->d_name) && (w->paths[w->num++] = strdup(path)) == NULL)
             st = TQ_STATUS(TQ_ERR_NOMEM);
     }
@@ -82,7 +81,7 @@ static tq_status add_one(struct tq_diag *diag, struct tq_catalog *c, const char 
 
 /* add_file loads one scenario file, expanding it into its family when it asks for that. */
 static tq_status add_file(struct tq_diag *diag, struct tq_catalog *c, const char *dir,
-                         const char *path)
+                          const char *path)
 {
     struct tq_scenario *s = NULL;
     TQ_GUARD(tq_scenario_load(diag, &s, path));
@@ -114,9 +113,9 @@ static size_t check_unique(const struct tq_catalog *c, FILE *errors)
     for (size_t i = 0; i < c->num; i++)
         for (size_t k = 0; k < i; k++)
             if (strcmp(c->items[i]->name, c->items[k]->name) == 0) {
-                fprintf(errors, "%s:%u: name '%s' is already used by %s:%u\n",
-                        c->items[i]->path, c->items[i]->name_line, c->items[i]->name,
-                        c->items[k]->path, c->items[k]->name_line);
+                fprintf(errors, "%s:%u: name '%s' is already used by %s:%u\n", c->items[i]->path,
+                        c->items[i]->name_line, c->items[i]->name, c->items[k]->path,
+                        c->items[k]->name_line);
                 problems++;
             }
     return problems;
@@ -145,8 +144,7 @@ tq_status tq_catalog_load(struct tq_catalog *out, size_t *out_num_errors, const 
     }
     *out_num_errors += check_unique(out, errors);
     if (tq_ok(st) && w.num == 0) {
-        fprintf(errors, "%s: no scenario file (*.yaml, *.yml) in this folder or below it\n",
-                dir);
+        fprintf(errors, "%s: no scenario file (*.yaml, *.yml) in this folder or below it\n", dir);
         (*out_num_errors)++;
     }
     return *out_num_errors ? TQ_STATUS(TQ_ERR_PARSE) : TQ_SUCCESS;
@@ -176,14 +174,13 @@ static bool known_to_certs_gen(const void *ctx, const char *name)
 }
 
 /* see catalog.h */
-size_t tq_catalog_check_pki(const struct tq_catalog *c, const struct tq_manifest *pki,
-                            FILE *errors)
+size_t tq_catalog_check_pki(const struct tq_catalog *c, const struct tq_manifest *pki, FILE *errors)
 {
     size_t problems = 0;
     for (size_t i = 0; i < c->num; i++) {
         struct tq_diag diag = {0};
-        tq_status st = pki ? tq_case_check_names(&diag, c->items[i], tq_case_known_in_manifest,
-                                                 pki, tq_manifest_dir(pki))
+        tq_status st = pki ? tq_case_check_names(&diag, c->items[i], tq_case_known_in_manifest, pki,
+                                                 tq_manifest_dir(pki))
                            : tq_case_check_names(&diag, c->items[i], known_to_certs_gen, NULL,
                                                  "tlsqual certs");
         if (!tq_ok(st)) {
@@ -215,8 +212,8 @@ size_t tq_catalog_check_specs(const struct tq_catalog *c, const char *ref_dir, F
         const struct tq_scenario *s = c->items[i];
         if (tq_spec_ref_check(&ref, s->spec, why, sizeof(why)) == NULL)
             continue;
-        fprintf(errors, "%s:%u: spec '%s': %s\n", s->path, tq_scenario_line_of(s, s->spec),
-                s->spec, why);
+        fprintf(errors, "%s:%u: spec '%s': %s\n", s->path, tq_scenario_line_of(s, s->spec), s->spec,
+                why);
         problems++;
     }
     tq_spec_ref_cleanup(&ref);

@@ -15,7 +15,7 @@
 struct tq_catalog {
     size_t num;
     struct tq_scenario *items[TQ_CATALOG_MAX];
-    char *groups[TQ_CATALOG_MAX];    /* first folder under the root: "client-certificate";
+    char *groups[TQ_CATALOG_MAX]; /* first folder under the root: "client-certificate";
                                         "default" for a file at the root itself */
 };
 

@@ -75,18 +75,19 @@ static const char *check_expand(const char *v)
 /* F: the row for member k of struct S, of kind TQ_YAML_<kind>; L: the same for a
  * struct tq_strlist member. Optional designated members follow. */
 #define F(S, k, kind, ...) TQ_YAML_FIELD(S, k, TQ_YAML_##kind, __VA_ARGS__)
-#define L(S, k, ...)                                                                              \
-    {.key = #k, .kind = TQ_YAML_LIST, .offset = offsetof(S, k.items),                            \
-     .count_offset = offsetof(S, k.num), .max_items = TQ_SCENARIO_LIST_MAX, __VA_ARGS__}
+#define L(S, k, ...)                                                                               \
+    {                                                                                              \
+        .key = #k, .kind = TQ_YAML_LIST, .offset = offsetof(S, k.items),                           \
+        .count_offset = offsetof(S, k.num), .max_items = TQ_SCENARIO_LIST_MAX, __VA_ARGS__         \
+    }
 
-TQ_YAML_TABLE(step_table, "mqtt step",
-              F(struct tq_mqtt_step, topic, STRING, .required = true),
+TQ_YAML_TABLE(step_table, "mqtt step", F(struct tq_mqtt_step, topic, STRING, .required = true),
               F(struct tq_mqtt_step, qos, LONG, .check = check_qos),
               F(struct tq_mqtt_step, payload, STRING));
 
-#define MQTT_STEPS(k)                                                                             \
-    F(struct tq_scenario_mqtt, k, SEQ, .sub = &step_table,                                        \
-      .count_offset = offsetof(struct tq_scenario_mqtt, num_##k),                                 \
+#define MQTT_STEPS(k)                                                                              \
+    F(struct tq_scenario_mqtt, k, SEQ, .sub = &step_table,                                         \
+      .count_offset = offsetof(struct tq_scenario_mqtt, num_##k),                                  \
       .elem_size = sizeof(struct tq_mqtt_step), .max_items = TQ_SCENARIO_MQTT_MAX)
 TQ_YAML_TABLE(mqtt_table, "client.mqtt", F(struct tq_scenario_mqtt, client_id, STRING),
               F(struct tq_scenario_mqtt, keep_alive, LONG), MQTT_STEPS(subscribe),
@@ -110,9 +111,12 @@ TQ_YAML_TABLE(client_table, "client", F(struct tq_scenario_client, certificate, 
  * broker's own table (broker/broker_options.h) that has that key: the table maps it to its
  * option and checks its value, so a value the broker would refuse is refused here, at its line
  * (`sni: requird` names the allowed values at lint time). */
-#define SCENARIO_BROKER_KEYS(X)                                                                   \
-    X(endpoint) X(refusal) X(refusal_alert) X(qos2) X(policy) X(sni) X(chain) X(server_cert)      \
+/* (clang-format packs an X-macro list differently on every pass: laid out by hand.) */
+/* clang-format off */
+#define SCENARIO_BROKER_KEYS(X) \
+    X(endpoint) X(refusal) X(refusal_alert) X(qos2) X(policy) X(sni) X(chain) X(server_cert) \
     X(listener) X(validity) X(crl) X(shared_cert) X(profile)
+/* clang-format on */
 SCENARIO_BROKER_KEYS(TQ_BROKER_SETTING_CHECK)
 #define BROKER_ROW(k) F(struct tq_scenario_broker, k, STRING, .check = check_broker_##k),
 TQ_YAML_TABLE(broker_table, "broker", SCENARIO_BROKER_KEYS(BROKER_ROW));
@@ -131,15 +135,14 @@ TQ_YAML_TABLE(expect_table, "expect",
               L(struct tq_scenario_expect, chain_includes),
               L(struct tq_scenario_expect, chain_excludes));
 
-TQ_YAML_TABLE(companion_table, "companion",
-              F(struct tq_scenario_companion, certificate, STRING),
+TQ_YAML_TABLE(companion_table, "companion", F(struct tq_scenario_companion, certificate, STRING),
               F(struct tq_scenario_companion, client_id, STRING));
 
 static const char *check_operation(const char *v)
 {
-    static const char *const names[] = {"UpdateCertificate", "DescribeCertificate",
+    static const char *const names[] = {"UpdateCertificate",   "DescribeCertificate",
                                         "RegisterCertificate", "RegisterCertificateWithoutCA",
-                                        "DeleteCertificate", "UpdateCACertificate"};
+                                        "DeleteCertificate",   "UpdateCACertificate"};
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         if (strcmp(v, names[i]) == 0)
             return NULL;
@@ -156,8 +159,9 @@ static const char *check_restart(const char *v)
 
 static const char *check_status(const char *v)
 {
-    static const char *const names[] = {"ACTIVE", "INACTIVE", "REVOKED", "PENDING_TRANSFER",
-                                        "REGISTER_INACTIVE", "PENDING_ACTIVATION"};
+    static const char *const names[] = {
+        "ACTIVE",           "INACTIVE",          "REVOKED",
+        "PENDING_TRANSFER", "REGISTER_INACTIVE", "PENDING_ACTIVATION"};
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         if (strcmp(v, names[i]) == 0)
             return NULL;
@@ -190,13 +194,11 @@ TQ_YAML_TABLE(lifecycle_step_table, "steps", STEP(connect, STRING),
 
 TQ_YAML_TABLE(scenario_table, "top level",
               F(struct tq_scenario, name, STRING, .required = true, .check = check_name,
-                .has_line = true,
-                .line_offset = offsetof(struct tq_scenario, name_line)),
+                .has_line = true, .line_offset = offsetof(struct tq_scenario, name_line)),
               F(struct tq_scenario, spec, STRING, .required = true),
               F(struct tq_scenario, description, STRING),
               F(struct tq_scenario, expand, STRING, .check = check_expand),
-              L(struct tq_scenario, tags),
-              F(struct tq_scenario, broker, MAP, .sub = &broker_table),
+              L(struct tq_scenario, tags), F(struct tq_scenario, broker, MAP, .sub = &broker_table),
               F(struct tq_scenario, client, MAP, .sub = &client_table),
               F(struct tq_scenario, companion, MAP, .sub = &companion_table, .has_present = true,
                 .present_offset = offsetof(struct tq_scenario, companion.enabled)),
@@ -204,8 +206,8 @@ TQ_YAML_TABLE(scenario_table, "top level",
                 .present_offset = offsetof(struct tq_scenario, has_expect)),
               F(struct tq_scenario, steps, SEQ, .sub = &lifecycle_step_table,
                 .count_offset = offsetof(struct tq_scenario, num_steps),
-                .elem_size = sizeof(struct tq_scenario_step),
-                .max_items = TQ_SCENARIO_STEPS_MAX, .init = step_init, .min_items = 1,
+                .elem_size = sizeof(struct tq_scenario_step), .max_items = TQ_SCENARIO_STEPS_MAX,
+                .init = step_init, .min_items = 1,
                 .too_few = "'steps' must hold at least one step (or remove it and give "
                            "'expect')"));
 
@@ -229,7 +231,7 @@ static void set_defaults(struct tq_scenario *s)
 struct ctx {
     struct tq_diag *diag;
     const char *path;
-    unsigned root_line;             /* where the top-level mapping starts */
+    unsigned root_line; /* where the top-level mapping starts */
 };
 
 /* doc_fail points at the top-level mapping. */
@@ -245,11 +247,10 @@ static tq_status doc_fail(struct ctx *c, const char *fmt, ...)
 }
 
 /* step_fail points at the step's line. */
-static tq_status step_fail(struct ctx *c, const struct tq_scenario_step *step, const char *fmt,
-                           ...) TQ_PRINTF(3, 4);
+static tq_status step_fail(struct ctx *c, const struct tq_scenario_step *step, const char *fmt, ...)
+    TQ_PRINTF(3, 4);
 
-static tq_status step_fail(struct ctx *c, const struct tq_scenario_step *step, const char *fmt,
-                           ...)
+static tq_status step_fail(struct ctx *c, const struct tq_scenario_step *step, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -291,8 +292,9 @@ static tq_status check_api_step(struct ctx *c, const struct tq_scenario_step *st
     if ((on_ca || strcmp(op, "RegisterCertificate") == 0) && step->ca == NULL)
         return step_fail(c, step, "api %s needs 'ca' (the CA certificate artifact)", op);
     if (on_ca && step->status == NULL && step->auto_registration == NULL)
-        return step_fail(c, step, "api UpdateCACertificate needs 'status' or "
-                                  "'auto_registration'");
+        return step_fail(c, step,
+                         "api UpdateCACertificate needs 'status' or "
+                         "'auto_registration'");
     if (strcmp(op, "UpdateCertificate") == 0 && step->status == NULL)
         return step_fail(c, step, "api UpdateCertificate needs 'status' (the new status)");
     if (step->http_status != 0 && (step->http_status < 100 || step->http_status > 599))
@@ -307,33 +309,43 @@ static tq_status check_step(struct ctx *c, const struct tq_scenario *s, size_t i
     const struct tq_scenario_step *step = &s->steps[i];
     int kinds = !!step->connect + !!step->api + !!step->wait + !!step->restart;
     if (kinds != 1)
-        return step_fail(c, step, "a step must have exactly one of connect, api, wait, "
-                                  "restart; got %d", kinds);
+        return step_fail(c, step,
+                         "a step must have exactly one of connect, api, wait, "
+                         "restart; got %d",
+                         kinds);
     bool is_connect = step->connect != NULL, is_api = step->api != NULL;
     if (!is_connect && (step->client_id || step->hold || step->topic))
-        return step_fail(c, step, "client_id, hold and topic belong to a connect step, not "
-                                  "to %s", step_kind(step));
+        return step_fail(c, step,
+                         "client_id, hold and topic belong to a connect step, not "
+                         "to %s",
+                         step_kind(step));
     if (!is_api && (step->ca || step->status || step->auto_registration || step->http_status))
-        return step_fail(c, step, "ca, status, auto_registration and http_status belong to an "
-                                  "api step, not to %s", step_kind(step));
+        return step_fail(c, step,
+                         "ca, status, auto_registration and http_status belong to an "
+                         "api step, not to %s",
+                         step_kind(step));
     if (step->certificate && !is_connect && !is_api)
         return step_fail(c, step, "'certificate' belongs to a connect or api step");
     bool wants_expect = (is_connect && !step->hold) || step->wait;
     if (wants_expect != step->has_expect)
-        return step_fail(c, step, wants_expect ? "this %s step needs 'expect'"
-                                               : "this %s step takes no 'expect'",
+        return step_fail(c, step,
+                         wants_expect ? "this %s step needs 'expect'"
+                                      : "this %s step takes no 'expect'",
                          step->hold ? "held connect" : step_kind(step));
     if (step->topic && !step->hold)
-        return step_fail(c, step, "'topic' is what a held connection subscribes to: add "
-                                  "'hold: true'");
+        return step_fail(c, step,
+                         "'topic' is what a held connection subscribes to: add "
+                         "'hold: true'");
     if (is_connect && held_before(s, i, step->connect) >= 0)
         return step_fail(c, step, "a held connection is already called '%s'", step->connect);
     if (step->hold && !waited_after(s, i + 1, step->connect))
         return step_fail(c, step, "held connection '%s' needs a later 'wait: %s' step",
                          step->connect, step->connect);
     if (step->wait && held_before(s, i, step->wait) < 0)
-        return step_fail(c, step, "'wait: %s' names no earlier held connection (connect: %s "
-                                  "with hold: true)", step->wait, step->wait);
+        return step_fail(c, step,
+                         "'wait: %s' names no earlier held connection (connect: %s "
+                         "with hold: true)",
+                         step->wait, step->wait);
     return is_api ? check_api_step(c, step) : TQ_SUCCESS;
 }
 
@@ -348,8 +360,8 @@ static tq_status check_steps(struct ctx *c, const struct tq_scenario *s)
     for (size_t i = 0; i < s->num_steps; i++) {
         TQ_GUARD(check_step(c, s, i));
         for (size_t j = 0; j < i; j++)
-            if (s->steps[i].wait && s->steps[j].wait && strcmp(s->steps[i].wait,
-                                                               s->steps[j].wait) == 0)
+            if (s->steps[i].wait && s->steps[j].wait &&
+                strcmp(s->steps[i].wait, s->steps[j].wait) == 0)
                 return step_fail(c, &s->steps[i], "'%s' is waited for twice", s->steps[i].wait);
     }
     return TQ_SUCCESS;
@@ -358,11 +370,10 @@ static tq_status check_steps(struct ctx *c, const struct tq_scenario *s)
 static tq_status check_whole(struct ctx *c, const struct tq_scenario *s)
 {
     if (s->expand && strstr(s->name, "{suite}") == NULL)
-        return doc_fail(c, "an expanded scenario's name must contain {suite}, got '%s'",
-                        s->name);
+        return doc_fail(c, "an expanded scenario's name must contain {suite}, got '%s'", s->name);
     if (s->name[0] == '\0' || (!s->expand && strlen(s->name) > TQ_SCENARIO_NAME_MAX))
-        return doc_fail(c, "'name' must be 1 to %d characters, got %zu",
-                        TQ_SCENARIO_NAME_MAX, strlen(s->name));
+        return doc_fail(c, "'name' must be 1 to %d characters, got %zu", TQ_SCENARIO_NAME_MAX,
+                        strlen(s->name));
     if (s->num_steps > 0)
         return check_steps(c, s);
     if (s->companion.enabled && !s->client.mqtt.enabled)

@@ -34,7 +34,7 @@ static bool split_citation(const char *spec, const char **out_file, size_t *out_
     if (strncmp(spec, ref_prefix, sizeof(ref_prefix) - 1) != 0)
         return false;
     const char *file = spec + sizeof(ref_prefix) - 1;
-    const char *end = strstr(file, ".md#");   /* FILE has no '.', so the first one ends it */
+    const char *end = strstr(file, ".md#"); /* FILE has no '.', so the first one ends it */
     if (end == NULL || end == file || !lower_alnum(file[0]))
         return false;
     for (const char *p = file; p < end; p++)
@@ -82,7 +82,7 @@ static const char *file_text(struct tq_spec_ref *r, const char *name)
         r->files[r->num_files++].text = text;
         return text;
     }
-    free(text);   /* not kept: read again next time */
+    free(text); /* not kept: read again next time */
     return NULL;
 }
 
@@ -105,15 +105,15 @@ size_t tq_spec_count_anchor(const char *text, const char *anchor)
 }
 
 /* see spec.h */
-const char *tq_spec_ref_check(struct tq_spec_ref *r, const char *spec, char *why,
-                              size_t why_len)
+const char *tq_spec_ref_check(struct tq_spec_ref *r, const char *spec, char *why, size_t why_len)
 {
     const char *file, *anchor;
     size_t file_len;
     if (strncmp(spec, "RFC ", 4) == 0 && spec[4] >= '0' && spec[4] <= '9')
         return NULL;
     if (!split_citation(spec, &file, &file_len, &anchor)) {
-        snprintf(why, why_len, "want 'docs/aws-iot/<file>.md#<anchor>' (lower-case letters, "
+        snprintf(why, why_len,
+                 "want 'docs/aws-iot/<file>.md#<anchor>' (lower-case letters, "
                  "digits, single hyphens) or 'RFC <number> ...' (docs/aws-iot/README.md, "
                  "\"The resolution rule\")");
         return why;
@@ -128,10 +128,12 @@ const char *tq_spec_ref_check(struct tq_spec_ref *r, const char *spec, char *why
     else if ((text = file_text(r, name)) == NULL)
         snprintf(why, why_len, "no file %s/%s", r->dir, name);
     else if ((count = tq_spec_count_anchor(text, anchor)) == 0)
-        snprintf(why, why_len, "no line '### %s' in %s/%s (`grep '^### ' %s/%s` lists its "
-                 "anchors)", anchor, r->dir, name, r->dir, name);
+        snprintf(why, why_len,
+                 "no line '### %s' in %s/%s (`grep '^### ' %s/%s` lists its "
+                 "anchors)",
+                 anchor, r->dir, name, r->dir, name);
     else if (count > 1)
-        snprintf(why, why_len, "'### %s' is in %s/%s %zu times: an anchor must be unique",
-                 anchor, r->dir, name, count);
+        snprintf(why, why_len, "'### %s' is in %s/%s %zu times: an anchor must be unique", anchor,
+                 r->dir, name, count);
     return count == 1 ? NULL : why;
 }

@@ -27,8 +27,8 @@ struct tq_spec_ref {
     bool dir_exists;
     size_t num_files;
     struct {
-        char *name;            /* "tls.md" */
-        char *text;            /* NULL: the file could not be read */
+        char *name; /* "tls.md" */
+        char *text; /* NULL: the file could not be read */
     } files[TQ_SPEC_FILES_MAX];
 };
 
@@ -41,8 +41,7 @@ void tq_spec_ref_cleanup(struct tq_spec_ref *r);
 
 /* tq_spec_ref_check returns NULL when `spec` resolves by the rule above; else it writes what is
  * wrong into `why` (a phrase: "no line '### x' in DIR/tls.md") and returns `why`. */
-const char *tq_spec_ref_check(struct tq_spec_ref *r, const char *spec, char *why,
-                              size_t why_len);
+const char *tq_spec_ref_check(struct tq_spec_ref *r, const char *spec, char *why, size_t why_len);
 
 /* tq_spec_count_anchor returns how many lines of the markdown `text` are exactly "### anchor",
  * outside fenced code blocks: 1 is a resolving anchor, 0 none, more an ambiguous one. */

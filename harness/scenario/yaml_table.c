@@ -120,8 +120,8 @@ static tq_status check_string(struct ctx *c, const yaml_node_t *node, const stru
 }
 
 /* store_string copies the scalar `node` into `*out`, once it passed the checks of `f`. */
-static tq_status store_string(struct ctx *c, const yaml_node_t *node,
-                              const struct tq_yaml_field *f, char **out)
+static tq_status store_string(struct ctx *c, const yaml_node_t *node, const struct tq_yaml_field *f,
+                              char **out)
 {
     TQ_GUARD(check_string(c, node, f));
     free(*out);
@@ -172,8 +172,8 @@ static tq_status parse_list(struct ctx *c, const yaml_node_t *node, const struct
         return too_few(c, node, f, *num);
     }
     TQ_GUARD(want_type(c, node, YAML_SEQUENCE_NODE, f->key, f->kind));
-    for (yaml_node_item_t *it = node->data.sequence.items.start;
-         it < node->data.sequence.items.top; it++) {
+    for (yaml_node_item_t *it = node->data.sequence.items.start; it < node->data.sequence.items.top;
+         it++) {
         yaml_node_t *item = yaml_document_get_node(c->doc, *it);
         if (*num == f->max_items)
             return too_many(c, item, f);
@@ -192,8 +192,8 @@ static tq_status parse_seq(struct ctx *c, const yaml_node_t *node, const struct 
     TQ_GUARD(want_type(c, node, YAML_SEQUENCE_NODE, f->key, f->kind));
     char *items = (char *)base + f->offset;
     size_t *num = count_at(f, base);
-    for (yaml_node_item_t *it = node->data.sequence.items.start;
-         it < node->data.sequence.items.top; it++) {
+    for (yaml_node_item_t *it = node->data.sequence.items.start; it < node->data.sequence.items.top;
+         it++) {
         yaml_node_t *item = yaml_document_get_node(c->doc, *it);
         if (*num == f->max_items)
             return too_many(c, item, f);
@@ -206,8 +206,8 @@ static tq_status parse_seq(struct ctx *c, const yaml_node_t *node, const struct 
     return too_few(c, node, f, *num);
 }
 
-static tq_status parse_value(struct ctx *c, const yaml_node_t *node,
-                             const struct tq_yaml_field *f, void *base)
+static tq_status parse_value(struct ctx *c, const yaml_node_t *node, const struct tq_yaml_field *f,
+                             void *base)
 {
     void *slot = (char *)base + f->offset;
     switch (f->kind) {
@@ -327,9 +327,8 @@ static tq_status parse_document(struct tq_diag *diag, unsigned *out_line, void *
 
 /* see yaml_table.h */
 tq_status tq_yaml_table_parse(struct tq_diag *diag, unsigned *out_line, void *out,
-                              const struct tq_yaml_table *table,
-                              const struct tq_yaml_options *opts, const char *text,
-                              size_t text_len)
+                              const struct tq_yaml_table *table, const struct tq_yaml_options *opts,
+                              const char *text, size_t text_len)
 {
     yaml_parser_t parser;
     if (!yaml_parser_initialize(&parser))
@@ -379,8 +378,7 @@ void tq_yaml_table_free(const struct tq_yaml_table *table, void *base)
 }
 
 /* see yaml_table.h */
-const struct tq_yaml_field *tq_yaml_table_find(const struct tq_yaml_table *table,
-                                               const char *key)
+const struct tq_yaml_field *tq_yaml_table_find(const struct tq_yaml_table *table, const char *key)
 {
     for (size_t i = 0; i < table->num_fields; i++)
         if (strcmp(table->fields[i].key, key) == 0)

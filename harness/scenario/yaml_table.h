@@ -68,54 +68,56 @@ struct tq_yaml_field {
     const char *key;
     enum tq_yaml_kind kind;
     size_t offset;
-    bool required;                  /* its absence is an error */
-    tq_yaml_check check;            /* STRING, LONG, LIST items: NULL, or the value's check */
-    const struct tq_yaml_table *sub;    /* MAP, SEQ: the table of the nested struct */
-    size_t count_offset;            /* LIST, SEQ: where the count is */
-    size_t max_items;               /* LIST, SEQ: the array's length; more is an error */
-    size_t elem_size;               /* SEQ: sizeof one item */
+    bool required;                   /* its absence is an error */
+    tq_yaml_check check;             /* STRING, LONG, LIST items: NULL, or the value's check */
+    const struct tq_yaml_table *sub; /* MAP, SEQ: the table of the nested struct */
+    size_t count_offset;             /* LIST, SEQ: where the count is */
+    size_t max_items;                /* LIST, SEQ: the array's length; more is an error */
+    size_t elem_size;                /* SEQ: sizeof one item */
     void (*init)(void *item, unsigned line); /* SEQ: sets an item's defaults (and its line, for
                                                 later errors) before the item is read */
-    const char *too_many;           /* LIST, SEQ: the whole error when there are too many items;
+    const char *too_many; /* LIST, SEQ: the whole error when there are too many items;
                                        NULL: "'K' has more than N items" (or "steps") */
-    size_t min_items;               /* LIST, SEQ: fewer items (an empty list) is an error at the
+    size_t min_items;     /* LIST, SEQ: fewer items (an empty list) is an error at the
                                        key's value: a list that must say something says it */
-    const char *too_few;            /* LIST, SEQ: the whole error when there are too few items;
+    const char *too_few;  /* LIST, SEQ: the whole error when there are too few items;
                                        NULL: "'K' must hold at least N item(s), got M" */
-    bool has_present;               /* set a bool at `present_offset` when the key is given */
+    bool has_present;     /* set a bool at `present_offset` when the key is given */
     size_t present_offset;
-    bool has_line;                  /* store the line of the key in an unsigned at `line_offset` */
+    bool has_line; /* store the line of the key in an unsigned at `line_offset` */
     size_t line_offset;
 };
 
 /* struct tq_yaml_table describes one struct as a mapping. */
 struct tq_yaml_table {
-    const char *section;            /* how errors name the mapping: "top level", "client" */
+    const char *section; /* how errors name the mapping: "top level", "client" */
     const struct tq_yaml_field *fields;
-    size_t num_fields;              /* at most TQ_YAML_MAX_FIELDS */
+    size_t num_fields; /* at most TQ_YAML_MAX_FIELDS */
 };
 
 /* TQ_YAML_TABLE defines the `static const struct tq_yaml_table name` of the rows that follow
  * (and `name##_fields`, the rows). */
-#define TQ_YAML_TABLE(name, section_name, ...)                                                    \
-    static const struct tq_yaml_field name##_fields[] = {__VA_ARGS__};                            \
-    _Static_assert(sizeof(name##_fields) / sizeof(name##_fields[0]) <= TQ_YAML_MAX_FIELDS,        \
-                   #name " has more than TQ_YAML_MAX_FIELDS fields");                             \
-    static const struct tq_yaml_table name = {                                                    \
-        .section = section_name,                                                                  \
-        .fields = name##_fields,                                                                  \
-        .num_fields = sizeof(name##_fields) / sizeof(name##_fields[0])}
+#define TQ_YAML_TABLE(name, section_name, ...)                                                     \
+    static const struct tq_yaml_field name##_fields[] = {__VA_ARGS__};                             \
+    _Static_assert(sizeof(name##_fields) / sizeof(name##_fields[0]) <= TQ_YAML_MAX_FIELDS,         \
+                   #name " has more than TQ_YAML_MAX_FIELDS fields");                              \
+    static const struct tq_yaml_table name = {.section = section_name,                             \
+                                              .fields = name##_fields,                             \
+                                              .num_fields = sizeof(name##_fields) /                \
+                                                            sizeof(name##_fields[0])}
 
 /* TQ_YAML_FIELD is the row for member `k` of struct `S`, whose key is "k". Designated
  * initialisers of more members may follow: TQ_YAML_FIELD(S, k, TQ_YAML_STRING, .required =
  * true). */
-#define TQ_YAML_FIELD(S, k, field_kind, ...)                                                      \
-    {.key = #k, .kind = field_kind, .offset = offsetof(S, k), __VA_ARGS__}
+#define TQ_YAML_FIELD(S, k, field_kind, ...)                                                       \
+    {                                                                                              \
+        .key = #k, .kind = field_kind, .offset = offsetof(S, k), __VA_ARGS__                       \
+    }
 
 /* struct tq_yaml_options says how one document is reported on. */
 struct tq_yaml_options {
-    const char *path;               /* names the input in every error */
-    const char *empty_want;         /* an empty input is "empty file; want <this>"; NULL: "a
+    const char *path;       /* names the input in every error */
+    const char *empty_want; /* an empty input is "empty file; want <this>"; NULL: "a
                                        mapping" */
     /* on_string, when set, is called with every string stored (STRING values, LIST items) and
      * the line it was written on; `value` is the pointer the struct holds. */
@@ -145,7 +147,6 @@ TQ_MUST_USE tq_status tq_yaml_table_parse_node(struct tq_diag *diag, void *out,
 void tq_yaml_table_free(const struct tq_yaml_table *table, void *base);
 
 /* tq_yaml_table_find returns the row of `table` whose key is `key`, or NULL. */
-const struct tq_yaml_field *tq_yaml_table_find(const struct tq_yaml_table *table,
-                                               const char *key);
+const struct tq_yaml_field *tq_yaml_table_find(const struct tq_yaml_table *table, const char *key);
 
 #endif

@@ -8,7 +8,7 @@
 
 struct entry {
     char *backend;
-    char *case_name;     /* "group/name" */
+    char *case_name; /* "group/name" */
     char *reason;
     unsigned line;
 };
@@ -37,8 +37,8 @@ static tq_status parse_line(struct tq_diag *diag, struct entry *e, const char *p
         hash = end;
     if (colon == NULL || colon > hash)
         return tq_diag_fail(diag, TQ_ERR_PARSE, path, line_no,
-                            "want 'backend: group/name  # reason', got '%.*s'",
-                            (int)(end - line), line);
+                            "want 'backend: group/name  # reason', got '%.*s'", (int)(end - line),
+                            line);
     e->backend = trimmed_dup(line, colon);
     e->case_name = trimmed_dup(colon + 1, hash);
     e->reason = trimmed_dup(hash < end ? hash + 2 : end, end);
@@ -66,14 +66,14 @@ static tq_status parse_lines(struct tq_diag *diag, struct tq_baseline *b, const 
         end = end ? end : stop;
         line_no++;
         if ((size_t)(end - line) > TQ_BASELINE_LINE_MAX)
-            return tq_diag_fail(diag, TQ_ERR_LIMIT, b->path, line_no,
-                                "line longer than %d bytes", TQ_BASELINE_LINE_MAX);
+            return tq_diag_fail(diag, TQ_ERR_LIMIT, b->path, line_no, "line longer than %d bytes",
+                                TQ_BASELINE_LINE_MAX);
         if (memchr(line, '\0', (size_t)(end - line)))
             return tq_diag_fail(diag, TQ_ERR_PARSE, b->path, line_no, "NUL byte in the line");
         if (!blank_or_comment(line, end)) {
             if (b->num == TQ_BASELINE_MAX)
-                return tq_diag_fail(diag, TQ_ERR_LIMIT, b->path, line_no,
-                                    "more than %d entries", TQ_BASELINE_MAX);
+                return tq_diag_fail(diag, TQ_ERR_LIMIT, b->path, line_no, "more than %d entries",
+                                    TQ_BASELINE_MAX);
             TQ_GUARD(parse_line(diag, &b->entries[b->num++], b->path, line_no, line, end));
         }
         line = end + 1;
@@ -154,16 +154,16 @@ size_t tq_baseline_check(const struct tq_baseline *b, const struct tq_baseline_k
     for (size_t i = 0; b && i < b->num; i++) {
         const struct entry *e = &b->entries[i], *earlier = first_of(b, e);
         if (!backend_known(known, e->backend)) {
-            fprintf(errors, "%s:%u: no backend called '%s'; known: ", b->path, e->line,
-                    e->backend);
+            fprintf(errors, "%s:%u: no backend called '%s'; known: ", b->path, e->line, e->backend);
             list_backends(errors, known);
             fputc('\n', errors);
             problems++;
         }
         if (known->has_case && !known->has_case(known->ctx, e->case_name)) {
-            fprintf(errors, "%s:%u: no case '%s' in the scenarios (renamed or removed? "
-                    "`tlsqual run --list` shows every case ID)\n", b->path, e->line,
-                    e->case_name);
+            fprintf(errors,
+                    "%s:%u: no case '%s' in the scenarios (renamed or removed? "
+                    "`tlsqual run --list` shows every case ID)\n",
+                    b->path, e->line, e->case_name);
             problems++;
         }
         if (earlier) {

@@ -34,7 +34,7 @@ TQ_MUST_USE tq_status tq_baseline_parse(struct tq_diag *diag, struct tq_baseline
 /* struct tq_baseline_known says which names a baseline line may use: the backends (names as
  * reports call them) and the cases (IDs "group/name", docs/scenario-format.md#case-ids). */
 struct tq_baseline_known {
-    const char *const *backends;   /* NULL: backend names are not checked */
+    const char *const *backends; /* NULL: backend names are not checked */
     size_t num_backends;
     /* has_case is true when `case_id` is a case of the catalog; NULL: cases are not checked. */
     bool (*has_case)(const void *ctx, const char *case_id);

@@ -10,8 +10,7 @@ static void join(char *out, size_t out_len, const struct tq_strlist *l)
     size_t used = 0;
     out[0] = '\0';
     for (size_t i = 0; i < l->num && used < out_len; i++)
-        used += (size_t)snprintf(out + used, out_len - used, "%s%s", i ? " or " : "",
-                                 l->items[i]);
+        used += (size_t)snprintf(out + used, out_len - used, "%s%s", i ? " or " : "", l->items[i]);
 }
 
 static bool in_list(const struct tq_strlist *l, const char *word)
@@ -49,8 +48,7 @@ enum tq_verdict tq_verdict_judge(const struct tq_scenario_expect *e, const struc
         if (r->connack < 0)
             snprintf(why, why_len, "want CONNACK return code %ld, got no CONNACK", e->connack);
         else
-            snprintf(why, why_len, "want CONNACK return code %ld, got %ld", e->connack,
-                     r->connack);
+            snprintf(why, why_len, "want CONNACK return code %ld, got %ld", e->connack, r->connack);
         return TQ_VERDICT_FAIL;
     }
     if (e->version && strcmp(e->version, r->version) != 0) {
@@ -110,9 +108,10 @@ enum tq_verdict tq_verdict_of_run(const struct tq_proc_output *run, int deadline
     tq_proc_describe(how, sizeof(how), run, deadline_ms);
     if (run->out_truncated) {
         first_line(quote, sizeof(quote), &run->out);
-        snprintf(why, why_len, "protocol_error: the backend wrote more than %zu bytes on stdout "
-                 "for this case (a result line is at most %d), starting %s", run->out.max_len,
-                 TQ_RESULT_LINE_MAX, quote);
+        snprintf(why, why_len,
+                 "protocol_error: the backend wrote more than %zu bytes on stdout "
+                 "for this case (a result line is at most %d), starting %s",
+                 run->out.max_len, TQ_RESULT_LINE_MAX, quote);
         return TQ_VERDICT_ERROR;
     }
     if (run->timed_out) {
@@ -131,8 +130,8 @@ enum tq_verdict tq_verdict_of_run(const struct tq_proc_output *run, int deadline
         return TQ_VERDICT_ERROR;
     }
     struct tq_diag diag = {0};
-    if (!tq_ok(tq_result_parse(&diag, result, want_id, (const char *)run->out.data,
-                               run->out.len))) {
+    if (!tq_ok(
+            tq_result_parse(&diag, result, want_id, (const char *)run->out.data, run->out.len))) {
         snprintf(why, why_len, "protocol_error: %s", diag.msg);
         return TQ_VERDICT_ERROR;
     }

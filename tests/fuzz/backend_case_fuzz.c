@@ -21,8 +21,8 @@ static void check_config(const struct tq_client_config *c)
 {
     TQ_FUZZ_CHECK(c->id != NULL && c->host != NULL && c->port >= 1);
     TQ_FUZZ_CHECK(c->id[0] != '\0' && c->host[0] != '\0');
-    const struct tq_str_list *lists[] = {&c->trust, &c->crl, &c->suites, &c->groups, &c->sigalgs,
-                                         &c->alpn};
+    const struct tq_str_list *lists[] = {&c->trust,  &c->crl,     &c->suites,
+                                         &c->groups, &c->sigalgs, &c->alpn};
     for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
         check_list(lists[i]);
     TQ_FUZZ_CHECK(c->min_version == TQ_TLS_ANY || c->max_version == TQ_TLS_ANY ||
@@ -36,12 +36,12 @@ static void check_config(const struct tq_client_config *c)
 /* check_cleaned is the state tq_case_cleanup leaves: nothing owned, every list absent. */
 static void check_cleaned(const struct tq_client_config *c)
 {
-    const char *strings[] = {c->id, c->host, c->server_name, c->cert, c->key, c->chain,
-                             c->mqtt.client_id};
+    const char *strings[] = {c->id,  c->host,  c->server_name,   c->cert,
+                             c->key, c->chain, c->mqtt.client_id};
     for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
         TQ_FUZZ_CHECK(strings[i] == NULL);
-    const struct tq_str_list *lists[] = {&c->trust, &c->crl, &c->suites, &c->groups, &c->sigalgs,
-                                         &c->alpn};
+    const struct tq_str_list *lists[] = {&c->trust,  &c->crl,     &c->suites,
+                                         &c->groups, &c->sigalgs, &c->alpn};
     for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
         TQ_FUZZ_CHECK(!lists[i]->present && lists[i]->num == 0 && lists[i]->items == NULL);
     TQ_FUZZ_CHECK(!c->mqtt.present && c->mqtt.subscribe == NULL && c->mqtt.publish == NULL);

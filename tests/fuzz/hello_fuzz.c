@@ -19,14 +19,14 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     (void)argv;
     SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
     ssl = ctx ? SSL_new(ctx) : NULL;
-    TQ_FUZZ_CHECK(ssl != NULL);   /* both stay alive for the whole run */
+    TQ_FUZZ_CHECK(ssl != NULL); /* both stay alive for the whole run */
     return 0;
 }
 
 static void check_summary(json_t *h)
 {
-    static const char *const arrays[] = {"versions", "suites", "groups", "point_formats",
-                                         "sigalgs", "alpn", "extensions"};
+    static const char *const arrays[] = {"versions", "suites", "groups",    "point_formats",
+                                         "sigalgs",  "alpn",   "extensions"};
     TQ_FUZZ_CHECK(json_is_object(h));
     for (size_t i = 0; i < sizeof(arrays) / sizeof(arrays[0]); i++)
         TQ_FUZZ_CHECK(json_is_array(json_object_get(h, arrays[i])));
@@ -36,7 +36,7 @@ static void check_summary(json_t *h)
     TQ_FUZZ_CHECK(json_is_string(json_object_get(h, "ja3")));
     const char *md5 = json_string_value(json_object_get(h, "ja3_md5"));
     TQ_FUZZ_CHECK(md5 != NULL && strlen(md5) == 32 && strspn(md5, "0123456789abcdef") == 32);
-    char *text = json_dumps(h, JSON_COMPACT);   /* what the event log writes */
+    char *text = json_dumps(h, JSON_COMPACT); /* what the event log writes */
     TQ_FUZZ_CHECK(text != NULL);
     free(text);
 }
@@ -44,15 +44,15 @@ static void check_summary(json_t *h)
 static tq_status summarize(SSL *with, const uint8_t *data, size_t size)
 {
     struct tq_diag diag = {.code = TQ_OK};
-    json_t *h = json_object();   /* must be overwritten either way */
+    json_t *h = json_object(); /* must be overwritten either way */
     json_t *before = h;
     tq_status st = tq_hello_summarize(&diag, &h, with, data, size);
     json_decref(before);
     if (tq_ok(st)) {
         check_summary(h);
     } else {
-        TQ_FUZZ_CHECK(h == NULL && (st.code == TQ_ERR_NOMEM || (diag.code == st.code &&
-                                                             diag.msg[0] != '\0')));
+        TQ_FUZZ_CHECK(h == NULL &&
+                      (st.code == TQ_ERR_NOMEM || (diag.code == st.code && diag.msg[0] != '\0')));
     }
     json_decref(h);
     return st;

@@ -129,7 +129,7 @@ static void subscribe_round_trip(const struct tq_mqtt_frame *frame, struct tq_bu
         TQ_FUZZ_CHECK(!with_qos || (in.qos[i] <= 2 && in.qos[i] == again.qos[i]));
     }
     if (with_qos) {
-        s->last_subscribe = in;   /* the filters point into the input, which outlives `s` */
+        s->last_subscribe = in; /* the filters point into the input, which outlives `s` */
         s->has_subscribe = true;
     }
 }
@@ -201,8 +201,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         struct tq_mqtt_frame frame;
         bool complete = true;
         struct tq_diag diag;
-        tq_status st = tq_mqtt_frame_parse(&diag, &frame, &complete, data + off, size - off,
-                                           MAX_FRAME);
+        tq_status st =
+            tq_mqtt_frame_parse(&diag, &frame, &complete, data + off, size - off, MAX_FRAME);
         if (!tq_ok(st)) {
             TQ_FUZZ_CHECK(diag.code == st.code && !complete);
             break;

@@ -8,12 +8,12 @@
 
 #include "mqtt.h"
 
-#define CHECK(expr)                                                                               \
-    do {                                                                                          \
-        if (!tq_ok(expr)) {                                                                       \
-            fprintf(stderr, "mqtt_seeds: %s failed\n", #expr);                                    \
-            return 1;                                                                             \
-        }                                                                                         \
+#define CHECK(expr)                                                                                \
+    do {                                                                                           \
+        if (!tq_ok(expr)) {                                                                        \
+            fprintf(stderr, "mqtt_seeds: %s failed\n", #expr);                                     \
+            return 1;                                                                              \
+        }                                                                                          \
     } while (0)
 
 static int save(const char *dir, const char *name, struct tq_buf *b)
@@ -66,11 +66,15 @@ static int client_stream(const char *dir)
     tq_buf_init(&b, 1 << 16);
     struct tq_mqtt_subscribe sub = subscription();
     struct tq_mqtt_publish pub0 = {.topic = tq_mqtt_str_of("tlsqual/test/a/status"),
-                                   .payload = (const uint8_t *)"hello", .payload_len = 5};
-    struct tq_mqtt_publish pub1 = {
-        .qos = 1, .retain = true, .packet_id = 2,
-        .topic = tq_mqtt_str_of("$aws/things/device-rsa-2048/shadow/update"),
-        .payload = (const uint8_t *)"{\"state\":{}}", .payload_len = 12};
+                                   .payload = (const uint8_t *)"hello",
+                                   .payload_len = 5};
+    struct tq_mqtt_publish pub1 = {.qos = 1,
+                                   .retain = true,
+                                   .packet_id = 2,
+                                   .topic =
+                                       tq_mqtt_str_of("$aws/things/device-rsa-2048/shadow/update"),
+                                   .payload = (const uint8_t *)"{\"state\":{}}",
+                                   .payload_len = 12};
     CHECK(tq_mqtt_connect_write(&b, &device_connect));
     CHECK(tq_mqtt_subscribe_write(&b, TQ_MQTT_SUBSCRIBE, &sub));
     CHECK(tq_mqtt_publish_write(&b, &pub0));
@@ -89,9 +93,12 @@ static int broker_stream(const char *dir)
     tq_buf_init(&b, 1 << 16);
     struct tq_mqtt_connack ack = {.return_code = TQ_MQTT_ACCEPTED};
     struct tq_mqtt_suback suback = {.packet_id = 1, .num_codes = 3, .codes = {0, 1, 0x80}};
-    struct tq_mqtt_publish echo = {.qos = 1, .dup = true, .packet_id = 7,
+    struct tq_mqtt_publish echo = {.qos = 1,
+                                   .dup = true,
+                                   .packet_id = 7,
                                    .topic = tq_mqtt_str_of("tlsqual/test/a/status"),
-                                   .payload = (const uint8_t *)"hello", .payload_len = 5};
+                                   .payload = (const uint8_t *)"hello",
+                                   .payload_len = 5};
     CHECK(tq_mqtt_connack_write(&b, &ack));
     CHECK(tq_mqtt_suback_write(&b, &suback));
     CHECK(tq_mqtt_publish_write(&b, &echo));
@@ -115,19 +122,23 @@ static int single_packets(const char *dir)
     failed |= save(dir, "connack-not-authorized", &b);
     static uint8_t big[300];
     memset(big, 'x', sizeof(big));
-    struct tq_mqtt_publish large = {.qos = 1, .packet_id = 65535, .topic = tq_mqtt_str_of("a/b"),
-                                    .payload = big, .payload_len = sizeof(big)};
-    CHECK(tq_mqtt_publish_write(&b, &large));   /* a 2-byte remaining length */
+    struct tq_mqtt_publish large = {.qos = 1,
+                                    .packet_id = 65535,
+                                    .topic = tq_mqtt_str_of("a/b"),
+                                    .payload = big,
+                                    .payload_len = sizeof(big)};
+    CHECK(tq_mqtt_publish_write(&b, &large)); /* a 2-byte remaining length */
     failed |= save(dir, "publish-qos1-two-byte-length", &b);
-    static const enum tq_mqtt_type id_types[] = {TQ_MQTT_PUBREC, TQ_MQTT_PUBREL,
-                                                 TQ_MQTT_PUBCOMP};
+    static const enum tq_mqtt_type id_types[] = {TQ_MQTT_PUBREC, TQ_MQTT_PUBREL, TQ_MQTT_PUBCOMP};
     static const char *const id_names[] = {"pubrec", "pubrel", "pubcomp"};
     for (size_t i = 0; i < 3; i++) {
         CHECK(tq_mqtt_packet_id_write(&b, id_types[i], 0x1234));
         failed |= save(dir, id_names[i], &b);
     }
-    struct tq_mqtt_subscribe one = {.packet_id = 9, .num_filters = 1,
-                                    .filters = {tq_mqtt_str_of("sensors/+/temp")}, .qos = {1}};
+    struct tq_mqtt_subscribe one = {.packet_id = 9,
+                                    .num_filters = 1,
+                                    .filters = {tq_mqtt_str_of("sensors/+/temp")},
+                                    .qos = {1}};
     CHECK(tq_mqtt_subscribe_write(&b, TQ_MQTT_SUBSCRIBE, &one));
     failed |= save(dir, "subscribe-one-filter", &b);
     return failed;
@@ -139,8 +150,8 @@ static int raw_packets(const char *dir)
     /* CONNECT, "MQTT", level 5, clean session, keep-alive 10, empty properties and client id. */
     static const uint8_t mqtt5[] = {0x10, 13, 0, 4, 'M', 'Q', 'T', 'T', 5, 2, 0, 10, 0, 0, 0};
     /* CONNECT, "MQIsdp", level 3 (MQTT 3.1), clean session, keep-alive 60, client id "d". */
-    static const uint8_t mqisdp[] = {0x10, 15, 0, 6, 'M', 'Q', 'I', 's', 'd', 'p', 3, 2, 0, 60,
-                                     0, 1, 'd'};
+    static const uint8_t mqisdp[] = {0x10, 15, 0, 6, 'M', 'Q', 'I', 's', 'd',
+                                     'p',  3,  2, 0, 60,  0,   1,   'd'};
     struct tq_buf b;
     tq_buf_init(&b, 64);
     CHECK(tq_buf_append(&b, mqtt5, sizeof(mqtt5)));

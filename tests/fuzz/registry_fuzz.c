@@ -19,7 +19,7 @@ static void check_entry(const struct tq_registry_entry *e, bool is_ca)
     TQ_FUZZ_CHECK(strspn(e->id, "0123456789abcdef") == 64);
     TQ_FUZZ_CHECK(e->name != NULL && e->status != NULL && e->cert != NULL);
     TQ_FUZZ_CHECK(strncmp(e->cert, DIR "/", sizeof(DIR)) == 0);
-    TQ_FUZZ_CHECK(strchr(e->cert + sizeof(DIR), '/') == NULL);   /* stays in DIR */
+    TQ_FUZZ_CHECK(strchr(e->cert + sizeof(DIR), '/') == NULL); /* stays in DIR */
     if (!is_ca)
         TQ_FUZZ_CHECK((tq_registry_refusal(e) == NULL) == (strcmp(e->status, "ACTIVE") == 0));
 }
@@ -46,7 +46,7 @@ static void check_registry(const struct tq_registry *reg)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct tq_diag diag = {.code = TQ_OK};
-    struct tq_registry *reg = (struct tq_registry *)1;   /* must be overwritten either way */
+    struct tq_registry *reg = (struct tq_registry *)1; /* must be overwritten either way */
     tq_status st = tq_registry_parse(&diag, &reg, path, (const char *)data, size);
     if (tq_ok(st)) {
         check_registry(reg);

@@ -63,8 +63,8 @@ static void check_lifecycle_step(const struct tq_scenario *s, size_t i, size_t m
         TQ_FUZZ_CHECK(step->certificate != NULL);
     bool held = false;
     for (size_t j = 0; step->wait && j < i; j++)
-        held |= s->steps[j].connect && s->steps[j].hold &&
-                strcmp(s->steps[j].connect, step->wait) == 0;
+        held |=
+            s->steps[j].connect && s->steps[j].hold && strcmp(s->steps[j].connect, step->wait) == 0;
     TQ_FUZZ_CHECK(!step->wait || held);
 }
 
@@ -101,14 +101,14 @@ static void check_scenario(const struct tq_scenario *s, size_t max_lines)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct tq_diag diag = {.code = TQ_OK};
-    struct tq_scenario *s = (struct tq_scenario *)1;   /* must be overwritten either way */
+    struct tq_scenario *s = (struct tq_scenario *)1; /* must be overwritten either way */
     tq_status st = tq_scenario_parse(&diag, &s, path, (const char *)data, size);
     if (tq_ok(st)) {
-        check_scenario(s, size + 1);   /* every line break takes at least one byte */
+        check_scenario(s, size + 1); /* every line break takes at least one byte */
     } else {
         TQ_FUZZ_CHECK(s == NULL && diag.code == st.code);
-        TQ_FUZZ_CHECK(st.code == TQ_ERR_NOMEM || (diag.msg[0] != '\0' &&
-                                                  strcmp(diag.path, path) == 0));
+        TQ_FUZZ_CHECK(st.code == TQ_ERR_NOMEM ||
+                      (diag.msg[0] != '\0' && strcmp(diag.path, path) == 0));
     }
     tq_scenario_free(s);
     return 0;

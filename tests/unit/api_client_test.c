@@ -15,7 +15,7 @@ struct server {
     struct evhttp *http;
     int port;
     pthread_t thread;
-    char seen[512];            /* "METHOD URI BODY" of the last request */
+    char seen[512]; /* "METHOD URI BODY" of the last request */
 };
 
 static void on_request(struct evhttp_request *req, void *arg)
@@ -98,7 +98,7 @@ Test(api_client, no_server_is_a_clear_failure)
     struct tq_api_answer answer;
     tq_status st = tq_api_call(&diag, &answer, port, "GET", "/certificates", NULL, 2000);
     cr_expect_not(tq_ok(st));
-    cr_expect(strstr(diag.msg, "GET /certificates: no answer from the control plane") != NULL,
-              "%s", diag.msg);
+    cr_expect(strstr(diag.msg, "GET /certificates: no answer from the control plane") != NULL, "%s",
+              diag.msg);
     cr_expect_null(answer.body);
 }

@@ -61,32 +61,47 @@ static const struct {
     {.name = "not json", .line = "{\"id\":", .msg_has = "not JSON"},
     {.name = "not an object", .line = "[1]", .msg_has = "an object"},
     {.name = "missing port", .line = "{\"id\":\"a\",\"host\":\"h\"}", .msg_has = "port"},
-    {.name = "unknown member", .line = "{\"id\":\"a\",\"host\":\"h\",\"port\":1,\"prot\":2}",
+    {.name = "unknown member",
+     .line = "{\"id\":\"a\",\"host\":\"h\",\"port\":1,\"prot\":2}",
      .msg_has = "unknown"},
-    {.name = "port out of range", .line = "{\"id\":\"a\",\"host\":\"h\",\"port\":70000}",
+    {.name = "port out of range",
+     .line = "{\"id\":\"a\",\"host\":\"h\",\"port\":70000}",
      .msg_has = "1..65535"},
-    {.name = "port as string", .line = "{\"id\":\"a\",\"host\":\"h\",\"port\":\"1\"}",
+    {.name = "port as string",
+     .line = "{\"id\":\"a\",\"host\":\"h\",\"port\":\"1\"}",
      .msg_has = "want an integer"},
-    {.name = "duplicate member", .line = "{\"id\":\"a\",\"id\":\"b\",\"host\":\"h\",\"port\":1}",
+    {.name = "duplicate member",
+     .line = "{\"id\":\"a\",\"id\":\"b\",\"host\":\"h\",\"port\":1}",
      .msg_has = "not JSON"},
-    {.name = "bad version", .line = "{\"id\":\"a\",\"host\":\"h\",\"port\":1,"
-                                    "\"versions\":{\"min\":\"1.4\"}}", .msg_has = "versions.min"},
-    {.name = "min above max", .line = "{\"id\":\"a\",\"host\":\"h\",\"port\":1,"
-                                      "\"versions\":{\"min\":\"1.3\",\"max\":\"1.2\"}}",
+    {.name = "bad version",
+     .line = "{\"id\":\"a\",\"host\":\"h\",\"port\":1,"
+             "\"versions\":{\"min\":\"1.4\"}}",
+     .msg_has = "versions.min"},
+    {.name = "min above max",
+     .line = "{\"id\":\"a\",\"host\":\"h\",\"port\":1,"
+             "\"versions\":{\"min\":\"1.3\",\"max\":\"1.2\"}}",
      .msg_has = "above"},
-    {.name = "bad mfl", .line = "{\"id\":\"a\",\"host\":\"h\",\"port\":1,"
-                                "\"max_fragment_length\":1000}", .msg_has = "512"},
-    {.name = "NUL in string", .line = "{\"id\":\"a\\u0000b\",\"host\":\"h\",\"port\":1}",
+    {.name = "bad mfl",
+     .line = "{\"id\":\"a\",\"host\":\"h\",\"port\":1,"
+             "\"max_fragment_length\":1000}",
+     .msg_has = "512"},
+    {.name = "NUL in string",
+     .line = "{\"id\":\"a\\u0000b\",\"host\":\"h\",\"port\":1}",
      .msg_has = "NUL"},
-    {.name = "empty alpn", .line = "{\"id\":\"a\",\"host\":\"h\",\"port\":1,\"alpn\":[\"\"]}",
+    {.name = "empty alpn",
+     .line = "{\"id\":\"a\",\"host\":\"h\",\"port\":1,\"alpn\":[\"\"]}",
      .msg_has = "alpn[0]"},
-    {.name = "qos 2", .line = "{\"id\":\"a\",\"host\":\"h\",\"port\":1,\"mqtt\":{\"publish\":"
-                              "[{\"topic\":\"t\",\"qos\":2}]}}", .msg_has = "qos"},
-    {.name = "bad filter", .line = "{\"id\":\"a\",\"host\":\"h\",\"port\":1,\"mqtt\":"
-                                   "{\"subscribe\":[{\"topic\":\"a/#/b\"}]}}",
+    {.name = "qos 2",
+     .line = "{\"id\":\"a\",\"host\":\"h\",\"port\":1,\"mqtt\":{\"publish\":"
+             "[{\"topic\":\"t\",\"qos\":2}]}}",
+     .msg_has = "qos"},
+    {.name = "bad filter",
+     .line = "{\"id\":\"a\",\"host\":\"h\",\"port\":1,\"mqtt\":"
+             "{\"subscribe\":[{\"topic\":\"a/#/b\"}]}}",
      .msg_has = "topic filter"},
-    {.name = "wildcard publish", .line = "{\"id\":\"a\",\"host\":\"h\",\"port\":1,\"mqtt\":"
-                                         "{\"publish\":[{\"topic\":\"a/+\"}]}}",
+    {.name = "wildcard publish",
+     .line = "{\"id\":\"a\",\"host\":\"h\",\"port\":1,\"mqtt\":"
+             "{\"publish\":[{\"topic\":\"a/+\"}]}}",
      .msg_has = "wildcards"},
 };
 
@@ -97,8 +112,10 @@ Test(backend_case, bad_lines_are_rejected_with_a_reason)
         struct tq_client_config cfg;
         tq_status st = parse(&diag, &cfg, bad_cases[i].line);
         cr_expect(!tq_ok(st), "case %s: accepted", bad_cases[i].name);
-        cr_expect(strstr(diag.msg, bad_cases[i].msg_has) != NULL, "case %s: message \"%s\" "
-                  "lacks \"%s\"", bad_cases[i].name, diag.msg, bad_cases[i].msg_has);
+        cr_expect(strstr(diag.msg, bad_cases[i].msg_has) != NULL,
+                  "case %s: message \"%s\" "
+                  "lacks \"%s\"",
+                  bad_cases[i].name, diag.msg, bad_cases[i].msg_has);
         cr_expect(cfg.id == NULL, "case %s: nothing kept", bad_cases[i].name);
     }
 }

@@ -11,16 +11,18 @@ static struct tq_baseline *parse_ok(const char *text)
 {
     struct tq_diag diag = {0};
     struct tq_baseline *b = NULL;
-    cr_assert(tq_ok(tq_baseline_parse(&diag, &b, "known.txt", text, strlen(text))), "%s",
-              diag.msg);
+    cr_assert(tq_ok(tq_baseline_parse(&diag, &b, "known.txt", text, strlen(text))), "%s", diag.msg);
     return b;
 }
 
 Test(baseline, listed_failure_becomes_known_deviation)
 {
     struct tq_baseline *b = parse_ok("# comment\n\ngnutls: grp/a case  # GnuTLS refuses DSA\n");
-    struct tq_case_record r = {.name = "a case", .group = "grp", .backend = "gnutls",
-                               .verdict = TQ_VERDICT_FAIL, .message = "want ok, got x"};
+    struct tq_case_record r = {.name = "a case",
+                               .group = "grp",
+                               .backend = "gnutls",
+                               .verdict = TQ_VERDICT_FAIL,
+                               .message = "want ok, got x"};
     char msg[512];
     cr_expect_eq(tq_baseline_apply(b, &r, msg, sizeof(msg)), TQ_VERDICT_WARN);
     cr_expect(strstr(msg, "known deviation (known.txt: GnuTLS refuses DSA): want ok, got x"), "%s",
@@ -31,8 +33,8 @@ Test(baseline, listed_failure_becomes_known_deviation)
 Test(baseline, listed_pass_fails_until_removed)
 {
     struct tq_baseline *b = parse_ok("gnutls: grp/a case\n");
-    struct tq_case_record r = {.name = "a case", .group = "grp", .backend = "gnutls",
-                               .verdict = TQ_VERDICT_PASS};
+    struct tq_case_record r = {
+        .name = "a case", .group = "grp", .backend = "gnutls", .verdict = TQ_VERDICT_PASS};
     char msg[512];
     cr_expect_eq(tq_baseline_apply(b, &r, msg, sizeof(msg)), TQ_VERDICT_FAIL);
     cr_expect(strstr(msg, "but passed: remove the line"));
@@ -54,8 +56,9 @@ Test(baseline, bad_lines_name_file_and_line)
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct tq_diag diag = {0};
         struct tq_baseline *b = NULL;
-        cr_expect_not(tq_ok(tq_baseline_parse(&diag, &b, "k.txt", cases[i].text,
-                                              strlen(cases[i].text))), "case %zu", i);
+        cr_expect_not(
+            tq_ok(tq_baseline_parse(&diag, &b, "k.txt", cases[i].text, strlen(cases[i].text))),
+            "case %zu", i);
         cr_expect_eq(diag.line, cases[i].line, "case %zu: want line %u, got %u (%s)", i,
                      cases[i].line, diag.line, diag.msg);
         cr_expect_null(b);
@@ -78,7 +81,8 @@ static char *check(const char *text, bool with_backends, size_t *out_num)
     struct tq_baseline *b = parse_ok(text);
     struct tq_baseline_known known = {.backends = with_backends ? backends : NULL,
                                       .num_backends = with_backends ? 2 : 0,
-                                      .has_case = has_case, .ctx = cases};
+                                      .has_case = has_case,
+                                      .ctx = cases};
     char *printed = NULL;
     size_t len = 0;
     FILE *out = open_memstream(&printed, &len);

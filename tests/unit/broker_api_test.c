@@ -8,7 +8,7 @@
 
 static const struct {
     const char *method, *path;
-    const char *want_op;      /* NULL: no route */
+    const char *want_op; /* NULL: no route */
     const char *want_param;
 } cases[] = {
     {"GET", "/endpoint", "DescribeEndpoint", ""},
@@ -24,9 +24,9 @@ static const struct {
     {"PUT", "/cacertificate/" ID, "UpdateCACertificate", ID},
     {"POST", "/audit/tasks", "StartOnDemandAuditTask", ""},
     {"POST", "/audit/findings", "ListAuditFindings", ""},
-    {"POST", "/certificates/" ID, NULL, ""},           /* wrong method */
-    {"GET", "/certificates/", NULL, ""},               /* empty segment */
-    {"GET", "/certificates/" ID "/x", NULL, ""},       /* extra segment */
+    {"POST", "/certificates/" ID, NULL, ""},     /* wrong method */
+    {"GET", "/certificates/", NULL, ""},         /* empty segment */
+    {"GET", "/certificates/" ID "/x", NULL, ""}, /* extra segment */
     {"GET", "/endpoints", NULL, ""},
     {"GET", "", NULL, ""},
     {"GET", "/", NULL, ""},
@@ -36,8 +36,8 @@ Test(broker_api, route_table_matches_the_service_model_paths)
 {
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char param[160] = "junk";
-        const struct tq_api_route *r = tq_api_match(cases[i].method, cases[i].path, param,
-                                                    sizeof(param));
+        const struct tq_api_route *r =
+            tq_api_match(cases[i].method, cases[i].path, param, sizeof(param));
         if (cases[i].want_op == NULL) {
             cr_expect_null(r, "case %zu %s %s: want no route, got %s", i, cases[i].method,
                            cases[i].path, r ? r->operation : "");
@@ -65,8 +65,8 @@ Test(broker_api, every_route_is_complete_and_unique)
         cr_assert(r->method && r->pattern && r->operation && r->handler, "route %zu", i);
         for (size_t k = 0; k < i; k++) {
             const struct tq_api_route *o = tq_api_route(k);
-            cr_expect(strcmp(r->operation, o->operation) != 0 ||
-                      strcmp(r->method, o->method) != 0, "routes %zu and %zu", k, i);
+            cr_expect(strcmp(r->operation, o->operation) != 0 || strcmp(r->method, o->method) != 0,
+                      "routes %zu and %zu", k, i);
         }
     }
     cr_expect_null(tq_api_route(tq_api_num_routes()));

@@ -106,10 +106,24 @@ Test(broker_cli, every_new_option_is_read)
 {
     struct tq_broker_config cfg;
     char *keep[24] = {0};
-    const char *const argv[] = {"broker", "--endpoint", "legacy", "--chain", "cross-g2",
-                                "--server-cert", "server-expired", "--listener", "alpn",
-                                "--validity", "ignore", "--crl", "on", "--shared-cert", "refuse",
-                                "--keepalive-min", "2", NULL};
+    const char *const argv[] = {"broker",
+                                "--endpoint",
+                                "legacy",
+                                "--chain",
+                                "cross-g2",
+                                "--server-cert",
+                                "server-expired",
+                                "--listener",
+                                "alpn",
+                                "--validity",
+                                "ignore",
+                                "--crl",
+                                "on",
+                                "--shared-cert",
+                                "refuse",
+                                "--keepalive-min",
+                                "2",
+                                NULL};
     cr_assert_eq(parse(&cfg, argv, keep), 0);
     cr_expect_str_eq(cfg.endpoint, "legacy");
     cr_expect_eq(cfg.chain, TQ_CHAIN_CROSS_G2);
@@ -131,20 +145,42 @@ static const struct {
     enum tq_shared_cert_mode shared_cert;
     enum tq_sni_mode sni;
 } profile_cases[] = {
-    {"strict alone", {"broker", "--profile", "strict", NULL},
-     TQ_VALIDITY_STRICT, TQ_CRL_ON, TQ_SHARED_CERT_REFUSE, TQ_SNI_REQUIRED},
-    {"option after the profile wins", {"broker", "--profile", "strict", "--crl", "off", NULL},
-     TQ_VALIDITY_STRICT, TQ_CRL_OFF, TQ_SHARED_CERT_REFUSE, TQ_SNI_REQUIRED},
-    {"option before the profile wins", {"broker", "--crl", "off", "--profile", "strict", NULL},
-     TQ_VALIDITY_STRICT, TQ_CRL_OFF, TQ_SHARED_CERT_REFUSE, TQ_SNI_REQUIRED},
-    {"two options around it", {"broker", "--sni", "endpoint", "--profile", "strict",
-                               "--validity", "ignore", NULL},
-     TQ_VALIDITY_IGNORE, TQ_CRL_ON, TQ_SHARED_CERT_REFUSE, TQ_SNI_ENDPOINT},
-    {"the last profile counts", {"broker", "--profile", "strict", "--profile", "aws", NULL},
-     TQ_VALIDITY_STRICT, TQ_CRL_OFF, TQ_SHARED_CERT_ALLOW, TQ_SNI_OPTIONAL},
-    {"aws profile keeps an explicit refuse", {"broker", "--shared-cert", "refuse", "--profile",
-                                              "aws", NULL},
-     TQ_VALIDITY_STRICT, TQ_CRL_OFF, TQ_SHARED_CERT_REFUSE, TQ_SNI_OPTIONAL},
+    {"strict alone",
+     {"broker", "--profile", "strict", NULL},
+     TQ_VALIDITY_STRICT,
+     TQ_CRL_ON,
+     TQ_SHARED_CERT_REFUSE,
+     TQ_SNI_REQUIRED},
+    {"option after the profile wins",
+     {"broker", "--profile", "strict", "--crl", "off", NULL},
+     TQ_VALIDITY_STRICT,
+     TQ_CRL_OFF,
+     TQ_SHARED_CERT_REFUSE,
+     TQ_SNI_REQUIRED},
+    {"option before the profile wins",
+     {"broker", "--crl", "off", "--profile", "strict", NULL},
+     TQ_VALIDITY_STRICT,
+     TQ_CRL_OFF,
+     TQ_SHARED_CERT_REFUSE,
+     TQ_SNI_REQUIRED},
+    {"two options around it",
+     {"broker", "--sni", "endpoint", "--profile", "strict", "--validity", "ignore", NULL},
+     TQ_VALIDITY_IGNORE,
+     TQ_CRL_ON,
+     TQ_SHARED_CERT_REFUSE,
+     TQ_SNI_ENDPOINT},
+    {"the last profile counts",
+     {"broker", "--profile", "strict", "--profile", "aws", NULL},
+     TQ_VALIDITY_STRICT,
+     TQ_CRL_OFF,
+     TQ_SHARED_CERT_ALLOW,
+     TQ_SNI_OPTIONAL},
+    {"aws profile keeps an explicit refuse",
+     {"broker", "--shared-cert", "refuse", "--profile", "aws", NULL},
+     TQ_VALIDITY_STRICT,
+     TQ_CRL_OFF,
+     TQ_SHARED_CERT_REFUSE,
+     TQ_SNI_OPTIONAL},
 };
 
 Test(broker_cli, profiles_fill_only_unset_options)
@@ -168,8 +204,8 @@ Test(broker_cli, configuration_checks_of_new_settings_exit_2, .init = cr_redirec
         const char *name;
         const char *argv[8];
     } cases[] = {
-        {"chain with server-cert", {"broker", "--pki", DATA, "--chain", "cross",
-                                    "--server-cert", "server-expired", NULL}},
+        {"chain with server-cert",
+         {"broker", "--pki", DATA, "--chain", "cross", "--server-cert", "server-expired", NULL}},
         {"unknown endpoint", {"broker", "--pki", DATA, "--endpoint", "iot", NULL}},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -185,20 +221,13 @@ static const struct {
     const char *address;
     bool loopback;
 } loopback_cases[] = {
-    {"127.0.0.1:18883", true},
-    {"127.255.255.254:0", true},
-    {"localhost:0", true},
-    {"LocalHost:0", true},
-    {"[::1]:0", true},
-    {"[::ffff:127.0.0.1]:0", true},
-    {"0.0.0.0:0", false},
-    {"[::]:0", false},
-    {"128.0.0.1:0", false},
-    {"192.0.2.10:8883", false},
-    {"[::2]:0", false},
-    {"[::ffff:192.0.2.1]:0", false},
-    {"example.test:0", false},
-    {":8883", false},
+    {"127.0.0.1:18883", true}, {"127.255.255.254:0", true},
+    {"localhost:0", true},     {"LocalHost:0", true},
+    {"[::1]:0", true},         {"[::ffff:127.0.0.1]:0", true},
+    {"0.0.0.0:0", false},      {"[::]:0", false},
+    {"128.0.0.1:0", false},    {"192.0.2.10:8883", false},
+    {"[::2]:0", false},        {"[::ffff:192.0.2.1]:0", false},
+    {"example.test:0", false}, {":8883", false},
     {"127.0.0.1", false},
 };
 
@@ -217,16 +246,18 @@ Test(broker_cli, non_loopback_needs_allow_remote)
     static const struct {
         const char *name;
         const char *argv[10];
-        const char *want;     /* in the message; NULL: no loopback refusal */
+        const char *want; /* in the message; NULL: no loopback refusal */
     } cases[] = {
-        {"listen on every address", {"broker", "--pki", "/nonexistent-pki", "--listen",
-                                     "0.0.0.0:18883", NULL},
+        {"listen on every address",
+         {"broker", "--pki", "/nonexistent-pki", "--listen", "0.0.0.0:18883", NULL},
          "--listen 0.0.0.0:18883: not a loopback address"},
-        {"api on a LAN address", {"broker", "--pki", "/nonexistent-pki", "--api",
-                                  "192.0.2.10:8080", NULL},
+        {"api on a LAN address",
+         {"broker", "--pki", "/nonexistent-pki", "--api", "192.0.2.10:8080", NULL},
          "--api 192.0.2.10:8080: not a loopback address"},
-        {"allowed", {"broker", "--pki", "/nonexistent-pki", "--listen", "0.0.0.0:18883",
-                     "--api", "[::]:0", "--allow-remote", NULL}, NULL},
+        {"allowed",
+         {"broker", "--pki", "/nonexistent-pki", "--listen", "0.0.0.0:18883", "--api", "[::]:0",
+          "--allow-remote", NULL},
+         NULL},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct tq_broker_config cfg;
@@ -240,13 +271,11 @@ Test(broker_cli, non_loopback_needs_allow_remote)
         cr_expect_null(b);
         if (cases[i].want != NULL) {
             cr_expect_eq(st.code, TQ_ERR_USAGE, "%s", cases[i].name);
-            cr_expect(strstr(diag.msg, cases[i].want) != NULL, "%s: '%s'", cases[i].name,
-                      diag.msg);
+            cr_expect(strstr(diag.msg, cases[i].want) != NULL, "%s: '%s'", cases[i].name, diag.msg);
             cr_expect(strstr(diag.msg, "--allow-remote") != NULL, "%s: '%s'", cases[i].name,
                       diag.msg);
         } else {
-            cr_expect(strstr(diag.msg, "loopback") == NULL, "%s: '%s'", cases[i].name,
-                      diag.msg);
+            cr_expect(strstr(diag.msg, "loopback") == NULL, "%s: '%s'", cases[i].name, diag.msg);
         }
         free_all(keep);
     }

@@ -23,7 +23,7 @@ Test(broker_index, empty_index_finds_nothing)
     tq_index_init(&ix);
     cr_expect_null(tq_index_find(&ix, "a"));
     struct record r = {.key = "a"};
-    tq_index_remove(&ix, &r.node);   /* not indexed: a no-op */
+    tq_index_remove(&ix, &r.node); /* not indexed: a no-op */
     cr_expect_eq(ix.num, 0);
     tq_index_cleanup(&ix);
 }

@@ -31,7 +31,7 @@ static struct delivered route(struct tq_router *r, const char *topic, uint8_t qo
     return route_from(r, NULL, topic, qos);
 }
 
-static int a, b, c;   /* three owners */
+static int a, b, c; /* three owners */
 
 static void sub(struct tq_router *r, void *owner, const char *filter, uint8_t qos)
 {
@@ -74,7 +74,7 @@ Test(router, resubscribe_replaces_qos_unsubscribe_and_drop_remove)
     cr_expect(tq_router_unsubscribe(r, &a, tq_mqtt_str_of("t")));
     cr_expect_not(tq_router_unsubscribe(r, &a, tq_mqtt_str_of("t")));
     cr_expect_eq(route(r, "t", 1).num, 0);
-    for (int i = 0; i < 40; i++)   /* grow past the first allocation */
+    for (int i = 0; i < 40; i++) /* grow past the first allocation */
         sub(r, (i % 2) ? (void *)&a : (void *)&b, i % 3 ? "t" : "#", 1);
     tq_router_drop(r, &b);
     d = route(r, "t", 1);
@@ -112,7 +112,7 @@ Test(router, shared_subscriptions_reach_one_member_per_group)
     sub(r, &a, "$share/g/s/+", 1);
     sub(r, &b, "$share/g/s/+", 0);
     sub(r, &c, "$share/h/s/#", 1);
-    sub(r, &c, "s/x", 1);   /* a non-shared subscription gets its own copy */
+    sub(r, &c, "s/x", 1); /* a non-shared subscription gets its own copy */
     size_t to_a = 0, to_b = 0;
     for (int i = 0; i < 200; i++) {
         struct delivered d = route(r, "s/x", 1);

@@ -293,7 +293,7 @@ static json_t *registry_find(json_t *registry, const char *list, const char *nam
 
 static const struct {
     const char *name;
-    const char *status;     /* NULL: absent from the registry */
+    const char *status; /* NULL: absent from the registry */
     const char *mode;
 } registry_cases[] = {
     {.name = "device-rsa-2048", .status = "ACTIVE", .mode = "DEFAULT"},
@@ -318,8 +318,7 @@ Test(certs, registry_lists_statuses_and_ids)
     snprintf(path, sizeof(path), "%s/registry.json", dir);
     json_t *registry = json_load_file(path, 0, NULL);
     cr_assert_not_null(registry);
-    cr_assert_str_eq(json_string_value(json_object_get(registry, "format")),
-                     "tlsqual-registry/1");
+    cr_assert_str_eq(json_string_value(json_object_get(registry, "format")), "tlsqual-registry/1");
     json_t *ca = registry_find(registry, "cas", "device-ca");
     cr_assert_not_null(ca);
     cr_assert_str_eq(json_string_value(json_object_get(ca, "id")),
@@ -332,8 +331,8 @@ Test(certs, registry_lists_statuses_and_ids)
             continue;
         }
         cr_assert_not_null(e, "%s is missing", registry_cases[k].name);
-        cr_assert_str_eq(json_string_value(json_object_get(e, "status")),
-                         registry_cases[k].status, "%s", registry_cases[k].name);
+        cr_assert_str_eq(json_string_value(json_object_get(e, "status")), registry_cases[k].status,
+                         "%s", registry_cases[k].name);
         cr_assert_str_eq(json_string_value(json_object_get(e, "mode")), registry_cases[k].mode,
                          "%s", registry_cases[k].name);
         cr_assert_str_eq(json_string_value(json_object_get(e, "id")),

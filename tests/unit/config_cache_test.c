@@ -60,8 +60,8 @@ static void setup(void)
 {
     snprintf(dir, sizeof(dir), "/tmp/tq-config-cache.XXXXXX");
     cr_assert_not_null(mkdtemp(dir));
-    const char *names[] = {"trust1.pem", "trust2.pem", "cert.pem", "cert2.pem", "key.pem",
-                           "key2.pem", "chain.pem", "crl.pem"};
+    const char *names[] = {"trust1.pem", "trust2.pem", "cert.pem",  "cert2.pem",
+                           "key.pem",    "key2.pem",   "chain.pem", "crl.pem"};
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         write_file(names[i], names[i]);
 }
@@ -81,10 +81,10 @@ static void teardown(void)
 TestSuite(config_cache, .init = setup, .fini = teardown);
 
 /* Every [context] member set, so that each variant below changes exactly one thing. */
-#define BASE_MEMBERS                                                                              \
-    "\"trust\":[\"@/trust1.pem\"],\"cert\":\"@/cert.pem\",\"key\":\"@/key.pem\","              \
-    "\"chain\":\"@/chain.pem\",\"crl\":[\"@/crl.pem\"],\"versions\":{\"min\":\"1.2\","          \
-    "\"max\":\"1.3\"},\"suites\":[\"TLS_AES_128_GCM_SHA256\"],\"groups\":[\"x25519\"],"         \
+#define BASE_MEMBERS                                                                               \
+    "\"trust\":[\"@/trust1.pem\"],\"cert\":\"@/cert.pem\",\"key\":\"@/key.pem\","                  \
+    "\"chain\":\"@/chain.pem\",\"crl\":[\"@/crl.pem\"],\"versions\":{\"min\":\"1.2\","             \
+    "\"max\":\"1.3\"},\"suites\":[\"TLS_AES_128_GCM_SHA256\"],\"groups\":[\"x25519\"],"            \
     "\"sigalgs\":[\"ed25519\"],\"alpn\":[\"mqtt\"],\"max_fragment_length\":1024"
 
 /* parse_case parses a case with members `members` ("@/" stands for the temporary folder). */
@@ -183,7 +183,7 @@ Test(config_cache, host_and_port_keep_the_context)
 /* [context] members: BASE_MEMBERS with one of them changed, dropped or emptied. */
 static const struct {
     const char *name;
-    const char *from;   /* text of BASE_MEMBERS to replace */
+    const char *from; /* text of BASE_MEMBERS to replace */
     const char *to;
 } context_variants[] = {
     {"verify_peer", "\"trust\":", "\"verify_peer\":false,\"trust\":"},
@@ -257,7 +257,7 @@ Test(config_cache, touched_file_builds_a_new_context)
     struct stat st;
     cr_assert_eq(stat(path, &st), 0);
     struct timespec times[2] = {st.st_atim, st.st_mtim};
-    times[1].tv_sec += 10;   /* same size, same inode, another mtime */
+    times[1].tv_sec += 10; /* same size, same inode, another mtime */
     cr_assert_eq(utimensat(AT_FDCWD, path, times, 0), 0);
     cr_expect_neq(get(&cache, "b", BASE_MEMBERS), first);
     tq_config_cache_cleanup(&cache);

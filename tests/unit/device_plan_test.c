@@ -99,7 +99,7 @@ struct bad_plan {
     const char *what;
     const char *text;
     unsigned line;
-    const char *msg;   /* a substring of the message */
+    const char *msg; /* a substring of the message */
 };
 
 #define CASE_HEAD "name: p\ncases:\n  - name: a\n    description: d\n"
@@ -109,56 +109,88 @@ static const struct bad_plan bad_plans[] = {
     {.what = "invalid YAML", .text = "name: [\n", .line = 2, .msg = "invalid YAML"},
     {.what = "top level a list", .text = "- a\n", .line = 1, .msg = "must be a mapping"},
     {.what = "no cases", .text = "name: p\n", .line = 1, .msg = "missing required key 'cases'"},
-    {.what = "empty cases", .text = "name: p\ncases: []\n", .line = 2,
+    {.what = "empty cases",
+     .text = "name: p\ncases: []\n",
+     .line = 2,
      .msg = "'cases' must hold at least one case"},
-    {.what = "name with a line break", .text = "name: p\ncases:\n  - name: \"a\\nb\"\n"
-     "    description: d\n    device_must: connect_and_connect\n",
-     .line = 3, .msg = "'name' must be a name without control characters"},
-    {.what = "unknown top key", .text = "name: p\nplan: x\n", .line = 2,
+    {.what = "name with a line break",
+     .text = "name: p\ncases:\n  - name: \"a\\nb\"\n"
+             "    description: d\n    device_must: connect_and_connect\n",
+     .line = 3,
+     .msg = "'name' must be a name without control characters"},
+    {.what = "unknown top key",
+     .text = "name: p\nplan: x\n",
+     .line = 2,
      .msg = "unknown key 'plan' in top level; valid keys: name, spec"},
-    {.what = "unknown device_must", .text = CASE_HEAD "    device_must: fly\n", .line = 5,
+    {.what = "unknown device_must",
+     .text = CASE_HEAD "    device_must: fly\n",
+     .line = 5,
      .msg = "'device_must' must be connect_and_connect, abort_before_connect or "
             "receive_max_publish, got 'fly'"},
-    {.what = "missing device_must", .text = CASE_HEAD, .line = 3,
+    {.what = "missing device_must",
+     .text = CASE_HEAD,
+     .line = 3,
      .msg = "missing required key 'device_must' in case"},
-    {.what = "unknown broker key", .text = CASE_HEAD "    device_must: connect_and_connect\n"
-                                           "    broker: {cert: x}\n",
-     .line = 6, .msg = "unknown key 'cert' in broker"},
-    {.what = "bad policy", .text = CASE_HEAD "    device_must: connect_and_connect\n"
-                                   "    broker: {policy: TLS99}\n",
-     .line = 6, .msg = "'policy' must be a security policy id"},
-    {.what = "bad listener", .text = "name: p\ndefaults: {listener: quic}\ncases: []\n",
-     .line = 2, .msg = "'listener' must be mqtt or alpn, got 'quic'"},
-    {.what = "bad verdict word", .text = CASE_HEAD "    device_must: abort_before_connect\n"
-                                         "    verdict: {close: maybe}\n",
-     .line = 6, .msg = "'close' must be pass, warn or fail, got 'maybe'"},
-    {.what = "verdict on a connect case", .text = CASE_HEAD
-     "    device_must: connect_and_connect\n    verdict: {close: pass}\n",
-     .line = 3, .msg = "'verdict' applies to abort_before_connect cases only"},
-    {.what = "publish on an abort case", .text = CASE_HEAD
-     "    device_must: abort_before_connect\n    publish: {payload_size: 10}\n",
-     .line = 3, .msg = "'publish' applies to receive_max_publish cases only"},
-    {.what = "payload too large", .text = CASE_HEAD
-     "    device_must: receive_max_publish\n    publish: {payload_size: 200000}\n",
-     .line = 3, .msg = "'payload_size' must be 1 to 131072 bytes"},
-    {.what = "wildcard ack topic", .text = CASE_HEAD
-     "    device_must: receive_max_publish\n    publish: {ack_topic: a/#}\n",
-     .line = 6, .msg = "a topic name without wildcards"},
-    {.what = "payload not a number", .text = CASE_HEAD
-     "    device_must: receive_max_publish\n    publish: {payload_size: big}\n",
-     .line = 6, .msg = "'payload_size' must be an integer, got 'big'"},
-    {.what = "duplicate name", .text = CASE_HEAD "    device_must: connect_and_connect\n"
-                                       "  - name: a\n    description: d\n"
-                                       "    device_must: connect_and_connect\n",
-     .line = 6, .msg = "case name 'a' is already used by the case at line 3"},
-    {.what = "name too long", .text = "name: p\ncases:\n  - name: "
-     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n"
-     "    description: d\n    device_must: connect_and_connect\n",
-     .line = 3, .msg = "1 to 66 characters, got 67"},
-    {.what = "key twice", .text = CASE_HEAD "    device_must: connect_and_connect\n"
-                                  "    description: again\n",
-     .line = 6, .msg = "key 'description' appears twice in case"},
-    {.what = "case not a mapping", .text = "name: p\ncases: [x]\n", .line = 2,
+    {.what = "unknown broker key",
+     .text = CASE_HEAD "    device_must: connect_and_connect\n"
+                       "    broker: {cert: x}\n",
+     .line = 6,
+     .msg = "unknown key 'cert' in broker"},
+    {.what = "bad policy",
+     .text = CASE_HEAD "    device_must: connect_and_connect\n"
+                       "    broker: {policy: TLS99}\n",
+     .line = 6,
+     .msg = "'policy' must be a security policy id"},
+    {.what = "bad listener",
+     .text = "name: p\ndefaults: {listener: quic}\ncases: []\n",
+     .line = 2,
+     .msg = "'listener' must be mqtt or alpn, got 'quic'"},
+    {.what = "bad verdict word",
+     .text = CASE_HEAD "    device_must: abort_before_connect\n"
+                       "    verdict: {close: maybe}\n",
+     .line = 6,
+     .msg = "'close' must be pass, warn or fail, got 'maybe'"},
+    {.what = "verdict on a connect case",
+     .text = CASE_HEAD "    device_must: connect_and_connect\n    verdict: {close: pass}\n",
+     .line = 3,
+     .msg = "'verdict' applies to abort_before_connect cases only"},
+    {.what = "publish on an abort case",
+     .text = CASE_HEAD "    device_must: abort_before_connect\n    publish: {payload_size: 10}\n",
+     .line = 3,
+     .msg = "'publish' applies to receive_max_publish cases only"},
+    {.what = "payload too large",
+     .text =
+         CASE_HEAD "    device_must: receive_max_publish\n    publish: {payload_size: 200000}\n",
+     .line = 3,
+     .msg = "'payload_size' must be 1 to 131072 bytes"},
+    {.what = "wildcard ack topic",
+     .text = CASE_HEAD "    device_must: receive_max_publish\n    publish: {ack_topic: a/#}\n",
+     .line = 6,
+     .msg = "a topic name without wildcards"},
+    {.what = "payload not a number",
+     .text = CASE_HEAD "    device_must: receive_max_publish\n    publish: {payload_size: big}\n",
+     .line = 6,
+     .msg = "'payload_size' must be an integer, got 'big'"},
+    {.what = "duplicate name",
+     .text = CASE_HEAD "    device_must: connect_and_connect\n"
+                       "  - name: a\n    description: d\n"
+                       "    device_must: connect_and_connect\n",
+     .line = 6,
+     .msg = "case name 'a' is already used by the case at line 3"},
+    {.what = "name too long",
+     .text = "name: p\ncases:\n  - name: "
+             "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n"
+             "    description: d\n    device_must: connect_and_connect\n",
+     .line = 3,
+     .msg = "1 to 66 characters, got 67"},
+    {.what = "key twice",
+     .text = CASE_HEAD "    device_must: connect_and_connect\n"
+                       "    description: again\n",
+     .line = 6,
+     .msg = "key 'description' appears twice in case"},
+    {.what = "case not a mapping",
+     .text = "name: p\ncases: [x]\n",
+     .line = 2,
      .msg = "'cases' must be a list of mappings, got a scalar"},
 };
 

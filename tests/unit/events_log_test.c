@@ -41,7 +41,10 @@ static void append_bytes(const char *path, const void *data, size_t len)
     close(fd);
 }
 
-static void append(const char *path, const char *text) { append_bytes(path, text, strlen(text)); }
+static void append(const char *path, const char *text)
+{
+    append_bytes(path, text, strlen(text));
+}
 
 /* TS: the first member of every line the broker writes. */
 #define TS "{\"ts\":\"2026-11-23T21:40:04.527Z\","
@@ -179,9 +182,9 @@ Test(events_log, many_ports_each_get_exactly_their_lines)
 {
     struct fixture f;
     fixture_init(&f);
-    static const char *const events[LINES_PER_PORT] = {
-        "connection_opened", "tls_established", "mqtt_connect", "mqtt_connack",
-        "connection_closed"};
+    static const char *const events[LINES_PER_PORT] = {"connection_opened", "tls_established",
+                                                       "mqtt_connect", "mqtt_connack",
+                                                       "connection_closed"};
     FILE *file = fopen(f.path, "w");
     cr_assert_not_null(file);
     for (int k = 0; k < LINES_PER_PORT; k++)
@@ -242,9 +245,9 @@ Test(events_log, two_ports_come_interleaved_in_file_order)
     struct tq_buf out;
     tq_buf_init(&out, 1 << 20);
     struct tq_diag diag = {0};
-    cr_expect_eq(tq_events_log_lines(&diag, log, &out, too_many, TQ_EVENTS_LOG_MAX_PORTS + 1, 0)
-                     .code,
-                 TQ_ERR_USAGE);
+    cr_expect_eq(
+        tq_events_log_lines(&diag, log, &out, too_many, TQ_EVENTS_LOG_MAX_PORTS + 1, 0).code,
+        TQ_ERR_USAGE);
     tq_buf_cleanup(&out);
     tq_events_log_close(log);
     fixture_cleanup(&f);
@@ -365,7 +368,8 @@ Test(events_log, peer_port_is_read_from_the_json_value_not_the_text)
         {TS "\"event\":\"mqtt_connack\",\"conn\":8,\"peer\":\"127.0.0.1\\u003a5004\"}\n", 5004},
         /* Members in another order than the broker's. */
         {"{\"peer\":\"10.0.0.1:5005\",\"conn\":9,\"event\":\"mqtt_connack\","
-         "\"ts\":\"2026-11-23T21:40:04.527Z\"}\n", 5005},
+         "\"ts\":\"2026-11-23T21:40:04.527Z\"}\n",
+         5005},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
         append(f.path, cases[i].line);
@@ -399,8 +403,9 @@ Test(events_log, find_gives_conn_and_port_and_polls_with_its_cursor)
 
     event_line(line, sizeof(line), "mqtt_connect", 7, 5100, ",\"client_id\":\"abc\"");
     append(f.path, line);
-    cr_assert(tq_ok(tq_events_log_find(&diag, log, &connect, &next, "mqtt_connect client_id=abc",
-                                       0)), "%s", diag.msg);
+    cr_assert(
+        tq_ok(tq_events_log_find(&diag, log, &connect, &next, "mqtt_connect client_id=abc", 0)),
+        "%s", diag.msg);
     cr_expect_eq(connect.index, 2);
     cr_expect_eq(connect.conn, 7);
     cr_expect_eq(connect.port, 5100);
@@ -417,17 +422,13 @@ Test(events_log, find_gives_conn_and_port_and_polls_with_its_cursor)
     cr_expect_eq(subscribe.index, 3);
 
     size_t from_start = 0;
-    cr_expect(tq_ok(tq_events_log_find(&diag, log, &subscribe, &from_start, "mqtt_subscribe",
-                                       0)));
+    cr_expect(tq_ok(tq_events_log_find(&diag, log, &subscribe, &from_start, "mqtt_subscribe", 0)));
     cr_expect_eq(subscribe.index, 1, "the first match");
-    cr_expect(tq_ok(tq_events_log_find(&diag, log, &subscribe, &from_start, "mqtt_subscribe",
-                                       0)));
+    cr_expect(tq_ok(tq_events_log_find(&diag, log, &subscribe, &from_start, "mqtt_subscribe", 0)));
     cr_expect_eq(subscribe.index, 3, "then the next");
 
-    cr_expect_eq(tq_events_log_find(&diag, log, &subscribe, &next, "conn=1", 0).code,
-                 TQ_ERR_USAGE);
-    cr_expect_eq(tq_events_log_find(&diag, log, &subscribe, &next, "x", 65536).code,
-                 TQ_ERR_USAGE);
+    cr_expect_eq(tq_events_log_find(&diag, log, &subscribe, &next, "conn=1", 0).code, TQ_ERR_USAGE);
+    cr_expect_eq(tq_events_log_find(&diag, log, &subscribe, &next, "x", 65536).code, TQ_ERR_USAGE);
     tq_events_log_close(log);
     fixture_cleanup(&f);
 }
@@ -449,7 +450,7 @@ Test(events_log, restarted_broker_restarts_conn_numbers_and_port_tells_them_apar
     append(f.path, start); /* the same file, appended: conn 1 again */
     append(f.path, b1);
     append(f.path, b2);
-    append(f.path, a2);    /* port 5000 again, in the second lifetime (rare, but possible) */
+    append(f.path, a2); /* port 5000 again, in the second lifetime (rare, but possible) */
     struct tq_events_log *log = open_log(f.path, 1 << 20);
     char want[1024];
     snprintf(want, sizeof(want), "%s%s", a1, a2);
@@ -550,19 +551,25 @@ Test(events_log, find_agrees_with_event_match_on_every_line)
     struct fixture f;
     fixture_init(&f);
     static const char *const lines[] = {
-        TS "\"event\":\"mqtt_connect\",\"conn\":1,\"peer\":\"127.0.0.1:5000\",\"client_id\":\"a\"}\n",
+        TS
+        "\"event\":\"mqtt_connect\",\"conn\":1,\"peer\":\"127.0.0.1:5000\",\"client_id\":\"a\"}\n",
         TS "\"event\":5,\"conn\":2,\"peer\":\"127.0.0.1:5001\"}\n",
         "garbage\n",
         TS "\"event\":\"mqtt_connect\",\"conn\":3,\"peer\":\"127.0.0.1:5002\",\"client_id\":\"b\","
-        "\"clean_session\":true}\n",
+           "\"clean_session\":true}\n",
         TS "\"event\":\"tls_established\",\"conn\":4,\"peer\":\"127.0.0.1:5004\",\"sni\":null}\n",
         TS "\"event\":\"mqtt_connect\",\"conn\":5,\"peer\":\"\",\"client_id\":\"c\"}\n",
         "{\"conn\":5,\"peer\":\"127.0.0.1:5003\"}\n",
     };
     static const char *const patterns[] = {
-        "mqtt_connect", "mqtt_connect client_id=b", "mqtt_connect clean_session=true",
-        "tls_established sni=null", "tls_established sni=x", "mqtt_connect client_id=c",
-        "mqtt_connect conn=3", "mqtt_subscribe",
+        "mqtt_connect",
+        "mqtt_connect client_id=b",
+        "mqtt_connect clean_session=true",
+        "tls_established sni=null",
+        "tls_established sni=x",
+        "mqtt_connect client_id=c",
+        "mqtt_connect conn=3",
+        "mqtt_subscribe",
     };
     char text[4096] = "";
     size_t used = 0;
@@ -601,9 +608,9 @@ enum { STRESS_CONNS = 400, STRESS_READERS = 6, STRESS_PORT = 30000 };
 struct stress {
     const char *path;
     struct tq_events_log *log;
-    int num_complete;        /* connections whose every line is in the file (atomic) */
-    int failures;            /* atomic */
-    int writer_done;         /* atomic */
+    int num_complete; /* connections whose every line is in the file (atomic) */
+    int failures;     /* atomic */
+    int writer_done;  /* atomic */
 };
 
 /* stress_lines writes the lines of connection `conn` (from 0; its conn member counts from 1,

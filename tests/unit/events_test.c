@@ -19,7 +19,8 @@ Test(events, timestamp_is_rfc3339_utc_with_milliseconds)
     tq_events_timestamp(ts, sizeof(ts));
     regex_t re;
     cr_assert_eq(regcomp(&re, "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z$",
-                         REG_EXTENDED | REG_NOSUB), 0);
+                         REG_EXTENDED | REG_NOSUB),
+                 0);
     cr_expect_eq(regexec(&re, ts, 0, NULL, 0), 0, "timestamp '%s'", ts);
     regfree(&re);
 }
@@ -117,7 +118,7 @@ Test(events, deferred_lines_are_written_at_the_end_of_the_loop_iteration)
     cr_assert(tq_ok(tq_events_open(NULL, &ev, path)));
     cr_assert(tq_ok(tq_events_defer(ev, base)));
 
-    tq_events_check_schema(ev, false);   /* lines cut down to what the ordering needs */
+    tq_events_check_schema(ev, false); /* lines cut down to what the ordering needs */
     tq_events_emit(ev, "connection_opened", 1, "127.0.0.1:5001", NULL);
     tq_events_emit(ev, "connection_opened", 2, "127.0.0.1:5002", NULL);
     cr_expect_str_eq(read_text(path), "", "nothing written before the loop runs");
@@ -133,7 +134,7 @@ Test(events, deferred_lines_are_written_at_the_end_of_the_loop_iteration)
     cr_expect(closed != NULL && sig != NULL && closed < sig,
               "a broker-wide line writes the waiting ones first: %s", text);
     tq_events_emit(ev, "connection_closed", 2, "127.0.0.1:5002", NULL);
-    tq_events_close(ev);   /* writes what is left */
+    tq_events_close(ev); /* writes what is left */
     text = read_text(path);
     cr_expect(strstr(text, "\"event\":\"connection_closed\",\"conn\":2,") != NULL, "%s", text);
     size_t lines = 0;
@@ -151,9 +152,9 @@ Test(events, common_members_are_escaped_and_fields_keep_their_order)
     temp_path(path);
     struct tq_events *ev = NULL;
     cr_assert(tq_ok(tq_events_open(NULL, &ev, path)));
-    tq_events_check_schema(ev, false);   /* the line writer on names no broker line has */
-    tq_events_emit(ev, "odd\"name", 3, "a\\b\n", json_pack("{s:i, s:s, s:[i]}", "z", 1, "a",
-                   "x", "m", 2));
+    tq_events_check_schema(ev, false); /* the line writer on names no broker line has */
+    tq_events_emit(ev, "odd\"name", 3, "a\\b\n",
+                   json_pack("{s:i, s:s, s:[i]}", "z", 1, "a", "x", "m", 2));
     tq_events_emit(ev, "empty_fields", 4, "", json_object());
     tq_events_close(ev);
     char *text = read_text(path);
@@ -183,16 +184,16 @@ Test(events, fields_are_written_as_json_dumps_writes_them)
         "{s:s, s:s, s:s, s:i, s:I, s:f, s:f, s:f, s:b, s:b, s:n, s:[], s:{}, s:[i, s, [n], {s:s}],"
         " s:{s:{s:[b]}}}",
         "plain", "x-amzn-mqtt-ca", "escapes", "q\"b\\s/\b\f\n\r\t\x01\x1f\x7f", "utf8",
-        "caf\xc3\xa9 \xe2\x82\xac", "int", -42, "big", (json_int_t)9007199254740993LL, "real",
-        1.5, "tiny", 1e-300, "tenth", 0.1, "yes", 1, "no", 0, "none", "empty_list",
-        "empty_object", "mixed", 7, "s", "k", "v", "deep", "a", "b", 1);
+        "caf\xc3\xa9 \xe2\x82\xac", "int", -42, "big", (json_int_t)9007199254740993LL, "real", 1.5,
+        "tiny", 1e-300, "tenth", 0.1, "yes", 1, "no", 0, "none", "empty_list", "empty_object",
+        "mixed", 7, "s", "k", "v", "deep", "a", "b", 1);
     cr_assert_not_null(fields);
     json_object_set_new(fields, "nul", json_stringn("a\0b", 3));
     char *want_fields = json_dumps(fields, JSON_COMPACT | JSON_PRESERVE_ORDER);
     cr_assert_not_null(want_fields);
     struct tq_events *ev = NULL;
     cr_assert(tq_ok(tq_events_open(NULL, &ev, path)));
-    tq_events_check_schema(ev, false);   /* every JSON type, which no broker line has */
+    tq_events_check_schema(ev, false); /* every JSON type, which no broker line has */
     tq_events_emit(ev, "mixed", 9, "[::1]:5000", fields);
     tq_events_close(ev);
     char *text = read_text(path);
@@ -200,7 +201,7 @@ Test(events, fields_are_written_as_json_dumps_writes_them)
     cr_assert_not_null(body, "%s", text);
     body += strlen("\"peer\":\"[::1]:5000\",");
     char want[2048];
-    snprintf(want, sizeof(want), "%s\n", want_fields + 1);   /* without its '{' */
+    snprintf(want, sizeof(want), "%s\n", want_fields + 1); /* without its '{' */
     cr_expect_str_eq(body, want);
     free(want_fields);
     unlink(path);
@@ -214,21 +215,22 @@ Test(events, the_reader_reads_what_the_writer_writes)
     temp_path(path);
     struct tq_events *ev = NULL;
     cr_assert(tq_ok(tq_events_open(NULL, &ev, path)));
-    tq_events_emit(ev, "connection_closed", 3, "[::1]:5003", json_pack(
-        "{s:s, s:s, s:I, s:I, s:I, s:n, s:s}", "reason", "handshake_failed", "detail",
-        "quote \" and\nline", "bytes_in", (json_int_t)12, "bytes_out", (json_int_t)34,
-        "duration_ms", (json_int_t)5, "alert_sent", "alert_received", "alert_200"));
-    tq_events_emit(ev, "mqtt_subscribe", 3, "[::1]:5003", json_pack(
-        "{s:i, s:[{s:s, s:i, s:n}], s:b}", "packet_id", 7, "filters", "filter", "a/#",
-        "requested_qos", 2, "granted", "suback", 0));
+    tq_events_emit(ev, "connection_closed", 3, "[::1]:5003",
+                   json_pack("{s:s, s:s, s:I, s:I, s:I, s:n, s:s}", "reason", "handshake_failed",
+                             "detail", "quote \" and\nline", "bytes_in", (json_int_t)12,
+                             "bytes_out", (json_int_t)34, "duration_ms", (json_int_t)5,
+                             "alert_sent", "alert_received", "alert_200"));
+    tq_events_emit(ev, "mqtt_subscribe", 3, "[::1]:5003",
+                   json_pack("{s:i, s:[{s:s, s:i, s:n}], s:b}", "packet_id", 7, "filters", "filter",
+                             "a/#", "requested_qos", 2, "granted", "suback", 0));
     tq_events_close(ev);
     char *text = read_text(path);
     char *second = strchr(text, '\n');
     cr_assert_not_null(second);
     struct tq_diag diag = {0};
     struct tq_event got;
-    cr_assert(tq_ok(tq_event_parse(&diag, &got, text, (size_t)(second - text))), "%s: %s",
-              diag.msg, text);
+    cr_assert(tq_ok(tq_event_parse(&diag, &got, text, (size_t)(second - text))), "%s: %s", diag.msg,
+              text);
     cr_expect_eq(got.id, TQ_EVENT_CONNECTION_CLOSED);
     cr_expect_eq(got.conn, 3);
     cr_expect_eq(got.port, 5003);
@@ -238,8 +240,8 @@ Test(events, the_reader_reads_what_the_writer_writes)
     cr_expect_str_eq(tq_event_string(&got, "alert_received"), "alert_200");
     tq_event_cleanup(&got);
     second++;
-    cr_assert(tq_ok(tq_event_parse(&diag, &got, second, strcspn(second, "\n"))), "%s: %s",
-              diag.msg, second);
+    cr_assert(tq_ok(tq_event_parse(&diag, &got, second, strcspn(second, "\n"))), "%s: %s", diag.msg,
+              second);
     cr_expect_eq(got.id, TQ_EVENT_MQTT_SUBSCRIBE);
     cr_expect_eq(json_array_size(tq_event_json(&got, "filters")), 1);
     cr_expect_not(tq_event_bool(&got, "suback"));
@@ -250,8 +252,7 @@ Test(events, the_reader_reads_what_the_writer_writes)
 #ifndef NDEBUG
 /* A line that breaks docs/broker-events.md is a bug of the broker: with assertions it stops
  * the broker before the line is written (event_schema.h). */
-Test(events, a_line_off_the_schema_stops_the_broker, .signal = SIGABRT,
-     .init = cr_redirect_stderr)
+Test(events, a_line_off_the_schema_stops_the_broker, .signal = SIGABRT, .init = cr_redirect_stderr)
 {
     struct tq_events *ev = NULL;
     cr_assert(tq_ok(tq_events_open(NULL, &ev, "/dev/null")));

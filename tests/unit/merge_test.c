@@ -6,7 +6,7 @@
 
 #include "merge.h"
 
-enum { PLANNED = 7 };   /* two backends would make it even; odd keeps shares unequal (4 + 3) */
+enum { PLANNED = 7 }; /* two backends would make it even; odd keeps shares unequal (4 + 3) */
 
 /* set_identity gives `r` the identity properties of one run, as `tlsqual run` sets them. */
 static void set_identity(struct tq_report *r)
@@ -40,8 +40,11 @@ static struct tq_report *shard_of(unsigned k, unsigned n, size_t planned, const 
     for (size_t seq = k - 1; seq < planned; seq += n) {
         char name[32];
         snprintf(name, sizeof(name), "case %zu", seq);
-        struct tq_case_record c = {.name = name, .backend = seq < 4 ? "openssl" : "gnutls",
-                                   .group = "smoke", .seq = seq, .seconds = 0.5,
+        struct tq_case_record c = {.name = name,
+                                   .backend = seq < 4 ? "openssl" : "gnutls",
+                                   .group = "smoke",
+                                   .seq = seq,
+                                   .seconds = 0.5,
                                    .verdict = seq % 3 ? TQ_VERDICT_PASS : TQ_VERDICT_FAIL,
                                    .message = seq % 3 ? NULL : "want ok, got alert"};
         cr_assert(tq_ok(tq_report_add(r, &c)));
@@ -84,7 +87,7 @@ static void expect_refused(struct tq_report **reports, size_t num, bool allow_pa
     struct tq_diag diag;
     struct tq_report *out = NULL;
     tq_status st = merge(&diag, &out, reports, num, allow_partial);
-    char shown[2048];   /* as the CLI prints it: "path: message" */
+    char shown[2048]; /* as the CLI prints it: "path: message" */
     tq_diag_format(shown, sizeof(shown), &diag);
     cr_expect_eq(st.code, TQ_ERR_USAGE, "want refused, got %s", tq_status_name(st.code));
     for (size_t i = 0; i < num_want; i++)
@@ -131,7 +134,7 @@ Test(merge, identity_follows_the_identity_properties_only)
 Test(merge, two_complete_shards_give_the_unsharded_report)
 {
     struct tq_report *whole = shard(1, 1);
-    struct tq_report *reports[] = {shard(2, 2), shard(1, 2)};   /* any order */
+    struct tq_report *reports[] = {shard(2, 2), shard(1, 2)}; /* any order */
     struct tq_diag diag;
     struct tq_report *out = NULL;
     tq_status st = merge(&diag, &out, reports, 2, false);
@@ -152,8 +155,8 @@ Test(merge, two_complete_shards_give_the_unsharded_report)
     cr_expect_str_eq(tq_report_get(out, "pki.generated_at"), "2026-11-23T21:42:00Z",
                      "a property equal in every shard is kept once");
     cr_expect_null(tq_report_get(out, "run.folder"));
-    cr_expect_str_eq(tq_report_get(out, "shard.1.run.folder"),
-                     "20261123T215852Z-101-shard1of2", "one that differs is kept per shard");
+    cr_expect_str_eq(tq_report_get(out, "shard.1.run.folder"), "20261123T215852Z-101-shard1of2",
+                     "one that differs is kept per shard");
     cr_expect_str_eq(tq_report_get(out, "shard.2.run.folder"), "20261123T215852Z-102-shard2of2");
     tq_report_free(whole);
     free_all(reports, 2, out);
@@ -199,8 +202,8 @@ Test(merge, shards_of_different_counts_are_refused)
 
 Test(merge, shards_of_different_runs_are_refused_naming_what_differs)
 {
-    static const char *const props[] = {"tlsqual.version", "scenarios.digest", "filters",
-                                        "backends", "backend.openssl.library", "pki.digest",
+    static const char *const props[] = {"tlsqual.version", "scenarios.digest",        "filters",
+                                        "backends",        "backend.openssl.library", "pki.digest",
                                         "baseline.digest"};
     for (size_t i = 0; i < sizeof(props) / sizeof(props[0]); i++) {
         struct tq_report *other = shard(2, 2);
@@ -261,8 +264,8 @@ Test(merge, a_shard_without_its_whole_share_is_refused)
 Test(merge, a_case_of_another_shard_or_twice_is_refused)
 {
     struct tq_report *stray = shard(1, 2);
-    struct tq_case_record c = {.name = "stray", .backend = "openssl", .seq = 1,
-                               .verdict = TQ_VERDICT_PASS};
+    struct tq_case_record c = {
+        .name = "stray", .backend = "openssl", .seq = 1, .verdict = TQ_VERDICT_PASS};
     cr_assert(tq_ok(tq_report_add(stray, &c)));
     struct tq_report *reports[] = {stray, shard(2, 2)};
     const char *want[] = {"holds 5 cases, want its share of 7 planned: 4"};

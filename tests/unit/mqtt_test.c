@@ -25,11 +25,17 @@ Test(mqtt, connect_round_trip)
 {
     struct tq_buf b;
     tq_buf_init(&b, 1024);
-    struct tq_mqtt_connect in = {
-        .clean_session = true, .keep_alive = 60, .client_id = tq_mqtt_str_of("dev-1"),
-        .has_will = true, .will_qos = 1, .will_topic = tq_mqtt_str_of("w/t"),
-        .will_message = tq_mqtt_str_of("bye"), .has_username = true,
-        .username = tq_mqtt_str_of("u"), .has_password = true, .password = tq_mqtt_str_of("p")};
+    struct tq_mqtt_connect in = {.clean_session = true,
+                                 .keep_alive = 60,
+                                 .client_id = tq_mqtt_str_of("dev-1"),
+                                 .has_will = true,
+                                 .will_qos = 1,
+                                 .will_topic = tq_mqtt_str_of("w/t"),
+                                 .will_message = tq_mqtt_str_of("bye"),
+                                 .has_username = true,
+                                 .username = tq_mqtt_str_of("u"),
+                                 .has_password = true,
+                                 .password = tq_mqtt_str_of("p")};
     cr_assert(tq_ok(tq_mqtt_connect_write(&b, &in)));
     struct tq_mqtt_frame f = frame_of(&b);
     struct tq_mqtt_connect out;
@@ -76,8 +82,11 @@ Test(mqtt, publish_round_trip_qos0_and_qos1)
     for (uint8_t qos = 0; qos <= 1; qos++) {
         struct tq_buf b;
         tq_buf_init(&b, 1024);
-        struct tq_mqtt_publish in = {.qos = qos, .retain = true, .topic = tq_mqtt_str_of("a/b"),
-                                     .packet_id = qos ? 7 : 0, .payload = (const uint8_t *)"hi",
+        struct tq_mqtt_publish in = {.qos = qos,
+                                     .retain = true,
+                                     .topic = tq_mqtt_str_of("a/b"),
+                                     .packet_id = qos ? 7 : 0,
+                                     .payload = (const uint8_t *)"hi",
                                      .payload_len = 2};
         cr_assert(tq_ok(tq_mqtt_publish_write(&b, &in)));
         struct tq_mqtt_frame f = frame_of(&b);
@@ -96,7 +105,8 @@ Test(mqtt, subscribe_suback_unsubscribe_round_trip)
 {
     struct tq_buf b;
     tq_buf_init(&b, 1024);
-    struct tq_mqtt_subscribe in = {.packet_id = 3, .num_filters = 2,
+    struct tq_mqtt_subscribe in = {.packet_id = 3,
+                                   .num_filters = 2,
                                    .filters = {tq_mqtt_str_of("a/+"), tq_mqtt_str_of("#")},
                                    .qos = {1, 2}};
     cr_assert(tq_ok(tq_mqtt_subscribe_write(&b, TQ_MQTT_SUBSCRIBE, &in)));
@@ -150,11 +160,21 @@ static const struct frame_case frame_cases[] = {
     {.name = "one byte is incomplete", .bytes = {0x30}, .len = 1, .max = 100, .want = TQ_OK},
     {.name = "truncated length", .bytes = {0x30, 0x80}, .len = 2, .max = 100, .want = TQ_OK},
     {.name = "truncated body", .bytes = {0x30, 5, 0, 1}, .len = 4, .max = 100, .want = TQ_OK},
-    {.name = "5-byte remaining length", .bytes = {0x30, 0x80, 0x80, 0x80, 0x80, 0x01},
-     .len = 6, .max = 1u << 30, .want = TQ_ERR_PARSE},
-    {.name = "over the limit as soon as known", .bytes = {0x30, 0x80, 0x80, 0x08}, .len = 4,
-     .max = 128 * 1024, .want = TQ_ERR_LIMIT},
-    {.name = "pingreq is complete", .bytes = {0xc0, 0}, .len = 2, .max = 100, .want = TQ_OK,
+    {.name = "5-byte remaining length",
+     .bytes = {0x30, 0x80, 0x80, 0x80, 0x80, 0x01},
+     .len = 6,
+     .max = 1u << 30,
+     .want = TQ_ERR_PARSE},
+    {.name = "over the limit as soon as known",
+     .bytes = {0x30, 0x80, 0x80, 0x08},
+     .len = 4,
+     .max = 128 * 1024,
+     .want = TQ_ERR_LIMIT},
+    {.name = "pingreq is complete",
+     .bytes = {0xc0, 0},
+     .len = 2,
+     .max = 100,
+     .want = TQ_OK,
      .complete = true},
 };
 
@@ -165,8 +185,8 @@ Test(mqtt, frame_parse_table)
         struct tq_mqtt_frame f;
         bool complete = true;
         tq_status st = tq_mqtt_frame_parse(NULL, &f, &complete, c->bytes, c->len, c->max);
-        cr_expect_eq(st.code, c->want, "%s: want %s, got %s", c->name,
-                     tq_status_name(c->want), tq_status_name(st.code));
+        cr_expect_eq(st.code, c->want, "%s: want %s, got %s", c->name, tq_status_name(c->want),
+                     tq_status_name(st.code));
         if (c->want == TQ_OK)
             cr_expect_eq(complete, c->complete, "%s: completeness", c->name);
     }
@@ -174,7 +194,7 @@ Test(mqtt, frame_parse_table)
 
 struct body_case {
     const char *name;
-    uint8_t first;      /* type and flags */
+    uint8_t first; /* type and flags */
     uint8_t body[24];
     size_t len;
 };
@@ -189,18 +209,25 @@ static const struct body_case malformed_cases[] = {
     {.name = "subscribe without filters", .first = 0x82, .body = {0, 1}, .len = 2},
     {.name = "subscribe bad flags", .first = 0x80, .body = {0, 1, 0, 1, 'a', 0}, .len = 6},
     {.name = "subscribe QoS 3", .first = 0x82, .body = {0, 1, 0, 1, 'a', 3}, .len = 6},
-    {.name = "subscribe bad filter a#", .first = 0x82, .body = {0, 1, 0, 2, 'a', '#', 0},
-     .len = 7},
+    {.name = "subscribe bad filter a#", .first = 0x82, .body = {0, 1, 0, 2, 'a', '#', 0}, .len = 7},
     {.name = "connect truncated header", .first = 0x10, .body = {0, 4, 'M', 'Q'}, .len = 4},
-    {.name = "connect reserved flag", .first = 0x10,
-     .body = {0, 4, 'M', 'Q', 'T', 'T', 4, 1, 0, 0, 0, 0}, .len = 12},
-    {.name = "connect password without user", .first = 0x10,
-     .body = {0, 4, 'M', 'Q', 'T', 'T', 4, 0x42, 0, 0, 0, 0, 0, 0}, .len = 14},
-    {.name = "connect level 4 named MQTX", .first = 0x10,
-     .body = {0, 4, 'M', 'Q', 'T', 'X', 4, 2, 0, 60, 0, 0}, .len = 12},
+    {.name = "connect reserved flag",
+     .first = 0x10,
+     .body = {0, 4, 'M', 'Q', 'T', 'T', 4, 1, 0, 0, 0, 0},
+     .len = 12},
+    {.name = "connect password without user",
+     .first = 0x10,
+     .body = {0, 4, 'M', 'Q', 'T', 'T', 4, 0x42, 0, 0, 0, 0, 0, 0},
+     .len = 14},
+    {.name = "connect level 4 named MQTX",
+     .first = 0x10,
+     .body = {0, 4, 'M', 'Q', 'T', 'X', 4, 2, 0, 60, 0, 0},
+     .len = 12},
     {.name = "publish DUP with QoS 0", .first = 0x38, .body = {0, 1, 'a'}, .len = 3},
-    {.name = "connect will topic with #", .first = 0x10,
-     .body = {0, 4, 'M', 'Q', 'T', 'T', 4, 0x04, 0, 0, 0, 0, 0, 1, '#', 0, 0}, .len = 17},
+    {.name = "connect will topic with #",
+     .first = 0x10,
+     .body = {0, 4, 'M', 'Q', 'T', 'T', 4, 0x04, 0, 0, 0, 0, 0, 1, '#', 0, 0},
+     .len = 17},
     {.name = "connack flags set", .first = 0x21, .body = {0, 0}, .len = 2},
     {.name = "puback packet id 0", .first = 0x40, .body = {0, 0}, .len = 2},
     {.name = "puback flags set", .first = 0x41, .body = {0, 1}, .len = 2},
@@ -236,8 +263,10 @@ Test(mqtt, malformed_packets_are_parse_errors)
 {
     for (size_t i = 0; i < ARRAY_LEN(malformed_cases); i++) {
         const struct body_case *c = &malformed_cases[i];
-        struct tq_mqtt_frame f = {.type = c->first >> 4, .flags = c->first & 0x0f,
-                                  .body = c->body, .body_len = c->len,
+        struct tq_mqtt_frame f = {.type = c->first >> 4,
+                                  .flags = c->first & 0x0f,
+                                  .body = c->body,
+                                  .body_len = c->len,
                                   .frame_len = c->len + 2};
         tq_status st = read_any(&f);
         cr_expect_eq(st.code, TQ_ERR_PARSE, "%s: want TQ_ERR_PARSE, got %s", c->name,
@@ -249,9 +278,9 @@ static const struct {
     const char *filter;
     bool valid;
 } filter_cases[] = {
-    {"a/b", true}, {"+", true}, {"#", true}, {"a/+/c", true}, {"a/#", true}, {"+/+", true},
-    {"/", true}, {"", false}, {"a#", false}, {"a/#/b", false}, {"a+", false}, {"a/b+", false},
-    {"#/a", false},
+    {"a/b", true}, {"+", true},     {"#", true},    {"a/+/c", true}, {"a/#", true},
+    {"+/+", true}, {"/", true},     {"", false},    {"a#", false},   {"a/#/b", false},
+    {"a+", false}, {"a/b+", false}, {"#/a", false},
 };
 
 Test(mqtt, topic_filter_validity_table)
@@ -267,13 +296,26 @@ static const struct {
     const char *topic;
     bool match;
 } match_cases[] = {
-    {"a/b", "a/b", true},           {"a/b", "a/c", false},          {"a/b", "a/b/c", false},
-    {"a/+", "a/b", true},           {"a/+", "a/b/c", false},        {"a/+", "a/", true},
-    {"+/+", "/finance", true},      {"/+", "/finance", true},       {"+", "/finance", false},
-    {"a/#", "a", true},             {"a/#", "a/b/c", true},         {"a/#", "ab", false},
-    {"#", "a/b", true},             {"#", "$SYS/x", false},         {"+/x", "$SYS/x", false},
-    {"$SYS/#", "$SYS/x", true},     {"sport/+/player1", "sport/tennis/player1", true},
-    {"a/+/c", "a//c", true},        {"a/b/#", "a/b", true},         {"a", "a/b", false},
+    {"a/b", "a/b", true},
+    {"a/b", "a/c", false},
+    {"a/b", "a/b/c", false},
+    {"a/+", "a/b", true},
+    {"a/+", "a/b/c", false},
+    {"a/+", "a/", true},
+    {"+/+", "/finance", true},
+    {"/+", "/finance", true},
+    {"+", "/finance", false},
+    {"a/#", "a", true},
+    {"a/#", "a/b/c", true},
+    {"a/#", "ab", false},
+    {"#", "a/b", true},
+    {"#", "$SYS/x", false},
+    {"+/x", "$SYS/x", false},
+    {"$SYS/#", "$SYS/x", true},
+    {"sport/+/player1", "sport/tennis/player1", true},
+    {"a/+/c", "a//c", true},
+    {"a/b/#", "a/b", true},
+    {"a", "a/b", false},
 };
 
 Test(mqtt, topic_matching_table)

@@ -7,9 +7,10 @@
 #include "registry.h"
 
 #define DATA TQ_TEST_DATA_DIR "/broker/"
-#define ID(ch) ch ch ch ch ch ch ch ch ch ch ch ch ch ch ch ch ch ch ch ch ch ch ch ch ch ch ch \
-    ch ch ch ch ch ch ch ch ch ch ch ch ch ch ch ch ch ch ch ch ch ch ch ch ch ch ch ch ch ch ch \
-    ch ch ch ch ch ch
+#define ID(ch)                                                                                     \
+    ch ch ch ch ch ch ch ch ch ch ch ch ch ch ch ch ch ch ch ch ch ch ch ch ch ch ch ch ch ch ch   \
+        ch ch ch ch ch ch ch ch ch ch ch ch ch ch ch ch ch ch ch ch ch ch ch ch ch ch ch ch ch ch  \
+            ch ch ch
 
 static struct tq_registry *load_good(void)
 {
@@ -38,7 +39,7 @@ Test(registry, loads_cas_and_certificates)
 
 static const struct {
     const char *id;
-    const char *want;   /* NULL: may connect */
+    const char *want; /* NULL: may connect */
 } refusal_cases[] = {
     {ID("b"), NULL},
     {ID("c"), "inactive"},
@@ -96,8 +97,8 @@ Test(registry, bad_files_say_what_and_where)
                      tq_status_name(bad_cases[i].want), tq_status_name(st.code));
         cr_expect(strstr(diag.msg, bad_cases[i].msg_has) != NULL, "%s: message '%s'",
                   bad_cases[i].dir, diag.msg);
-        cr_expect(strstr(diag.path, "registry.json") != NULL, "%s: path '%s'",
-                  bad_cases[i].dir, diag.path);
+        cr_expect(strstr(diag.path, "registry.json") != NULL, "%s: path '%s'", bad_cases[i].dir,
+                  diag.path);
     }
 }
 
@@ -127,11 +128,12 @@ Test(registry, cert_must_be_a_plain_file_name)
         int len = snprintf(text, sizeof(text),
                            "{\"format\": \"tlsqual-registry/1\", \"cas\": [{\"id\": \"%s\", "
                            "\"name\": \"device-ca\", \"cert\": \"%s\", \"status\": \"ACTIVE\"}], "
-                           "\"certificates\": []}", ID("a"), cert);
+                           "\"certificates\": []}",
+                           ID("a"), cert);
         struct tq_diag diag = {0};
         struct tq_registry *reg = NULL;
-        tq_status st = tq_registry_parse(&diag, &reg, "/tmp/tq-pki/registry.json", text,
-                                         (size_t)len);
+        tq_status st =
+            tq_registry_parse(&diag, &reg, "/tmp/tq-pki/registry.json", text, (size_t)len);
         if (cert_name_cases[i].ok) {
             cr_expect(tq_ok(st), "cert '%s': want accepted, got %s", cert, diag.msg);
             tq_registry_free(reg);
@@ -184,8 +186,8 @@ static struct tq_registry *reopen(const struct tq_registry *reg)
 {
     struct tq_diag diag = {0};
     struct tq_registry *again = NULL;
-    cr_assert(tq_ok(tq_registry_open(&diag, &again, tq_registry_path(reg),
-                                     DATA "registry-good")), "%s", diag.msg);
+    cr_assert(tq_ok(tq_registry_open(&diag, &again, tq_registry_path(reg), DATA "registry-good")),
+              "%s", diag.msg);
     return again;
 }
 
@@ -195,18 +197,21 @@ Test(registry, update_is_durable_and_cert_paths_follow_cert_dir)
     struct tq_registry *reg = open_copy(dir, sizeof(dir));
     cr_expect_str_eq(tq_registry_ca(reg, 0)->cert, DATA "registry-good/device-ca.pem");
     struct tq_diag diag = {0};
-    cr_assert(tq_ok(tq_registry_update(&diag, reg, TQ_REGISTRY_CERTIFICATES, ID("b"), "INACTIVE",
-                                       -1)), "%s", diag.msg);
+    cr_assert(
+        tq_ok(tq_registry_update(&diag, reg, TQ_REGISTRY_CERTIFICATES, ID("b"), "INACTIVE", -1)),
+        "%s", diag.msg);
     cr_expect_str_eq(tq_registry_refusal(tq_registry_find(reg, ID("b"))), "inactive");
     struct tq_registry *again = reopen(reg);
     cr_expect_str_eq(tq_registry_find(again, ID("b"))->status, "INACTIVE");
     cr_expect_str_eq(tq_registry_find(again, ID("b"))->thing, "device-rsa-2048");
     cr_expect_gt(tq_registry_find(again, ID("b"))->modified, 0);
     tq_registry_free(again);
-    cr_expect_eq(tq_registry_update(&diag, reg, TQ_REGISTRY_CERTIFICATES, ID("f"), "ACTIVE",
-                                    -1).code, TQ_ERR_NOT_FOUND);
-    cr_expect_eq(tq_registry_update(&diag, reg, TQ_REGISTRY_CERTIFICATES, ID("b"), "BOGUS",
-                                    -1).code, TQ_ERR_USAGE);
+    cr_expect_eq(
+        tq_registry_update(&diag, reg, TQ_REGISTRY_CERTIFICATES, ID("f"), "ACTIVE", -1).code,
+        TQ_ERR_NOT_FOUND);
+    cr_expect_eq(
+        tq_registry_update(&diag, reg, TQ_REGISTRY_CERTIFICATES, ID("b"), "BOGUS", -1).code,
+        TQ_ERR_USAGE);
     cr_assert(tq_ok(tq_registry_update(&diag, reg, TQ_REGISTRY_CAS, ID("a"), NULL, 1)));
     cr_expect(tq_registry_find_ca(reg, ID("a"))->auto_registration);
     tq_registry_free(reg);
@@ -218,8 +223,11 @@ Test(registry, add_and_remove_inline_certificates)
     char dir[64];
     struct tq_registry *reg = open_copy(dir, sizeof(dir));
     struct tq_diag diag = {0};
-    struct tq_registry_entry e = {.id = ID("d"), .name = "api-device", .pem = "-----PEM-----\n",
-                                  .status = "PENDING_ACTIVATION", .mode = "DEFAULT",
+    struct tq_registry_entry e = {.id = ID("d"),
+                                  .name = "api-device",
+                                  .pem = "-----PEM-----\n",
+                                  .status = "PENDING_ACTIVATION",
+                                  .mode = "DEFAULT",
                                   .ca = ID("a")};
     cr_assert(tq_ok(tq_registry_add(&diag, reg, TQ_REGISTRY_CERTIFICATES, &e)), "%s", diag.msg);
     cr_expect_eq(tq_registry_add(&diag, reg, TQ_REGISTRY_CERTIFICATES, &e).code, TQ_ERR_USAGE);
@@ -246,10 +254,10 @@ Test(registry, failed_write_leaves_the_registry_unchanged)
 {
     char dir[64];
     struct tq_registry *reg = open_copy(dir, sizeof(dir));
-    remove_copy(dir);   /* the folder is gone: the atomic write cannot create its temp file */
+    remove_copy(dir); /* the folder is gone: the atomic write cannot create its temp file */
     struct tq_diag diag = {0};
-    cr_expect(!tq_ok(tq_registry_update(&diag, reg, TQ_REGISTRY_CERTIFICATES, ID("b"),
-                                        "REVOKED", -1)));
+    cr_expect(
+        !tq_ok(tq_registry_update(&diag, reg, TQ_REGISTRY_CERTIFICATES, ID("b"), "REVOKED", -1)));
     cr_expect_str_eq(tq_registry_find(reg, ID("b"))->status, "ACTIVE");
     tq_registry_free(reg);
 }

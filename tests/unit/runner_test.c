@@ -50,7 +50,8 @@ Test(runner, every_case_id_selects_exactly_its_scenario)
     }
     cr_log_info("%zu scenarios; --filter NAME selects more than one for %zu of them", cat.num,
                 substring_overlaps);
-    cr_expect_gt(substring_overlaps, 0, "the shipped suite has names inside others: without "
+    cr_expect_gt(substring_overlaps, 0,
+                 "the shipped suite has names inside others: without "
                  "them this test would not show --case is exact where --filter is not");
 }
 
@@ -64,15 +65,15 @@ Test(runner, filters_tags_and_ids_add_up)
     cr_expect_gt(num_smoke, 0);
     struct tq_runner_selection not_smoke_probe = {.filters = smoke, .num_filters = 1};
     size_t other = 0;
-    while (other < cat.num && tq_runner_selects(&not_smoke_probe, cat.groups[other],
-                                                cat.items[other]))
+    while (other < cat.num &&
+           tq_runner_selects(&not_smoke_probe, cat.groups[other], cat.items[other]))
         other++;
     cr_assert_lt(other, cat.num, "some scenario is not tagged smoke");
     char id[1024];
     snprintf(id, sizeof(id), "%s/%s", cat.groups[other], cat.items[other]->name);
     const char *ids[] = {id, "no-such-group/nothing"};
-    struct tq_runner_selection both = {.filters = smoke, .num_filters = 1, .case_ids = ids,
-                                       .num_case_ids = 2};
+    struct tq_runner_selection both = {
+        .filters = smoke, .num_filters = 1, .case_ids = ids, .num_case_ids = 2};
     cr_expect_eq(count_selected(&both), num_smoke + 1, "a scenario runs when any selects it");
     const char *unknown[] = {"no-such-group/nothing"};
     struct tq_runner_selection nothing = {.case_ids = unknown, .num_case_ids = 1};

@@ -72,16 +72,18 @@ static const struct bad_case bad_cases[] = {
     {"missing name", "spec: s\nexpect: {outcome: ok}\n", 1, "missing required key 'name'"},
     {"unknown key", "name: n\nspec: s\nexpect: {outcome: ok}\nclinet: {}\n", 4,
      "unknown key 'clinet' in top level; valid keys: name, spec"},
-    {"unknown nested key", "name: n\nspec: s\nexpect: {outcome: ok}\nclient:\n  certficate: x\n",
-     5, "unknown key 'certficate' in client"},
+    {"unknown nested key", "name: n\nspec: s\nexpect: {outcome: ok}\nclient:\n  certficate: x\n", 5,
+     "unknown key 'certficate' in client"},
     {"unknown outcome", "name: n\nspec: s\nexpect:\n  outcome: [ok, expired]\n", 4,
      "'outcome' must be an outcome of docs/backend-protocol.md"},
-    {"bad version", "name: n\nspec: s\nexpect: {outcome: ok}\nclient:\n  versions: {min: \"1.5\"}\n",
-     5, "'min' must be a TLS version: 1.0, 1.1, 1.2 or 1.3, got '1.5'"},
+    {"bad version",
+     "name: n\nspec: s\nexpect: {outcome: ok}\nclient:\n  versions: {min: \"1.5\"}\n", 5,
+     "'min' must be a TLS version: 1.0, 1.1, 1.2 or 1.3, got '1.5'"},
     {"wrong type", "name: [a]\nspec: s\nexpect: {outcome: ok}\n", 1,
      "'name' must be a string, got a list"},
-    {"qos 2", "name: n\nspec: s\nexpect: {outcome: ok}\nclient:\n  mqtt:\n"
-              "    publish: [{topic: t, qos: 2}]\n",
+    {"qos 2",
+     "name: n\nspec: s\nexpect: {outcome: ok}\nclient:\n  mqtt:\n"
+     "    publish: [{topic: t, qos: 2}]\n",
      6, "'qos' must be 0 or 1"},
     {"duplicate key", "name: n\nname: m\nspec: s\nexpect: {outcome: ok}\n", 2,
      "key 'name' appears twice"},
@@ -94,20 +96,25 @@ static const struct bad_case bad_cases[] = {
     {"bad integer", "name: n\nspec: s\nexpect: {outcome: ok, connack: zero}\n", 3,
      "'connack' must be a CONNACK return code from 0 to 5, got 'zero'"},
     {"empty file", "", 1, "empty file"},
-    {"broker value the broker refuses", "name: n\nspec: s\nbroker:\n  sni: requird\n"
-                                        "expect: {outcome: ok}\n",
+    {"broker value the broker refuses",
+     "name: n\nspec: s\nbroker:\n  sni: requird\n"
+     "expect: {outcome: ok}\n",
      4, "'sni' must be optional, required or endpoint, got 'requird'"},
-    {"broker policy the broker lacks", "name: n\nspec: s\nbroker: {policy: TLS99}\n"
-                                       "expect: {outcome: ok}\n",
+    {"broker policy the broker lacks",
+     "name: n\nspec: s\nbroker: {policy: TLS99}\n"
+     "expect: {outcome: ok}\n",
      3, "'policy' must be a security policy id or IoTSecurityPolicy_ name"},
-    {"broker event not in the schema", "name: n\nspec: s\nexpect:\n  outcome: ok\n"
-                                       "  broker_events: [\"client_cert_rejected reason=x\"]\n",
+    {"broker event not in the schema",
+     "name: n\nspec: s\nexpect:\n  outcome: ok\n"
+     "  broker_events: [\"client_cert_rejected reason=x\"]\n",
      5, "'broker_events' must be an event of docs/broker-events.md"},
-    {"broker event member it lacks", "name: n\nspec: s\nexpect:\n  outcome: ok\n"
-                                     "  broker_events: [\"mqtt_connack code=0\"]\n",
+    {"broker event member it lacks",
+     "name: n\nspec: s\nexpect:\n  outcome: ok\n"
+     "  broker_events: [\"mqtt_connack code=0\"]\n",
      5, "got 'mqtt_connack code=0'"},
-    {"broker event value of another type", "name: n\nspec: s\nexpect:\n  outcome: ok\n"
-                                           "  broker_events: [\"mqtt_connack rc=zero\"]\n",
+    {"broker event value of another type",
+     "name: n\nspec: s\nexpect:\n  outcome: ok\n"
+     "  broker_events: [\"mqtt_connack rc=zero\"]\n",
      5, "got 'mqtt_connack rc=zero'"},
     {"outcome expects nothing", "name: n\nspec: s\nexpect:\n  outcome: []\n", 4,
      "'outcome' must name at least one outcome: an empty list expects nothing"},
@@ -125,8 +132,8 @@ static const struct bad_case bad_cases[] = {
      "api UpdateCertificate needs 'certificate'"},
     {"api without a status", LC "  - api: UpdateCertificate\n    certificate: d\n", 4,
      "needs 'status'"},
-    {"unknown status", LC "  - api: UpdateCertificate\n    certificate: d\n    status: OFF\n",
-     6, "'status' must be a certificate status"},
+    {"unknown status", LC "  - api: UpdateCertificate\n    certificate: d\n    status: OFF\n", 6,
+     "'status' must be a certificate status"},
     {"register without its CA", LC "  - api: RegisterCertificate\n    certificate: d\n", 4,
      "needs 'ca'"},
     {"held connection never waited for", LC "  - connect: a\n    hold: true\n", 4,
@@ -146,13 +153,15 @@ static const struct bad_case bad_cases[] = {
      LC "  - connect: a\n    hold: true\n    expect: {outcome: ok}\n  - wait: a\n"
         "    expect: {outcome: ok}\n",
      4, "this held connect step takes no 'expect'"},
-    {"api with expect", LC "  - api: DeleteCertificate\n    certificate: d\n"
-                        "    expect: {outcome: ok}\n", 4, "this api step takes no 'expect'"},
+    {"api with expect",
+     LC "  - api: DeleteCertificate\n    certificate: d\n"
+        "    expect: {outcome: ok}\n",
+     4, "this api step takes no 'expect'"},
     {"member of another kind", LC "  - restart: kill\n    status: ACTIVE\n", 4,
      "belong to an api step, not to restart"},
     {"bad restart", LC "  - restart: reboot\n", 4, "'restart' must be kill (SIGKILL) or stop"},
-    {"steps and expect", "name: n\nspec: s\nexpect: {outcome: ok}\nsteps:\n  - restart: kill\n",
-     1, "remove the top-level 'expect'"},
+    {"steps and expect", "name: n\nspec: s\nexpect: {outcome: ok}\nsteps:\n  - restart: kill\n", 1,
+     "remove the top-level 'expect'"},
     {"steps and a companion", LC "  - restart: kill\ncompanion: {}\n", 1,
      "takes no companion and no expand"},
     {"too many steps",
@@ -241,7 +250,7 @@ Test(scenario, every_broker_key_becomes_its_option)
         const struct tq_broker_option *o = tq_broker_option_at(i);
         if (o->key == NULL)
             continue;
-        const char *value = o->choices ? o->choices[0].name
+        const char *value = o->choices                           ? o->choices[0].name
                             : strcmp(o->key, "policy") == 0      ? TQ_POLICY_DEFAULT_ID
                             : strcmp(o->key, "server_cert") == 0 ? "server-expired"
                                                                  : NULL;

@@ -74,7 +74,7 @@ Test(spec, counts_level_three_anchor_lines_outside_fences)
 
 struct citation {
     const char *spec;
-    const char *why;      /* NULL: resolves; else a substring of the problem */
+    const char *why; /* NULL: resolves; else a substring of the problem */
 };
 
 static const struct citation citations[] = {
@@ -125,8 +125,7 @@ Test(spec, a_missing_reference_folder_fails_every_citation_of_it)
     struct tq_spec_ref ref;
     tq_spec_ref_init(&ref, "/nonexistent/docs/aws-iot");
     char why[1024];
-    const char *problem = tq_spec_ref_check(&ref, "docs/aws-iot/tls.md#versions", why,
-                                            sizeof(why));
+    const char *problem = tq_spec_ref_check(&ref, "docs/aws-iot/tls.md#versions", why, sizeof(why));
     cr_expect(problem && strstr(problem, "/nonexistent/docs/aws-iot does not exist"), "%s",
               problem ? problem : "(resolves)");
     cr_expect_null(tq_spec_ref_check(&ref, "RFC 5280", why, sizeof(why)), "RFCs: form only");

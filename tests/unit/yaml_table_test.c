@@ -101,8 +101,8 @@ Test(yaml_table, every_kind_lands_in_its_member)
     const struct tq_yaml_options opts = {.path = "full.yaml", .on_string = record, .arg = &seen};
     struct tq_diag diag = {0};
     unsigned root_line = 0;
-    tq_status st = tq_yaml_table_parse(&diag, &root_line, &d, &doc_table, &opts, full,
-                                       strlen(full));
+    tq_status st =
+        tq_yaml_table_parse(&diag, &root_line, &d, &doc_table, &opts, full, strlen(full));
     cr_assert(tq_ok(st), "want success, got %s: %s (line %u)", tq_status_name(st.code), diag.msg,
               diag.line);
     cr_expect_eq(root_line, 2, "the mapping starts at its first key, after the comment");
@@ -181,53 +181,95 @@ struct bad_doc {
     const char *what;
     const char *text;
     unsigned line;
-    const char *msg;     /* the whole message */
+    const char *msg; /* the whole message */
 };
 
 #define NUL_TAG "name: n\ntags: [\"re\\0d\"]\n"
 static const struct bad_doc bad_docs[] = {
     {.what = "empty", .text = "", .line = 1, .msg = "empty file; want a mapping"},
-    {.what = "invalid YAML", .text = "name: [\n", .line = 2,
+    {.what = "invalid YAML",
+     .text = "name: [\n",
+     .line = 2,
      .msg = "invalid YAML: did not find expected node content while parsing a flow node"},
-    {.what = "top level a list", .text = "\n- a\n", .line = 2,
+    {.what = "top level a list",
+     .text = "\n- a\n",
+     .line = 2,
      .msg = "the top level must be a mapping, got a list"},
-    {.what = "key not a word", .text = "name: n\n[a]: b\n", .line = 2,
+    {.what = "key not a word",
+     .text = "name: n\n[a]: b\n",
+     .line = 2,
      .msg = "keys in top level must be plain words"},
-    {.what = "unknown key", .text = "name: n\nnmae: m\n", .line = 2,
+    {.what = "unknown key",
+     .text = "name: n\nnmae: m\n",
+     .line = 2,
      .msg = "unknown key 'nmae' in top level; valid keys: name, count, on, tags, inner, items"},
-    {.what = "key twice", .text = "name: n\ncount: 1\ncount: 2\n", .line = 3,
+    {.what = "key twice",
+     .text = "name: n\ncount: 1\ncount: 2\n",
+     .line = 3,
      .msg = "key 'count' appears twice in top level"},
-    {.what = "required key missing", .text = "count: 1\n\nitems:\n  - weight: 1\n", .line = 4,
+    {.what = "required key missing",
+     .text = "count: 1\n\nitems:\n  - weight: 1\n",
+     .line = 4,
      .msg = "missing required key 'id' in item"},
-    {.what = "string of the wrong type", .text = "name: {a: b}\n", .line = 1,
+    {.what = "string of the wrong type",
+     .text = "name: {a: b}\n",
+     .line = 1,
      .msg = "'name' must be a string, got a mapping"},
-    {.what = "not an integer", .text = "name: n\ncount: 12abc\n", .line = 2,
+    {.what = "not an integer",
+     .text = "name: n\ncount: 12abc\n",
+     .line = 2,
      .msg = "'count' must be an integer, got '12abc'"},
-    {.what = "integer out of range", .text = "name: n\ncount: 99999999999999999999\n",
-     .line = 2, .msg = "'count' must be an integer, got '99999999999999999999'"},
-    {.what = "not a bool", .text = "name: n\non: maybe\n", .line = 2,
+    {.what = "integer out of range",
+     .text = "name: n\ncount: 99999999999999999999\n",
+     .line = 2,
+     .msg = "'count' must be an integer, got '99999999999999999999'"},
+    {.what = "not a bool",
+     .text = "name: n\non: maybe\n",
+     .line = 2,
      .msg = "'on' must be true or false, got 'maybe'"},
-    {.what = "bool of the wrong type", .text = "name: n\non: [x]\n", .line = 2,
+    {.what = "bool of the wrong type",
+     .text = "name: n\non: [x]\n",
+     .line = 2,
      .msg = "'on' must be true or false, got a list"},
-    {.what = "a check", .text = "name: n\ninner:\n  colour: green\n", .line = 3,
+    {.what = "a check",
+     .text = "name: n\ninner:\n  colour: green\n",
+     .line = 3,
      .msg = "'colour' must be red or blue, got 'green'"},
-    {.what = "a check on a list item", .text = "name: n\ntags:\n  - red\n  - pink\n", .line = 4,
+    {.what = "a check on a list item",
+     .text = "name: n\ntags:\n  - red\n  - pink\n",
+     .line = 4,
      .msg = "'tags' must be red or blue, got 'pink'"},
-    {.what = "list item not a scalar", .text = "name: n\ntags: [red, [blue]]\n", .line = 2,
+    {.what = "list item not a scalar",
+     .text = "name: n\ntags: [red, [blue]]\n",
+     .line = 2,
      .msg = "'tags' must be a list of strings, got a list"},
-    {.what = "list a mapping", .text = "name: n\ntags: {a: b}\n", .line = 2,
+    {.what = "list a mapping",
+     .text = "name: n\ntags: {a: b}\n",
+     .line = 2,
      .msg = "'tags' must be a list of strings, got a mapping"},
-    {.what = "too many list items", .text = "name: n\ntags: [red, red, red,\n  red]\n",
-     .line = 3, .msg = "'tags' has more than 3 items"},
-    {.what = "sequence a scalar", .text = "name: n\nitems: x\n", .line = 2,
+    {.what = "too many list items",
+     .text = "name: n\ntags: [red, red, red,\n  red]\n",
+     .line = 3,
+     .msg = "'tags' has more than 3 items"},
+    {.what = "sequence a scalar",
+     .text = "name: n\nitems: x\n",
+     .line = 2,
      .msg = "'items' must be a list of mappings, got a scalar"},
-    {.what = "sequence item a scalar", .text = "name: n\nitems: [x]\n", .line = 2,
+    {.what = "sequence item a scalar",
+     .text = "name: n\nitems: [x]\n",
+     .line = 2,
      .msg = "'items' must be a list of mappings, got a scalar"},
-    {.what = "too many sequence items", .text = "name: n\nitems:\n- id: a\n- id: b\n- id: c\n",
-     .line = 5, .msg = "'items' has more than 2 steps"},
-    {.what = "NUL before the check", .text = NUL_TAG, .line = 2,
+    {.what = "too many sequence items",
+     .text = "name: n\nitems:\n- id: a\n- id: b\n- id: c\n",
+     .line = 5,
+     .msg = "'items' has more than 2 steps"},
+    {.what = "NUL before the check",
+     .text = NUL_TAG,
+     .line = 2,
      .msg = "'tags' must not contain NUL bytes"},
-    {.what = "NUL", .text = "name: \"n\\0\"\n", .line = 1,
+    {.what = "NUL",
+     .text = "name: \"n\\0\"\n",
+     .line = 1,
      .msg = "'name' must not contain NUL bytes"},
 };
 
@@ -238,8 +280,8 @@ Test(yaml_table, bad_documents_name_file_line_and_want)
         struct doc d = {0};
         const struct tq_yaml_options opts = {.path = "bad.yaml"};
         struct tq_diag diag = {0};
-        tq_status st = tq_yaml_table_parse(&diag, NULL, &d, &doc_table, &opts, b->text,
-                                           strlen(b->text));
+        tq_status st =
+            tq_yaml_table_parse(&diag, NULL, &d, &doc_table, &opts, b->text, strlen(b->text));
         cr_expect_eq(st.code, TQ_ERR_PARSE, "%s: want TQ_ERR_PARSE, got %s", b->what,
                      tq_status_name(st.code));
         cr_expect_eq(diag.code, TQ_ERR_PARSE, "%s", b->what);
@@ -312,7 +354,8 @@ Test(yaml_table, empty_lists_fail_where_they_must_not_be_empty)
     const struct tq_yaml_options opts = {.path = "min.yaml"};
     struct tq_diag diag = {0};
     static const char good[] = "tags: [red, blue]\nitems: [{id: a}]\n";
-    cr_expect(tq_ok(tq_yaml_table_parse(&diag, NULL, &d, &nonempty_table, &opts, good,
-                                        strlen(good))), "%s", diag.msg);
+    cr_expect(
+        tq_ok(tq_yaml_table_parse(&diag, NULL, &d, &nonempty_table, &opts, good, strlen(good))),
+        "%s", diag.msg);
     tq_yaml_table_free(&nonempty_table, &d);
 }
