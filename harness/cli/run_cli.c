@@ -4,7 +4,6 @@
 #include "cli_common.h"
 
 #include <getopt.h>
-#include <jansson.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
@@ -18,12 +17,11 @@
 #include "backend.h"
 #include "catalog.h"
 #include "certs.h"
-#include "digest.h"
 #include "fs.h"
-#include "merge.h"
 #include "proc.h"
 #include "reports.h"
 #include "results_json.h"
+#include "run_identity.h"
 #include "runner.h"
 
 enum { MAX_BACKENDS = 32, MAX_FILTERS = 32, MAX_CASE_IDS = 256, DEFAULT_TIMEOUT_MS = 10000 };
@@ -381,123 +379,6 @@ static int list_cases(const struct tq_catalog *cat, const struct backend_set *se
     return TQ_EXIT_OK;
 }
 
-/* json_list writes `items` as a compact JSON array into `out` (a property value; freed by the
- * caller). */
-static tq_status json_list(char **out, const char *const *items, size_t num)
-{
-    json_t *array = json_array();
-    for (size_t i = 0; array != NULL && i < num; i++)
-        json_array_append_new(array, json_string(items[i]));
-    *out = array ? json_dumps(array, JSON_COMPACT) : NULL;
-    json_decref(array);
-    TQ_ENSURE(*out != NULL, TQ_ERR_NOMEM);
-    return TQ_SUCCESS;
-}
-
-static tq_status set_list_property(struct tq_report *r, const char *name, const char *const *items,
-                                   size_t num)
-{
-    char *text TQ_DEFER(tq_free_ptr) = NULL;
-    TQ_GUARD(json_list(&text, items, num));
-    return tq_report_set_property(r, name, text);
-}
-
-/* scenarios_digest covers every scenario file: its path under the scenario folder (so two
- * checkouts agree) and its bytes. */
-static tq_status scenarios_digest(struct tq_diag *diag, char out[TQ_DIGEST_TEXT_LEN],
-                                  const struct tq_catalog *cat, const char *dir)
-{
-    struct tq_digest d TQ_DEFER(tq_digest_cleanup) = {.ctx = NULL};
-    TQ_GUARD(tq_digest_init(&d));
-    for (size_t i = 0; i < cat->num; i++) {
-        const char *path = cat->items[i]->path, *rel = path;
-        if (i > 0 && strcmp(path, cat->items[i - 1]->path) == 0)
-            continue; /* one file expanded into several scenarios */
-        if (strncmp(path, dir, strlen(dir)) == 0)
-            for (rel = path + strlen(dir); *rel == '/';)
-                rel++;
-        TQ_GUARD(tq_digest_add_file(diag, &d, rel, path, TQ_SCENARIO_FILE_MAX));
-    }
-    return tq_digest_final(&d, out);
-}
-
-/* pki_digest covers the PKI's shape, not its keys and dates: every CI job may generate its own
- * PKI from the same profiles, and its verdicts do not depend on the key bytes. */
-static tq_status pki_digest(char out[TQ_DIGEST_TEXT_LEN], const struct tq_manifest *pki)
-{
-    struct tq_digest d TQ_DEFER(tq_digest_cleanup) = {.ctx = NULL};
-    TQ_GUARD(tq_digest_init(&d));
-    tq_digest_add_str(&d, "endpoint.ats", tq_manifest_endpoint(pki, "ats"));
-    tq_digest_add_str(&d, "endpoint.legacy", tq_manifest_endpoint(pki, "legacy"));
-    for (size_t i = 0; i < tq_manifest_count(pki); i++) {
-        const struct tq_artifact *a = tq_manifest_at(pki, i);
-        const char *fields[][2] = {{"name", a->name},
-                                   {"role", a->role},
-                                   {"issuer", a->issuer},
-                                   {"subject", a->subject},
-                                   {"purpose", a->purpose},
-                                   {"key_type", a->key_type},
-                                   {"chain", a->chain ? "yes" : "no"},
-                                   {"crl", a->crl ? "yes" : "no"}};
-        for (size_t f = 0; f < sizeof(fields) / sizeof(fields[0]); f++)
-            tq_digest_add_str(&d, fields[f][0], fields[f][1]);
-    }
-    return tq_digest_final(&d, out);
-}
-
-/* baseline_digest covers the known-deviations file the run loaded, or is "none". */
-static tq_status baseline_digest(struct tq_diag *diag, char out[TQ_DIGEST_TEXT_LEN],
-                                 const struct tq_baseline *baseline)
-{
-    if (baseline == NULL) {
-        snprintf(out, TQ_DIGEST_TEXT_LEN, "none");
-        return TQ_SUCCESS;
-    }
-    struct tq_digest d TQ_DEFER(tq_digest_cleanup) = {.ctx = NULL};
-    TQ_GUARD(tq_digest_init(&d));
-    TQ_GUARD(tq_digest_add_file(diag, &d, "baseline", tq_baseline_path(baseline), 16 << 20));
-    return tq_digest_final(&d, out);
-}
-
-/* struct run_facts is what set_properties records besides the options. */
-struct run_facts {
-    const struct backend_set *set;
-    const struct tq_manifest *pki;
-    const struct tq_catalog *catalog;
-    const struct tq_baseline *baseline; /* NULL: none */
-    const char *run_folder;
-    size_t planned; /* cases of the whole run, every shard */
-};
-
-/* set_properties records the run and its shard set (merge.h): the identity properties first,
- * then tq_merge_identify over them. */
-static tq_status set_properties(struct tq_diag *diag, struct tq_report *report,
-                                const struct run_facts *f, const struct run_options *o)
-{
-    char digest[TQ_DIGEST_TEXT_LEN];
-    const char *names[MAX_BACKENDS];
-    TQ_GUARD(tq_report_set_property(report, "tlsqual.version", TQ_VERSION));
-    TQ_GUARD(tq_report_set_property(report, "run.folder", f->run_folder));
-    TQ_GUARD(tq_report_set_property(report, "pki.generated_at", tq_manifest_generated_at(f->pki)));
-    TQ_GUARD(pki_digest(digest, f->pki));
-    TQ_GUARD(tq_report_set_property(report, "pki.digest", digest));
-    TQ_GUARD(tq_report_set_property(report, "scenarios", o->scenarios_dir));
-    TQ_GUARD(scenarios_digest(diag, digest, f->catalog, o->scenarios_dir));
-    TQ_GUARD(tq_report_set_property(report, "scenarios.digest", digest));
-    TQ_GUARD(baseline_digest(diag, digest, f->baseline));
-    TQ_GUARD(tq_report_set_property(report, "baseline.digest", digest));
-    TQ_GUARD(set_list_property(report, "filters", o->filters, o->num_filters));
-    TQ_GUARD(set_list_property(report, "case_ids", o->case_ids, o->num_case_ids));
-    for (size_t i = 0; i < f->set->num; i++) {
-        char name[160];
-        names[i] = tq_backend_name(f->set->items[i]);
-        snprintf(name, sizeof(name), "backend.%s.library", names[i]);
-        TQ_GUARD(tq_report_set_property(report, name, tq_backend_library(f->set->items[i])));
-    }
-    TQ_GUARD(set_list_property(report, "backends", names, f->set->num));
-    return tq_merge_identify(report, o->shard_index + 1, o->shard_count, f->planned, o->run_id);
-}
-
 /* planned_cases counts the cases of the whole run (every shard): backends x selected
  * scenarios. */
 static size_t planned_cases(const struct tq_catalog *cat, const struct backend_set *set,
@@ -750,14 +631,26 @@ static int run_and_report(const struct run_options *o, const struct tq_catalog *
     rerun_init(&rerun, o, set, pki_dir, baseline);
     cfg.rerun = rerun.rerun;
     print_header(o, cat, set, pki_dir, baseline, run_dir);
-    struct run_facts facts = {.set = set,
-                              .pki = pki,
-                              .catalog = cat,
-                              .baseline = baseline,
-                              .run_folder = run_id,
-                              .planned = planned};
+    const struct tq_backend *backends[MAX_BACKENDS];
+    for (size_t i = 0; i < set->num; i++)
+        backends[i] = set->items[i];
+    struct tq_run_identity id = {.backends = backends,
+                                 .num_backends = set->num,
+                                 .pki = pki,
+                                 .catalog = cat,
+                                 .scenarios_dir = o->scenarios_dir,
+                                 .baseline = baseline,
+                                 .run_folder = run_id,
+                                 .filters = o->filters,
+                                 .num_filters = o->num_filters,
+                                 .case_ids = o->case_ids,
+                                 .num_case_ids = o->num_case_ids,
+                                 .shard_index = o->shard_index,
+                                 .shard_count = o->shard_count,
+                                 .planned = planned,
+                                 .run_id = o->run_id};
     double start = tq_now_ms();
-    if (tq_ok(tq_report_new(&report)) && tq_ok(set_properties(&diag, report, &facts, o)) &&
+    if (tq_ok(tq_report_new(&report)) && tq_ok(tq_run_identity_record(&diag, report, &id)) &&
         tq_ok(tq_runner_run(&diag, report, &cfg)) &&
         tq_ok(tq_cli_note_interruption(report, &num_interrupted)) &&
         tq_ok(tq_reports_write(&diag, report, run_dir, o->out_dir))) {
