@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -164,6 +165,78 @@ static int parse_shard(struct run_options *o, const char *arg)
     return TQ_EXIT_OK;
 }
 
+/* The options that only keep their argument (a string member) or set a flag (a bool member). */
+static const struct {
+    int opt;
+    size_t offset;
+    bool flag;
+} stored_options[] = {
+    {'s', offsetof(struct run_options, scenarios_dir), false},
+    {'o', offsetof(struct run_options, out_dir), false},
+    {'p', offsetof(struct run_options, pki_dir), false},
+    {'d', offsetof(struct run_options, docs), false},
+    {'B', offsetof(struct run_options, baseline), false},
+    {'r', offsetof(struct run_options, run_id), false},
+    {'C', offsetof(struct run_options, pki_create), true},
+    {'l', offsetof(struct run_options, list), true},
+    {'I', offsetof(struct run_options, isolate), true},
+};
+
+/* apply_option applies option `opt` with argument `arg`: TQ_EXIT_OK, -1 after --help, or the
+ * exit code of a bad value. */
+static int apply_option(struct run_options *o, int opt, char *arg)
+{
+    for (size_t i = 0; i < sizeof(stored_options) / sizeof(stored_options[0]); i++) {
+        if (stored_options[i].opt != opt)
+            continue;
+        char *field = (char *)o + stored_options[i].offset;
+        if (stored_options[i].flag)
+            *(bool *)field = true;
+        else
+            *(const char **)field = arg;
+        return TQ_EXIT_OK;
+    }
+    switch (opt) {
+    case 'b':
+        return add_backends(o, arg);
+    case 'f':
+        return add_filter(o, arg);
+    case 'c':
+        return add_case_id(o, arg);
+    case 't':
+        return parse_timeout(o, arg);
+    case 'j':
+        return parse_jobs(o, arg);
+    case 'k':
+        return parse_shard(o, arg);
+    case 'h':
+        return fputs(run_usage, stdout), -1;
+    default:
+        return fputs(run_usage, stderr), TQ_EXIT_USAGE;
+    }
+}
+
+/* check_run_options checks what no single option can: leftovers, --pki-create without --pki,
+ * and where the scenarios come from. */
+static int check_run_options(struct run_options *o, int argc, char **argv)
+{
+    if (optind < argc) {
+        fprintf(stderr, "tlsqual run: unexpected argument '%s'\n%s", argv[optind], run_usage);
+        return TQ_EXIT_USAGE;
+    }
+    if (o->pki_create && o->pki_dir == NULL) {
+        fprintf(stderr, "tlsqual run: --pki-create goes with --pki DIR (the default, OUT/pki, is "
+                        "generated when absent)\n");
+        return TQ_EXIT_USAGE;
+    }
+    if (o->scenarios_dir == NULL &&
+        (o->scenarios_dir = tq_cli_default_scenarios_dir(&o->scenarios_why)) == NULL) {
+        tq_cli_scenarios_missing("run");
+        return TQ_EXIT_USAGE;
+    }
+    return TQ_EXIT_OK;
+}
+
 static int parse_run_options(struct run_options *o, int argc, char **argv)
 {
     static const struct option longopts[] = {{"backend", required_argument, NULL, 'b'},
@@ -190,78 +263,11 @@ static int parse_run_options(struct run_options *o, int argc, char **argv)
                               .shard_count = 1};
     optind = 1;
     for (int c; (c = getopt_long(argc, argv, "", longopts, NULL)) != -1;) {
-        int rc = TQ_EXIT_OK;
-        switch (c) {
-        case 'b':
-            rc = add_backends(o, optarg);
-            break;
-        case 's':
-            o->scenarios_dir = optarg;
-            break;
-        case 'o':
-            o->out_dir = optarg;
-            break;
-        case 'p':
-            o->pki_dir = optarg;
-            break;
-        case 'f':
-            rc = add_filter(o, optarg);
-            break;
-        case 'c':
-            rc = add_case_id(o, optarg);
-            break;
-        case 'd':
-            o->docs = optarg;
-            break;
-        case 'C':
-            o->pki_create = true;
-            break;
-        case 'B':
-            o->baseline = optarg;
-            break;
-        case 't':
-            rc = parse_timeout(o, optarg);
-            break;
-        case 'j':
-            rc = parse_jobs(o, optarg);
-            break;
-        case 'k':
-            rc = parse_shard(o, optarg);
-            break;
-        case 'l':
-            o->list = true;
-            break;
-        case 'I':
-            o->isolate = true;
-            break;
-        case 'r':
-            o->run_id = optarg;
-            break;
-        case 'h':
-            fputs(run_usage, stdout);
-            return -1;
-        default:
-            fputs(run_usage, stderr);
-            return TQ_EXIT_USAGE;
-        }
+        int rc = apply_option(o, c, optarg);
         if (rc != TQ_EXIT_OK)
             return rc;
     }
-    if (optind < argc) {
-        fprintf(stderr, "tlsqual run: unexpected argument '%s'\n%s", argv[optind], run_usage);
-        return TQ_EXIT_USAGE;
-    }
-    if (o->pki_create && o->pki_dir == NULL) {
-        fprintf(stderr, "tlsqual run: --pki-create goes with --pki DIR (the default, OUT/pki, is "
-                        "generated when absent)\n");
-        return TQ_EXIT_USAGE;
-    }
-    if (o->scenarios_dir == NULL &&
-        (o->scenarios_dir = tq_cli_default_scenarios_dir(&o->scenarios_why)) == NULL) {
-        tq_cli_scenarios_missing("run");
-        return TQ_EXIT_USAGE;
-    }
-    return TQ_EXIT_OK;
+    return check_run_options(o, argc, argv);
 }
 
 /* struct backend_set holds the probed backends of one run. */
@@ -587,40 +593,52 @@ static void print_header(const struct run_options *o, const struct tq_catalog *c
     fflush(stdout);
 }
 
-static int run_and_report(const struct run_options *o, const struct tq_catalog *cat,
-                          const struct backend_set *set)
-{
+/* struct prepared_run is what a run needs before its first case: its PKI, baseline and folder. */
+struct prepared_run {
     char pki_dir[PATH_MAX], run_dir[PATH_MAX], run_id[128];
-    struct tq_diag diag = {0};
-    struct tq_manifest *pki = NULL;
-    struct tq_report *report = NULL;
-    struct tq_baseline *baseline = NULL;
-    int rc = TQ_EXIT_FAILED;
-    size_t planned = planned_cases(cat, set, o), num_interrupted = 0;
-    if (planned == 0)
-        return no_case_selected(cat, o);
-    if (!tq_ok(load_baseline(&diag, &baseline, o, cat, set)) ||
-        !tq_ok(tq_fs_mkdirs(&diag, o->out_dir, 0755)) ||
-        !tq_ok(prepare_pki(&diag, &pki, o, pki_dir, sizeof(pki_dir))) ||
-        !tq_ok(make_run_dir(&diag, run_dir, sizeof(run_dir), run_id, sizeof(run_id), o))) {
-        tq_cli_print_diag("tlsqual run", &diag);
-        tq_baseline_free(baseline);
-        tq_manifest_free(pki);
-        return TQ_EXIT_USAGE;
-    }
-    if (tq_catalog_check_pki(cat, pki, stderr) > 0) {
-        tq_baseline_free(baseline);
-        tq_manifest_free(pki);
-        return TQ_EXIT_USAGE;
-    }
+    struct tq_manifest *pki;
+    struct tq_baseline *baseline;
+    size_t planned;
+};
+
+/* record_identity records what identifies run `p` on `report` (run_identity.h). */
+static tq_status record_identity(struct tq_diag *diag, struct tq_report *report,
+                                 const struct run_options *o, const struct tq_catalog *cat,
+                                 const struct backend_set *set, const struct prepared_run *p)
+{
+    const struct tq_backend *backends[MAX_BACKENDS];
+    for (size_t i = 0; i < set->num; i++)
+        backends[i] = set->items[i];
+    struct tq_run_identity id = {.backends = backends,
+                                 .num_backends = set->num,
+                                 .pki = p->pki,
+                                 .catalog = cat,
+                                 .scenarios_dir = o->scenarios_dir,
+                                 .baseline = p->baseline,
+                                 .run_folder = p->run_id,
+                                 .filters = o->filters,
+                                 .num_filters = o->num_filters,
+                                 .case_ids = o->case_ids,
+                                 .num_case_ids = o->num_case_ids,
+                                 .shard_index = o->shard_index,
+                                 .shard_count = o->shard_count,
+                                 .planned = p->planned,
+                                 .run_id = o->run_id};
+    return tq_run_identity_record(diag, report, &id);
+}
+
+/* execute runs the prepared run and writes its reports; it returns the run's exit code. */
+static int execute(const struct run_options *o, const struct tq_catalog *cat,
+                   const struct backend_set *set, const struct prepared_run *p)
+{
     struct tq_runner_config cfg = {.catalog = cat,
                                    .backends = set->items,
                                    .num_backends = set->num,
-                                   .pki = pki,
-                                   .pki_dir = pki_dir,
-                                   .out_dir = run_dir,
+                                   .pki = p->pki,
+                                   .pki_dir = p->pki_dir,
+                                   .out_dir = p->run_dir,
                                    .selection = selection_of(o),
-                                   .baseline = baseline,
+                                   .baseline = p->baseline,
                                    .timeout_ms = o->timeout_ms,
                                    .jobs = o->jobs,
                                    .isolate = o->isolate,
@@ -628,40 +646,45 @@ static int run_and_report(const struct run_options *o, const struct tq_catalog *
                                    .shard_count = o->shard_count,
                                    .console = stdout};
     static struct rerun_line rerun; /* 160 KiB of paths: not on the stack */
-    rerun_init(&rerun, o, set, pki_dir, baseline);
+    rerun_init(&rerun, o, set, p->pki_dir, p->baseline);
     cfg.rerun = rerun.rerun;
-    print_header(o, cat, set, pki_dir, baseline, run_dir);
-    const struct tq_backend *backends[MAX_BACKENDS];
-    for (size_t i = 0; i < set->num; i++)
-        backends[i] = set->items[i];
-    struct tq_run_identity id = {.backends = backends,
-                                 .num_backends = set->num,
-                                 .pki = pki,
-                                 .catalog = cat,
-                                 .scenarios_dir = o->scenarios_dir,
-                                 .baseline = baseline,
-                                 .run_folder = run_id,
-                                 .filters = o->filters,
-                                 .num_filters = o->num_filters,
-                                 .case_ids = o->case_ids,
-                                 .num_case_ids = o->num_case_ids,
-                                 .shard_index = o->shard_index,
-                                 .shard_count = o->shard_count,
-                                 .planned = planned,
-                                 .run_id = o->run_id};
+    print_header(o, cat, set, p->pki_dir, p->baseline, p->run_dir);
+    struct tq_diag diag = {0};
+    struct tq_report *report = NULL;
+    size_t num_interrupted = 0;
+    int rc = TQ_EXIT_FAILED;
     double start = tq_now_ms();
-    if (tq_ok(tq_report_new(&report)) && tq_ok(tq_run_identity_record(&diag, report, &id)) &&
+    if (tq_ok(tq_report_new(&report)) && tq_ok(record_identity(&diag, report, o, cat, set, p)) &&
         tq_ok(tq_runner_run(&diag, report, &cfg)) &&
         tq_ok(tq_cli_note_interruption(report, &num_interrupted)) &&
-        tq_ok(tq_reports_write(&diag, report, run_dir, o->out_dir))) {
-        tq_reports_point_latest(o->out_dir, run_id);
-        rc = tq_cli_summarize(report, run_dir, tq_now_ms() - start);
+        tq_ok(tq_reports_write(&diag, report, p->run_dir, o->out_dir))) {
+        tq_reports_point_latest(o->out_dir, p->run_id);
+        rc = tq_cli_summarize(report, p->run_dir, tq_now_ms() - start);
         rc = num_interrupted > 0 ? TQ_EXIT_INTERRUPTED : rc;
     } else
         tq_cli_print_diag("tlsqual run", &diag);
     tq_report_free(report);
-    tq_baseline_free(baseline);
-    tq_manifest_free(pki);
+    return rc;
+}
+
+static int run_and_report(const struct run_options *o, const struct tq_catalog *cat,
+                          const struct backend_set *set)
+{
+    static struct prepared_run p; /* paths: not on the stack */
+    p = (struct prepared_run){.planned = planned_cases(cat, set, o)};
+    if (p.planned == 0)
+        return no_case_selected(cat, o);
+    struct tq_diag diag = {0};
+    int rc = TQ_EXIT_USAGE;
+    if (!tq_ok(load_baseline(&diag, &p.baseline, o, cat, set)) ||
+        !tq_ok(tq_fs_mkdirs(&diag, o->out_dir, 0755)) ||
+        !tq_ok(prepare_pki(&diag, &p.pki, o, p.pki_dir, sizeof(p.pki_dir))) ||
+        !tq_ok(make_run_dir(&diag, p.run_dir, sizeof(p.run_dir), p.run_id, sizeof(p.run_id), o)))
+        tq_cli_print_diag("tlsqual run", &diag);
+    else if (tq_catalog_check_pki(cat, p.pki, stderr) == 0)
+        rc = execute(o, cat, set, &p);
+    tq_baseline_free(p.baseline);
+    tq_manifest_free(p.pki);
     return rc;
 }
 
