@@ -198,9 +198,10 @@ static void print_diag(const struct tq_diag *diag)
 }
 
 /* check_artifacts makes sure every certificate the plan and the options name is in the PKI,
- * before any broker starts. */
-static tq_status check_artifacts(struct tq_diag *diag, const struct tq_device_plan *plan,
-                                 const struct tq_manifest *pki, const struct device_options *o)
+ * before any broker starts, and looks up the publisher's once, into `*out_publisher`. */
+static tq_status check_artifacts(struct tq_diag *diag, const struct tq_artifact **out_publisher,
+                                 const struct tq_device_plan *plan, const struct tq_manifest *pki,
+                                 const struct device_options *o)
 {
     for (size_t i = 0; i < plan->num_cases; i++) {
         const char *name = tq_device_plan_setting(plan, &plan->cases[i], "server_cert");
@@ -209,7 +210,7 @@ static tq_status check_artifacts(struct tq_diag *diag, const struct tq_device_pl
                                 "case '%s': the PKI has no artifact '%s' (docs/pki.md)",
                                 plan->cases[i].name, name);
     }
-    if (tq_manifest_find(pki, o->publisher_cert) == NULL)
+    if ((*out_publisher = tq_manifest_find(pki, o->publisher_cert)) == NULL)
         return tq_diag_fail(diag, TQ_ERR_NOT_FOUND, NULL, 0,
                             "--publisher-cert: the PKI has no artifact '%s'", o->publisher_cert);
     return TQ_SUCCESS;
@@ -224,6 +225,7 @@ struct prepared {
     char run_id[128];
     const char *policy; /* the effective policy id */
     const char *endpoint_host;
+    const struct tq_artifact *publisher; /* --publisher-cert */
 };
 
 static void prepared_cleanup(struct prepared *p)
@@ -244,7 +246,7 @@ static tq_status prepare(struct tq_diag *diag, struct prepared *p, const struct 
     struct tq_certs_options certs = {.quiet = true};
     TQ_GUARD(tq_certs_generate(diag, p->pki_dir, &certs));
     TQ_GUARD(tq_manifest_load(diag, &p->pki, p->pki_dir));
-    TQ_GUARD(check_artifacts(diag, p->plan, p->pki, o));
+    TQ_GUARD(check_artifacts(diag, &p->publisher, p->plan, p->pki, o));
     const char *policy = tq_device_plan_setting(p->plan, NULL, "policy");
     p->policy = o->policy ? o->policy : policy ? policy : TQ_POLICY_DEFAULT_ID;
     const char *endpoint = tq_device_plan_setting(p->plan, NULL, "endpoint");
@@ -321,7 +323,7 @@ static int run_session(const struct device_options *o, struct prepared *p)
                                            .listener = o->listener,
                                            .idle_timeout_ms = o->idle_s * 1000,
                                            .case_timeout_ms = o->case_s * 1000,
-                                           .publisher_cert = o->publisher_cert,
+                                           .publisher = p->publisher,
                                            .console = stdout};
     struct tq_device_observed seen = {.num_hellos = 0};
     struct tq_report *report = NULL;

@@ -363,12 +363,7 @@ static const char *publisher_host(const char *host)
  * False (with the verdict set) when it could not. */
 static bool deliver(struct live *lv)
 {
-    const struct tq_artifact *a = tq_manifest_find(lv->cfg->pki, lv->cfg->publisher_cert);
-    if (a == NULL) {
-        decide(lv, TQ_VERDICT_ERROR, "the PKI has no artifact '%s' for the publisher",
-               lv->cfg->publisher_cert);
-        return false;
-    }
+    const struct tq_artifact *a = lv->cfg->publisher;
     long want = lv->dc->publish.payload_size;
     size_t max = tq_device_publish_max_payload(strlen(lv->view.topic));
     lv->payload_len = want > 0 && (size_t)want < max ? (size_t)want : max;

@@ -23,15 +23,16 @@ struct tq_device_session_config {
     const struct tq_device_plan *plan;
     const struct tq_manifest *pki;
     const char *pki_dir;
-    const char *listen;         /* HOST:PORT; port 0: the first broker picks one, and every
+    const char *listen;                  /* HOST:PORT; port 0: the first broker picks one, and every
                                      later case listens on that same port */
-    const char *run_dir;        /* each case's broker events and log go here */
-    const char *policy;         /* overrides every case's policy; NULL: the plan's */
-    const char *listener;       /* overrides every case's listener; NULL: the plan's */
-    int idle_timeout_ms;        /* the longest wait for the device's next connection */
-    int case_timeout_ms;        /* the longest a connection may take to settle its case */
-    const char *publisher_cert; /* artifact of the max-size PUBLISH helper's certificate */
-    FILE *console;              /* what is live, what the device must do, each verdict */
+    const char *run_dir;                 /* each case's broker events and log go here */
+    const char *policy;                  /* overrides every case's policy; NULL: the plan's */
+    const char *listener;                /* overrides every case's listener; NULL: the plan's */
+    int idle_timeout_ms;                 /* the longest wait for the device's next connection */
+    int case_timeout_ms;                 /* the longest a connection may take to settle its case */
+    const struct tq_artifact *publisher; /* the max-size PUBLISH helper's certificate, looked
+                                            up once by the CLI */
+    FILE *console;                       /* what is live, what the device must do, each verdict */
 };
 
 /* struct tq_device_observed is what the session saw of the device across every case: its

@@ -101,6 +101,7 @@ static enum tq_verdict judge_connection(struct engine *e, const struct tq_scenar
 static struct tq_case_context case_context(const struct engine *e)
 {
     return (struct tq_case_context){.pki = e->c->pki,
+                                    .art = e->c->art,
                                     .host = e->broker.host,
                                     .port = e->broker.port,
                                     .timeout_ms = e->c->timeout_ms,
@@ -238,9 +239,8 @@ static enum tq_verdict step_wait(struct engine *e, const struct tq_scenario_step
 
 /* ---- control-plane calls ------------------------------------------------------------------ */
 
-static char *read_pem(const struct engine *e, const char *artifact)
+static char *read_pem(const struct tq_artifact *a)
 {
-    const struct tq_artifact *a = tq_manifest_find(e->c->pki, artifact);
     char *pem = NULL;
     size_t len = 0;
     struct tq_diag ignored;
@@ -249,17 +249,29 @@ static char *read_pem(const struct engine *e, const char *artifact)
     return pem;
 }
 
-static const char *sha256_of(const struct engine *e, const char *artifact)
+static const char *sha256_of(const struct tq_artifact *a)
 {
-    const struct tq_artifact *a = artifact ? tq_manifest_find(e->c->pki, artifact) : NULL;
     return a ? a->sha256 : "";
+}
+
+/* step_certificate and step_ca are the artifacts step `step` names (NULL: none). */
+static const struct tq_artifact *step_certificate(const struct engine *e,
+                                                  const struct tq_scenario_step *step)
+{
+    return e->c->art->step_certificate[step - e->c->scenario->steps];
+}
+
+static const struct tq_artifact *step_ca(const struct engine *e,
+                                         const struct tq_scenario_step *step)
+{
+    return e->c->art->step_ca[step - e->c->scenario->steps];
 }
 
 /* register_body writes the JSON body of RegisterCertificate(WithoutCA). NULL: a PEM is missing. */
 static char *register_body(const struct engine *e, const struct tq_scenario_step *step)
 {
-    char *pem = read_pem(e, step->certificate);
-    char *ca_pem = step->ca ? read_pem(e, step->ca) : NULL;
+    char *pem = read_pem(step_certificate(e, step));
+    char *ca_pem = step->ca ? read_pem(step_ca(e, step)) : NULL;
     json_t *body = pem ? json_pack("{s:s}", "certificatePem", pem) : NULL;
     if (body && ca_pem)
         json_object_set_new(body, "caCertificatePem", json_string(ca_pem));
@@ -282,7 +294,7 @@ struct request {
 static bool build_request(const struct engine *e, const struct tq_scenario_step *step,
                           struct request *r)
 {
-    const char *op = step->api, *id = sha256_of(e, step->certificate);
+    const char *op = step->api, *id = sha256_of(step_certificate(e, step));
     *r = (struct request){.method = "GET"};
     if (strcmp(op, "UpdateCertificate") == 0) {
         r->method = "PUT";
@@ -294,8 +306,9 @@ static bool build_request(const struct engine *e, const struct tq_scenario_step 
         snprintf(r->path, sizeof(r->path), "/certificates/%s?forceDelete=true", id);
     } else if (strcmp(op, "UpdateCACertificate") == 0) {
         r->method = "PUT";
-        snprintf(r->path, sizeof(r->path), "/cacertificate/%s?%s%s%s%s", sha256_of(e, step->ca),
-                 step->status ? "newStatus=" : "", step->status ? step->status : "",
+        snprintf(r->path, sizeof(r->path), "/cacertificate/%s?%s%s%s%s",
+                 sha256_of(step_ca(e, step)), step->status ? "newStatus=" : "",
+                 step->status ? step->status : "",
                  step->status && step->auto_registration ? "&" : "",
                  step->auto_registration ? "newAutoRegistrationStatus=" : "");
         if (step->auto_registration)

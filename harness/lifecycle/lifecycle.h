@@ -12,6 +12,7 @@
 #define TQ_LIFECYCLE_H
 
 #include "bytes.h"
+#include "case.h"
 #include "manifest.h"
 #include "report.h"
 #include "scenario.h"
@@ -21,6 +22,7 @@
 struct tq_lifecycle_case {
     const struct tq_scenario *scenario; /* with num_steps > 0 */
     const struct tq_manifest *pki;
+    const struct tq_case_pki *art; /* the scenario's artifacts (case.h tq_case_resolve) */
     const char *pki_dir;
     const char *backend_name;
     const char *backend_path;

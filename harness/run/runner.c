@@ -146,7 +146,8 @@ struct run_case {
     char stray_before[TQ_RESULT_QUOTE_SIZE];  /* what the process wrote after prev_id's result
                                                  and before this case was sent; "" when none */
     long companion_port;                      /* the companion's local port, when it reported one */
-    size_t events_from; /* the broker's event lines before this one are not the case's */
+    size_t events_from;     /* the broker's event lines before this one are not the case's */
+    struct tq_case_pki art; /* the scenario's artifacts, resolved once (case.h) */
 };
 
 static void set_verdict(struct run_case *rc, enum tq_verdict v, const char *fmt, ...)
@@ -239,18 +240,17 @@ static bool chain_has(const struct tq_result *r, const char *sha256)
 static bool chain_mismatch(const struct run_case *rc, const struct tq_result *r, char *why,
                            size_t why_len)
 {
-    const struct tq_scenario_expect *e = &rc->scenario->expect;
-    for (size_t i = 0; i < e->chain_includes.num; i++) {
-        const struct tq_artifact *a = tq_manifest_find(rc->cfg->pki, e->chain_includes.items[i]);
-        if (a && !chain_has(r, a->sha256)) {
+    for (size_t i = 0; i < rc->art.num_chain_includes; i++) {
+        const struct tq_artifact *a = rc->art.chain_includes[i];
+        if (!chain_has(r, a->sha256)) {
             snprintf(why, why_len, "want %s in the chain received, got a chain of %zu without it",
                      a->name, r->num_chain);
             return true;
         }
     }
-    for (size_t i = 0; i < e->chain_excludes.num; i++) {
-        const struct tq_artifact *a = tq_manifest_find(rc->cfg->pki, e->chain_excludes.items[i]);
-        if (a && chain_has(r, a->sha256)) {
+    for (size_t i = 0; i < rc->art.num_chain_excludes; i++) {
+        const struct tq_artifact *a = rc->art.chain_excludes[i];
+        if (chain_has(r, a->sha256)) {
             snprintf(why, why_len, "want %s absent from the chain received, got it", a->name);
             return true;
         }
@@ -261,8 +261,7 @@ static bool chain_mismatch(const struct run_case *rc, const struct tq_result *r,
 static void judge_output(struct run_case *rc, const struct tq_proc_output *run)
 {
     char why[1024];
-    const char *leaf = rc->scenario->expect.server_certificate;
-    const struct tq_artifact *want = leaf ? tq_manifest_find(rc->cfg->pki, leaf) : NULL;
+    const struct tq_artifact *want = rc->art.server_certificate;
     struct tq_result result;
     bool has_result = false;
     enum tq_verdict v =
@@ -476,6 +475,7 @@ static void run_lifecycle(struct run_case *rc)
         return set_verdict(rc, TQ_VERDICT_ERROR, "%s", diag.msg);
     struct tq_lifecycle_case c = {.scenario = rc->scenario,
                                   .pki = rc->cfg->pki,
+                                  .art = &rc->art,
                                   .pki_dir = rc->cfg->pki_dir,
                                   .backend_name = tq_backend_name(rc->backend),
                                   .backend_path = tq_backend_path(rc->backend),
@@ -495,19 +495,21 @@ static void run_one(struct run_case *rc)
     char reason[256];
     if (interrupted)
         return set_verdict(rc, TQ_VERDICT_ERROR, "interrupted: the run was stopped by a signal");
-    const char *cert = rc->scenario->client.certificate;
-    const struct tq_artifact *client = cert ? tq_manifest_find(rc->cfg->pki, cert) : NULL;
+    struct tq_diag diag = {0};
+    if (!tq_ok(tq_case_resolve(&diag, &rc->art, rc->scenario, rc->cfg->pki)))
+        return set_verdict(rc, TQ_VERDICT_ERROR, "cannot build the case: %s", diag.msg);
+    const struct tq_artifact *client = rc->art.client;
     if (tq_backend_missing(rc->backend, rc->scenario, client ? client->key_type : NULL, reason,
                            sizeof(reason)))
         return set_verdict(rc, TQ_VERDICT_SKIP, "%s", reason);
     if (rc->scenario->num_steps > 0)
         return run_lifecycle(rc);
     struct tq_case_context ctx = {.pki = rc->cfg->pki,
+                                  .art = &rc->art,
                                   .host = rc->broker->proc.host,
                                   .port = rc->broker->proc.port,
                                   .timeout_ms = rc->cfg->timeout_ms,
                                   .backend = tq_backend_name(rc->backend)};
-    struct tq_diag diag = {0};
     char *line = NULL;
     rc->events_from = tq_events_log_mark(rc->broker->events);
     if (!tq_ok(tq_case_build(&diag, &line, rc->scenario, &ctx)))

@@ -29,12 +29,6 @@ static tq_status need(struct tq_diag *diag, const struct tq_scenario *s, tq_arti
 }
 
 /* see case.h */
-bool tq_case_known_in_manifest(const void *manifest, const char *name)
-{
-    return tq_manifest_find(manifest, name) != NULL;
-}
-
-/* see case.h */
 tq_status tq_case_check_names(struct tq_diag *diag, const struct tq_scenario *s,
                               tq_artifact_known_fn known, const void *ctx, const char *source)
 {
@@ -64,6 +58,62 @@ tq_status tq_case_check_names(struct tq_diag *diag, const struct tq_scenario *s,
     return TQ_SUCCESS;
 }
 
+/* find writes the artifact called `name` into `*out`, or fails naming the scenario's line. */
+static tq_status find(struct tq_diag *diag, const struct tq_artifact **out,
+                      const struct tq_scenario *s, const struct tq_manifest *pki, const char *name)
+{
+    *out = name ? tq_manifest_find(pki, name) : NULL;
+    if (name == NULL || *out != NULL)
+        return TQ_SUCCESS;
+    return tq_diag_fail(diag, TQ_ERR_NOT_FOUND, s->path, tq_scenario_line_of(s, name),
+                        "scenario '%s' names certificate '%s', which %s lacks (docs/pki.md "
+                        "lists every name)",
+                        s->name, name, tq_manifest_dir(pki));
+}
+
+/* find_list resolves every name of `l` into `out`. */
+static tq_status find_list(struct tq_diag *diag, const struct tq_artifact **out, size_t *out_num,
+                           const struct tq_scenario *s, const struct tq_manifest *pki,
+                           const struct tq_strlist *l)
+{
+    for (*out_num = 0; *out_num < l->num; (*out_num)++)
+        TQ_GUARD(find(diag, &out[*out_num], s, pki, l->items[*out_num]));
+    return TQ_SUCCESS;
+}
+
+/* see case.h */
+tq_status tq_case_resolve(struct tq_diag *diag, struct tq_case_pki *out,
+                          const struct tq_scenario *s, const struct tq_manifest *pki)
+{
+    *out = (struct tq_case_pki){.num_trust = 0};
+    const struct tq_artifact *ignored;
+    TQ_GUARD(find(diag, &out->client, s, pki, s->client.certificate));
+    TQ_GUARD(find(diag, &out->companion, s, pki, s->companion.certificate));
+    TQ_GUARD(find(diag, &out->server_certificate, s, pki, s->expect.server_certificate));
+    TQ_GUARD(find(diag, &ignored, s, pki, s->broker.server_cert)); /* the broker's to load */
+    if (s->client.trust.num > 0)
+        TQ_GUARD(find_list(diag, out->trust, &out->num_trust, s, pki, &s->client.trust));
+    for (const char *const *root = default_trust(s);
+         s->client.trust.num == 0 && *root && out->num_trust < TQ_SCENARIO_LIST_MAX; root++)
+        TQ_GUARD(find(diag, &out->trust[out->num_trust++], s, pki, *root));
+    TQ_GUARD(find_list(diag, out->crl, &out->num_crl, s, pki, &s->client.crl));
+    for (size_t i = 0; i < out->num_crl; i++)
+        if (out->crl[i]->crl == NULL)
+            return tq_diag_fail(diag, TQ_ERR_PARSE, s->path,
+                                tq_scenario_line_of(s, s->client.crl.items[i]),
+                                "'%s' signs no CRL; client.crl wants CA artifacts with one",
+                                s->client.crl.items[i]);
+    TQ_GUARD(find_list(diag, out->chain_includes, &out->num_chain_includes, s, pki,
+                       &s->expect.chain_includes));
+    TQ_GUARD(find_list(diag, out->chain_excludes, &out->num_chain_excludes, s, pki,
+                       &s->expect.chain_excludes));
+    for (size_t i = 0; i < s->num_steps; i++) {
+        TQ_GUARD(find(diag, &out->step_certificate[i], s, pki, s->steps[i].certificate));
+        TQ_GUARD(find(diag, &out->step_ca[i], s, pki, s->steps[i].ca));
+    }
+    return TQ_SUCCESS;
+}
+
 static json_t *string_list(const struct tq_strlist *l)
 {
     json_t *arr = json_array();
@@ -72,14 +122,11 @@ static json_t *string_list(const struct tq_strlist *l)
     return arr;
 }
 
-static json_t *trust_paths(const struct tq_scenario *s, const struct tq_manifest *pki)
+static json_t *trust_paths(const struct tq_case_pki *art)
 {
     json_t *arr = json_array();
-    for (const char *const *root = default_trust(s); s->client.trust.num == 0 && *root; root++)
-        json_array_append_new(arr, json_string(tq_manifest_find(pki, *root)->cert));
-    for (size_t i = 0; i < s->client.trust.num; i++)
-        json_array_append_new(arr,
-                              json_string(tq_manifest_find(pki, s->client.trust.items[i])->cert));
+    for (size_t i = 0; arr != NULL && i < art->num_trust; i++)
+        json_array_append_new(arr, json_string(art->trust[i]->cert));
     return arr;
 }
 
@@ -170,12 +217,10 @@ static const char *server_name(const struct tq_scenario *s, const struct tq_mani
 static bool add_client_options(json_t *c, const struct tq_scenario *s,
                                const struct tq_case_context *ctx)
 {
-    const struct tq_manifest *pki = ctx->pki;
     const struct tq_scenario_client *cl = &s->client;
-    if (cl->certificate) {
-        const struct tq_artifact *a = tq_manifest_find(pki, cl->certificate);
-        json_object_set_new(c, "cert", json_string(a->cert));
-        json_object_set_new(c, "key", json_string(a->key));
+    if (ctx->art->client) {
+        json_object_set_new(c, "cert", json_string(ctx->art->client->cert));
+        json_object_set_new(c, "key", json_string(ctx->art->client->key));
     }
     if (cl->versions.min || cl->versions.max) {
         json_t *v = json_object();
@@ -189,10 +234,10 @@ static bool add_client_options(json_t *c, const struct tq_scenario *s,
         json_object_set_new(c, "suites", string_list(&cl->suites));
     if (cl->alpn.num)
         json_object_set_new(c, "alpn", string_list(&cl->alpn));
-    if (cl->crl.num) {
+    if (ctx->art->num_crl) {
         json_t *crls = json_array();
-        for (size_t i = 0; i < cl->crl.num; i++)
-            json_array_append_new(crls, json_string(tq_manifest_find(pki, cl->crl.items[i])->crl));
+        for (size_t i = 0; i < ctx->art->num_crl; i++)
+            json_array_append_new(crls, json_string(ctx->art->crl[i]->crl));
         json_object_set_new(c, "crl", crls);
     }
     json_t *mqtt = cl->mqtt.enabled ? mqtt_object(s, ctx) : NULL;
@@ -201,19 +246,6 @@ static bool add_client_options(json_t *c, const struct tq_scenario *s,
     if (mqtt != NULL)
         json_object_set_new(c, "mqtt", mqtt);
     return true;
-}
-
-/* check_crls makes sure every artifact named in client.crl has a CRL. */
-static tq_status check_crls(struct tq_diag *diag, const struct tq_scenario *s,
-                            const struct tq_manifest *pki)
-{
-    for (size_t i = 0; i < s->client.crl.num; i++)
-        if (tq_manifest_find(pki, s->client.crl.items[i])->crl == NULL)
-            return tq_diag_fail(diag, TQ_ERR_PARSE, s->path,
-                                tq_scenario_line_of(s, s->client.crl.items[i]),
-                                "'%s' signs no CRL; client.crl wants CA artifacts with one",
-                                s->client.crl.items[i]);
-    return TQ_SUCCESS;
 }
 
 static tq_status to_line(char **out_line, json_t *c)
@@ -235,7 +267,7 @@ static json_t *case_object(const struct tq_scenario *s, const struct tq_case_con
 {
     json_t *c = json_pack("{s:s, s:s, s:i, s:s?, s:b, s:o, s:i}", "id", s->name, "host", ctx->host,
                           "port", ctx->port, "server_name", server_name(s, ctx->pki), "send_sni",
-                          s->client.send_sni, "trust", trust_paths(s, ctx->pki), "timeout_ms",
+                          s->client.send_sni, "trust", trust_paths(ctx->art), "timeout_ms",
                           ctx->timeout_ms);
     if (c != NULL && !add_client_options(c, s, ctx)) {
         json_decref(c);
@@ -248,10 +280,8 @@ static json_t *case_object(const struct tq_scenario *s, const struct tq_case_con
 tq_status tq_case_build(struct tq_diag *diag, char **out_line, const struct tq_scenario *s,
                         const struct tq_case_context *ctx)
 {
+    (void)diag; /* kept for the idiom: building fails only without memory */
     *out_line = NULL;
-    TQ_GUARD(tq_case_check_names(diag, s, tq_case_known_in_manifest, ctx->pki,
-                                 tq_manifest_dir(ctx->pki)));
-    TQ_GUARD(check_crls(diag, s, ctx->pki));
     return to_line(out_line, case_object(s, ctx));
 }
 
@@ -260,9 +290,8 @@ tq_status tq_case_build_companion(struct tq_diag *diag, char **out_line, char *c
                                   size_t client_id_len, const struct tq_scenario *s,
                                   const struct tq_case_context *ctx)
 {
+    (void)diag;
     *out_line = NULL;
-    TQ_GUARD(tq_case_check_names(diag, s, tq_case_known_in_manifest, ctx->pki,
-                                 tq_manifest_dir(ctx->pki)));
     char topic[200];
     tq_case_companion_topic(topic, sizeof(topic), s, ctx);
     if (s->companion.client_id)
@@ -272,8 +301,7 @@ tq_status tq_case_build_companion(struct tq_diag *diag, char **out_line, char *c
                  topic + strlen("tlsqual/companion/"));
     json_t *c = case_object(s, ctx);
     TQ_ENSURE(c != NULL, TQ_ERR_NOMEM);
-    const struct tq_artifact *a = tq_manifest_find(
-        ctx->pki, s->companion.certificate ? s->companion.certificate : s->client.certificate);
+    const struct tq_artifact *a = ctx->art->companion ? ctx->art->companion : ctx->art->client;
     if (a != NULL) {
         json_object_set_new(c, "cert", json_string(a->cert));
         json_object_set_new(c, "key", json_string(a->key));
@@ -304,14 +332,12 @@ tq_status tq_case_build_step(struct tq_diag *diag, char **out_line, char *client
                              size_t client_id_len, const struct tq_scenario *s,
                              const struct tq_scenario_step *step, const struct tq_case_context *ctx)
 {
+    (void)diag;
     *out_line = NULL;
-    TQ_GUARD(tq_case_check_names(diag, s, tq_case_known_in_manifest, ctx->pki,
-                                 tq_manifest_dir(ctx->pki)));
     step_client_id(client_id_out, client_id_len, s, step, ctx->backend);
     json_t *c = case_object(s, ctx);
     TQ_ENSURE(c != NULL, TQ_ERR_NOMEM);
-    const struct tq_artifact *a =
-        step->certificate ? tq_manifest_find(ctx->pki, step->certificate) : NULL;
+    const struct tq_artifact *a = ctx->art->step_certificate[step - s->steps];
     if (a != NULL) {
         json_object_set_new(c, "cert", json_string(a->cert));
         json_object_set_new(c, "key", json_string(a->key));

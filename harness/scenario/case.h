@@ -1,5 +1,11 @@
 /* case.h: turns a scenario into the case line a backend reads (docs/backend-protocol.md):
- * artifact names become paths from the PKI manifest, "endpoint" becomes the endpoint's name. */
+ * artifact names become paths from the PKI manifest, "endpoint" becomes the endpoint's name.
+ *
+ * The names a scenario gives to PKI artifacts are looked up in one place only: tq_case_resolve,
+ * which the catalog check runs for every scenario (a missing name is a file:line error there)
+ * and the runner runs once per case. Everything after it (case lines, the expected server
+ * leaf and chain, the client's key type, the certificates of lifecycle steps) reads the
+ * resolved artifacts and cannot fail on a name. */
 #ifndef TQ_CASE_H
 #define TQ_CASE_H
 
@@ -7,9 +13,33 @@
 #include "scenario.h"
 #include "status.h"
 
+/* struct tq_case_pki is every artifact one scenario names, resolved against one manifest.
+ * Pointers are into the manifest; NULL where the scenario names none. */
+struct tq_case_pki {
+    const struct tq_artifact *client;                      /* client.certificate */
+    const struct tq_artifact *companion;                   /* companion.certificate */
+    const struct tq_artifact *server_certificate;          /* expect.server_certificate */
+    const struct tq_artifact *trust[TQ_SCENARIO_LIST_MAX]; /* client.trust, or the endpoint's */
+    size_t num_trust;
+    const struct tq_artifact *crl[TQ_SCENARIO_LIST_MAX]; /* client.crl: each signs a CRL */
+    size_t num_crl;
+    const struct tq_artifact *chain_includes[TQ_SCENARIO_LIST_MAX];
+    size_t num_chain_includes;
+    const struct tq_artifact *chain_excludes[TQ_SCENARIO_LIST_MAX];
+    size_t num_chain_excludes;
+    const struct tq_artifact *step_certificate[TQ_SCENARIO_STEPS_MAX]; /* steps[i].certificate */
+    const struct tq_artifact *step_ca[TQ_SCENARIO_STEPS_MAX];          /* steps[i].ca */
+};
+
+/* tq_case_resolve looks up every artifact `s` names in `pki` into `out`. It fails, naming the
+ * scenario file and line, when a name is missing or a client.crl artifact signs no CRL. */
+TQ_MUST_USE tq_status tq_case_resolve(struct tq_diag *diag, struct tq_case_pki *out,
+                                      const struct tq_scenario *s, const struct tq_manifest *pki);
+
 struct tq_case_context {
     const struct tq_manifest *pki;
-    const char *host; /* the broker's listener */
+    const struct tq_case_pki *art; /* the scenario's artifacts (tq_case_resolve) */
+    const char *host;              /* the broker's listener */
     int port;
     int timeout_ms;      /* the backend's own deadline */
     const char *backend; /* part of derived MQTT client IDs: cases running at once on
@@ -19,8 +49,8 @@ struct tq_case_context {
 };
 
 /* tq_case_build writes the case for `s` as one JSON line (ending in '\n') into a new string in
- * `*out_line`, which the caller frees. Fails, naming the scenario file, when it refers to an
- * artifact the PKI does not have. */
+ * `*out_line`, which the caller frees. `ctx->art` holds `s`'s artifacts; it fails only without
+ * memory. */
 TQ_MUST_USE tq_status tq_case_build(struct tq_diag *diag, char **out_line,
                                     const struct tq_scenario *s, const struct tq_case_context *ctx);
 
@@ -46,8 +76,8 @@ TQ_MUST_USE tq_status tq_case_build_step(struct tq_diag *diag, char **out_line, 
                                          const struct tq_scenario_step *step,
                                          const struct tq_case_context *ctx);
 
-/* tq_artifact_known_fn tells whether an artifact called `name` exists (in a PKI manifest, or in
- * certs-gen's table when no PKI is at hand). */
+/* tq_artifact_known_fn tells whether an artifact called `name` exists (in certs-gen's table,
+ * when lint has no PKI at hand; with one, tq_case_resolve is the check). */
 typedef bool (*tq_artifact_known_fn)(const void *ctx, const char *name);
 
 /* tq_case_check_names checks that every artifact `s` names is known to `known` (called with
@@ -55,8 +85,5 @@ typedef bool (*tq_artifact_known_fn)(const void *ctx, const char *name);
 TQ_MUST_USE tq_status tq_case_check_names(struct tq_diag *diag, const struct tq_scenario *s,
                                           tq_artifact_known_fn known, const void *ctx,
                                           const char *source);
-
-/* tq_case_known_in_manifest is a tq_artifact_known_fn over a struct tq_manifest. */
-bool tq_case_known_in_manifest(const void *manifest, const char *name);
 
 #endif

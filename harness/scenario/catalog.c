@@ -179,8 +179,8 @@ size_t tq_catalog_check_pki(const struct tq_catalog *c, const struct tq_manifest
     size_t problems = 0;
     for (size_t i = 0; i < c->num; i++) {
         struct tq_diag diag = {0};
-        tq_status st = pki ? tq_case_check_names(&diag, c->items[i], tq_case_known_in_manifest, pki,
-                                                 tq_manifest_dir(pki))
+        struct tq_case_pki art;
+        tq_status st = pki ? tq_case_resolve(&diag, &art, c->items[i], pki)
                            : tq_case_check_names(&diag, c->items[i], known_to_certs_gen, NULL,
                                                  "tlsqual certs");
         if (!tq_ok(st)) {

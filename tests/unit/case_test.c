@@ -39,12 +39,24 @@ static const char *path_of(const char *name, const char *suffix)
     return path;
 }
 
+/* resolved returns the context of scenario `s` with its artifacts resolved (the test fails when
+ * a name is missing). */
+static struct tq_case_context resolved(const struct tq_scenario *s)
+{
+    static struct tq_case_pki art;
+    struct tq_diag diag = {0};
+    TQ_TEST_OK(tq_case_resolve(&diag, &art, s, pki), &diag);
+    struct tq_case_context c = ctx;
+    c.pki = pki;
+    c.art = &art;
+    return c;
+}
+
 /* build returns the case line of `yaml`, parsed (the test fails when it is not one JSON line). */
 static json_t *build(const char *yaml)
 {
     struct tq_scenario *s = tq_test_scenario(yaml);
-    struct tq_case_context c = ctx;
-    c.pki = pki;
+    struct tq_case_context c = resolved(s);
     struct tq_diag diag = {0};
     char *line = NULL;
     TQ_TEST_OK(tq_case_build(&diag, &line, s, &c), &diag);
@@ -59,18 +71,15 @@ static json_t *build(const char *yaml)
     return obj;
 }
 
-/* build_error wants `yaml` refused by tq_case_build, and returns the diagnostic. */
+/* build_error wants `yaml`'s artifacts refused by tq_case_resolve (the one place names are
+ * looked up), and returns the diagnostic. */
 static struct tq_diag build_error(const char *yaml)
 {
     struct tq_scenario *s = tq_test_scenario(yaml);
-    struct tq_case_context c = ctx;
-    c.pki = pki;
+    struct tq_case_pki art;
     struct tq_diag diag = {0};
-    static char stale[] = "not cleared";
-    char *line = stale;
-    tq_status st = tq_case_build(&diag, &line, s, &c);
-    cr_expect_not(tq_ok(st), "want an error, got %s", line);
-    cr_expect_null(line, "no line on failure");
+    tq_status st = tq_case_resolve(&diag, &art, s, pki);
+    cr_expect_not(tq_ok(st), "want an error for %s", yaml);
     tq_scenario_free(s);
     return diag;
 }
@@ -264,8 +273,7 @@ Test(case_line, companion_is_released_by_the_client)
     static const char yaml[] = HEAD "companion: {certificate: device-shared}\n"
                                     "client: {certificate: device-rsa-2048, mqtt: {}}\n";
     struct tq_scenario *s = tq_test_scenario(yaml);
-    struct tq_case_context c = ctx;
-    c.pki = pki;
+    struct tq_case_context c = resolved(s);
     char topic[200], id[128];
     tq_case_companion_topic(topic, sizeof(topic), s, &c);
     cr_expect_str_eq(topic, "tlsqual/companion/tq-openssl-the-case");
@@ -302,8 +310,7 @@ Test(case_line, a_held_step_subscribes_until_released)
         "  - connect: old\n    certificate: device-unregistered\n    hold: true\n"
         "  - wait: old\n    expect: {outcome: closed_by_peer}\n"
         "  - connect: new\n    client_id: 'fixed-{backend}'\n    expect: {outcome: ok}\n");
-    struct tq_case_context c = ctx;
-    c.pki = pki;
+    struct tq_case_context c = resolved(s);
     struct tq_diag diag = {0};
     char *line = NULL, id[128];
     TQ_TEST_OK(tq_case_build_step(&diag, &line, id, sizeof(id), s, &s->steps[0], &c), &diag);
