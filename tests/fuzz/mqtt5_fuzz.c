@@ -13,25 +13,11 @@
 #include <string.h>
 
 #include "fuzz_check.h"
+#include "mqtt_fuzz_common.h"
 #include "mqtt5.h"
 
 /* Frames larger than this are refused with TQ_ERR_LIMIT; half of max_len, so both paths run. */
 enum { MAX_FRAME = 4096, MAX_OUT = 1 << 16 };
-
-static bool str_eq(struct tq_mqtt_str a, struct tq_mqtt_str b)
-{
-    return a.len == b.len && (a.len == 0 || memcmp(a.p, b.p, a.len) == 0);
-}
-
-/* reframe parses the single packet a writer put in `b`: it must frame completely and exactly. */
-static struct tq_mqtt_frame reframe(const struct tq_buf *b, uint8_t want_type)
-{
-    struct tq_mqtt_frame f;
-    bool complete = false;
-    TQ_FUZZ_CHECK(tq_ok(tq_mqtt_frame_parse(NULL, &f, &complete, b->data, b->len, MAX_OUT)));
-    TQ_FUZZ_CHECK(complete && f.frame_len == b->len && f.type == want_type);
-    return f;
-}
 
 /* refused checks the failure contract: a listed status, recorded in `diag` with a message. */
 static void refused(tq_status st, const struct tq_diag *diag)
@@ -66,13 +52,14 @@ static void props_sane(const struct tq_mqtt5_props *p, uint8_t type)
 static bool connect_eq(const struct tq_mqtt5_connect *a, const struct tq_mqtt5_connect *b)
 {
     return a->clean_start == b->clean_start && a->keep_alive == b->keep_alive &&
-           tq_mqtt5_props_equal(&a->props, &b->props) && str_eq(a->client_id, b->client_id) &&
-           a->has_will == b->has_will && a->will_qos == b->will_qos &&
-           a->will_retain == b->will_retain &&
+           tq_mqtt5_props_equal(&a->props, &b->props) &&
+           tq_fuzz_str_eq(a->client_id, b->client_id) && a->has_will == b->has_will &&
+           a->will_qos == b->will_qos && a->will_retain == b->will_retain &&
            tq_mqtt5_props_equal(&a->will_props, &b->will_props) &&
-           str_eq(a->will_topic, b->will_topic) && str_eq(a->will_payload, b->will_payload) &&
-           a->has_username == b->has_username && str_eq(a->username, b->username) &&
-           a->has_password == b->has_password && str_eq(a->password, b->password);
+           tq_fuzz_str_eq(a->will_topic, b->will_topic) &&
+           tq_fuzz_str_eq(a->will_payload, b->will_payload) && a->has_username == b->has_username &&
+           tq_fuzz_str_eq(a->username, b->username) && a->has_password == b->has_password &&
+           tq_fuzz_str_eq(a->password, b->password);
 }
 
 static void connect_round_trip(const struct tq_mqtt_frame *frame, struct tq_buf *b)
@@ -90,7 +77,7 @@ static void connect_round_trip(const struct tq_mqtt_frame *frame, struct tq_buf 
     TQ_FUZZ_CHECK(tq_mqtt5_reason_allowed(TQ_MQTT_CONNACK,
                                           tq_mqtt5_connect_check(&tq_mqtt5_aws_limits, &in)));
     TQ_FUZZ_CHECK(tq_ok(tq_mqtt5_connect_write(b, &in)));
-    struct tq_mqtt_frame f = reframe(b, TQ_MQTT_CONNECT);
+    struct tq_mqtt_frame f = tq_fuzz_reframe(b, TQ_MQTT_CONNECT, MAX_OUT);
     TQ_FUZZ_CHECK(tq_ok(tq_mqtt5_connect_read(NULL, &again, &f)));
     TQ_FUZZ_CHECK(connect_eq(&in, &again));
 }
@@ -108,7 +95,7 @@ static void connack_round_trip(const struct tq_mqtt_frame *frame, struct tq_buf 
     TQ_FUZZ_CHECK(tq_mqtt5_reason_allowed(TQ_MQTT_CONNACK, in.reason));
     TQ_FUZZ_CHECK(!in.session_present || in.reason == 0);
     TQ_FUZZ_CHECK(tq_ok(tq_mqtt5_connack_write(b, &in)));
-    struct tq_mqtt_frame f = reframe(b, TQ_MQTT_CONNACK);
+    struct tq_mqtt_frame f = tq_fuzz_reframe(b, TQ_MQTT_CONNACK, MAX_OUT);
     TQ_FUZZ_CHECK(tq_ok(tq_mqtt5_connack_read(NULL, &again, &f)));
     TQ_FUZZ_CHECK(in.session_present == again.session_present && in.reason == again.reason &&
                   tq_mqtt5_props_equal(&in.props, &again.props));
@@ -130,10 +117,10 @@ static void publish_round_trip(const struct tq_mqtt_frame *frame, struct tq_buf 
     TQ_FUZZ_CHECK(tq_mqtt5_reason_allowed(TQ_MQTT_DISCONNECT,
                                           tq_mqtt5_publish_check(&tq_mqtt5_aws_limits, &in)));
     TQ_FUZZ_CHECK(tq_ok(tq_mqtt5_publish_write(b, &in)));
-    struct tq_mqtt_frame f = reframe(b, TQ_MQTT_PUBLISH);
+    struct tq_mqtt_frame f = tq_fuzz_reframe(b, TQ_MQTT_PUBLISH, MAX_OUT);
     TQ_FUZZ_CHECK(tq_ok(tq_mqtt5_publish_read(NULL, &again, &f)));
     TQ_FUZZ_CHECK(in.dup == again.dup && in.qos == again.qos && in.retain == again.retain);
-    TQ_FUZZ_CHECK(str_eq(in.topic, again.topic) && in.packet_id == again.packet_id);
+    TQ_FUZZ_CHECK(tq_fuzz_str_eq(in.topic, again.topic) && in.packet_id == again.packet_id);
     TQ_FUZZ_CHECK(tq_mqtt5_props_equal(&in.props, &again.props));
     TQ_FUZZ_CHECK(in.payload_len == again.payload_len &&
                   (in.payload_len == 0 || memcmp(in.payload, again.payload, in.payload_len) == 0));
@@ -151,7 +138,7 @@ static void ack_round_trip(const struct tq_mqtt_frame *frame, struct tq_buf *b)
     props_sane(&in.props, frame->type);
     TQ_FUZZ_CHECK(in.packet_id != 0 && tq_mqtt5_reason_allowed(frame->type, in.reason));
     TQ_FUZZ_CHECK(tq_ok(tq_mqtt5_ack_write(b, (enum tq_mqtt_type)frame->type, &in)));
-    struct tq_mqtt_frame f = reframe(b, frame->type);
+    struct tq_mqtt_frame f = tq_fuzz_reframe(b, frame->type, MAX_OUT);
     TQ_FUZZ_CHECK(tq_ok(tq_mqtt5_ack_read(NULL, &again, &f)));
     TQ_FUZZ_CHECK(in.packet_id == again.packet_id && in.reason == again.reason &&
                   tq_mqtt5_props_equal(&in.props, &again.props));
@@ -172,7 +159,7 @@ static void filter_sane(struct tq_mqtt_str filter)
 static bool subscription_eq(const struct tq_mqtt5_subscription *a,
                             const struct tq_mqtt5_subscription *b)
 {
-    return str_eq(a->filter, b->filter) && a->qos == b->qos && a->no_local == b->no_local &&
+    return tq_fuzz_str_eq(a->filter, b->filter) && a->qos == b->qos && a->no_local == b->no_local &&
            a->retain_as_published == b->retain_as_published &&
            a->retain_handling == b->retain_handling;
 }
@@ -205,7 +192,7 @@ static void subscribe_round_trip(const struct tq_mqtt_frame *frame, struct tq_bu
     }
     subscribe_checks(&in, frame->type);
     TQ_FUZZ_CHECK(tq_ok(tq_mqtt5_subscribe_write(b, (enum tq_mqtt_type)frame->type, &in)));
-    struct tq_mqtt_frame f = reframe(b, frame->type);
+    struct tq_mqtt_frame f = tq_fuzz_reframe(b, frame->type, MAX_OUT);
     TQ_FUZZ_CHECK(tq_ok(tq_mqtt5_subscribe_read(NULL, &again, &f)));
     TQ_FUZZ_CHECK(in.packet_id == again.packet_id && in.num_filters == again.num_filters &&
                   tq_mqtt5_props_equal(&in.props, &again.props));
@@ -228,7 +215,7 @@ static void suback_round_trip(const struct tq_mqtt_frame *frame, struct tq_buf *
         TQ_FUZZ_CHECK(tq_mqtt5_reason_allowed(frame->type, in.codes[i]) &&
                       tq_mqtt5_reason_name(frame->type, in.codes[i])[0] != '\0');
     TQ_FUZZ_CHECK(tq_ok(tq_mqtt5_suback_write(b, (enum tq_mqtt_type)frame->type, &in)));
-    struct tq_mqtt_frame f = reframe(b, frame->type);
+    struct tq_mqtt_frame f = tq_fuzz_reframe(b, frame->type, MAX_OUT);
     TQ_FUZZ_CHECK(tq_ok(tq_mqtt5_suback_read(NULL, &again, &f)));
     TQ_FUZZ_CHECK(in.packet_id == again.packet_id && in.num_codes == again.num_codes &&
                   memcmp(in.codes, again.codes, in.num_codes) == 0 &&
@@ -247,7 +234,7 @@ static void disconnect_round_trip(const struct tq_mqtt_frame *frame, struct tq_b
     props_sane(&in.props, frame->type);
     TQ_FUZZ_CHECK(tq_mqtt5_reason_allowed(frame->type, in.reason));
     TQ_FUZZ_CHECK(tq_ok(tq_mqtt5_disconnect_write(b, frame->type, &in)));
-    struct tq_mqtt_frame f = reframe(b, frame->type);
+    struct tq_mqtt_frame f = tq_fuzz_reframe(b, frame->type, MAX_OUT);
     TQ_FUZZ_CHECK(tq_ok(tq_mqtt5_disconnect_read(NULL, &again, &f)));
     TQ_FUZZ_CHECK(in.reason == again.reason && tq_mqtt5_props_equal(&in.props, &again.props));
     TQ_FUZZ_CHECK(f.body_len <= frame->body_len); /* the shortest form */

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "mqtt5.h"
+#include "mqtt_fuzz_common.h"
 
 #define CHECK(expr)                                                                                \
     do {                                                                                           \
@@ -21,19 +22,6 @@
 
 #define STR(s) ((struct tq_mqtt_str){.p = (const uint8_t *)(s), .len = sizeof(s) - 1})
 #define BIT(id) TQ_MQTT5_PROP_BIT(TQ_MQTT5_PROP_##id)
-
-static int save(const char *dir, const char *name, struct tq_buf *b)
-{
-    char path[4096];
-    snprintf(path, sizeof(path), "%s/%s", dir, name);
-    FILE *f = fopen(path, "wb");
-    if (f == NULL || fwrite(b->data, 1, b->len, f) != b->len || fclose(f) != 0) {
-        perror(path);
-        return 1;
-    }
-    tq_buf_cleanup(b);
-    return 0;
-}
 
 static void user_props(struct tq_mqtt5_props *p)
 {
@@ -114,7 +102,7 @@ static int client_stream(const char *dir)
     sub.props.num_subscription_ids = 0;
     CHECK(tq_mqtt5_subscribe_write(&b, TQ_MQTT_UNSUBSCRIBE, &sub));
     CHECK(tq_mqtt5_disconnect_write(&b, TQ_MQTT_DISCONNECT, &bye));
-    return save(dir, "client-session", &b);
+    return tq_fuzz_save_seed(dir, "client-session", &b);
 }
 
 /* broker_stream: what AWS IoT Core (tq_mqtt5_aws_limits) answers in the same session. */
@@ -146,7 +134,7 @@ static int broker_stream(const char *dir)
     CHECK(tq_mqtt_empty_write(&b, TQ_MQTT_PINGRESP));
     CHECK(tq_mqtt5_suback_write(&b, TQ_MQTT_UNSUBACK, &unsuback));
     CHECK(tq_mqtt5_disconnect_write(&b, TQ_MQTT_DISCONNECT, &taken));
-    return save(dir, "broker-session", &b);
+    return tq_fuzz_save_seed(dir, "broker-session", &b);
 }
 
 /* single_packets: the packet types the sessions above do not show, one file each. */
@@ -158,7 +146,7 @@ static int single_packets(const char *dir)
     struct tq_mqtt5_connack refused = {.reason = TQ_MQTT5_RC_NOT_AUTHORIZED};
     refused.props.present = BIT(REASON_STRING), refused.props.reason_string = STR("policy");
     CHECK(tq_mqtt5_connack_write(&b, &refused));
-    failed |= save(dir, "connack-not-authorized", &b);
+    failed |= tq_fuzz_save_seed(dir, "connack-not-authorized", &b);
     static const uint8_t types[] = {TQ_MQTT_PUBREC, TQ_MQTT_PUBREL, TQ_MQTT_PUBCOMP};
     static const uint8_t reasons[] = {0x91, 0x92, 0x00};
     static const char *const names[] = {"pubrec-id-in-use", "pubrel-not-found", "pubcomp-props"};
@@ -166,13 +154,13 @@ static int single_packets(const char *dir)
         struct tq_mqtt5_ack a = {.packet_id = 0x1234, .reason = reasons[i]};
         user_props(&a.props);
         CHECK(tq_mqtt5_ack_write(&b, types[i], &a));
-        failed |= save(dir, names[i], &b);
+        failed |= tq_fuzz_save_seed(dir, names[i], &b);
     }
     struct tq_mqtt5_disconnect auth = {.reason = TQ_MQTT5_RC_CONTINUE_AUTHENTICATION};
     auth.props.present = BIT(AUTH_METHOD) | BIT(AUTH_DATA);
     auth.props.auth_method = STR("SCRAM-SHA-1"), auth.props.auth_data = STR("nonce");
     CHECK(tq_mqtt5_disconnect_write(&b, TQ_MQTT5_AUTH, &auth));
-    failed |= save(dir, "auth-continue", &b);
+    failed |= tq_fuzz_save_seed(dir, "auth-continue", &b);
     static uint8_t big[300];
     memset(big, 'x', sizeof(big));
     struct tq_mqtt5_publish large = {.qos = 2,
@@ -186,7 +174,7 @@ static int single_packets(const char *dir)
     large.props.message_expiry = 30, large.props.response_topic = STR("r/1");
     large.props.correlation_data = STR("id");
     CHECK(tq_mqtt5_publish_write(&b, &large)); /* a 2-byte Remaining Length */
-    failed |= save(dir, "publish-qos2-two-byte-length", &b);
+    failed |= tq_fuzz_save_seed(dir, "publish-qos2-two-byte-length", &b);
     return failed;
 }
 
@@ -222,7 +210,7 @@ static int raw_packets(const char *dir)
         struct tq_buf b;
         tq_buf_init(&b, 256);
         CHECK(tq_buf_append(&b, raw[i].bytes, raw[i].len));
-        failed |= save(dir, raw[i].name, &b);
+        failed |= tq_fuzz_save_seed(dir, raw[i].name, &b);
     }
     return failed;
 }

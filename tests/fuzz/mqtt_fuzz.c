@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "fuzz_check.h"
+#include "mqtt_fuzz_common.h"
 #include "mqtt.h"
 
 /* Frames larger than this are refused with TQ_ERR_LIMIT; half of max_len, so both paths run. */
@@ -22,30 +23,15 @@ struct stream {
     bool has_subscribe;
 };
 
-static bool str_eq(struct tq_mqtt_str a, struct tq_mqtt_str b)
-{
-    return a.len == b.len && (a.len == 0 || memcmp(a.p, b.p, a.len) == 0);
-}
-
-/* reframe parses the single packet a writer put in `b`: it must frame completely and exactly. */
-static struct tq_mqtt_frame reframe(const struct tq_buf *b, uint8_t want_type)
-{
-    struct tq_mqtt_frame f;
-    bool complete = false;
-    TQ_FUZZ_CHECK(tq_ok(tq_mqtt_frame_parse(NULL, &f, &complete, b->data, b->len, MAX_OUT)));
-    TQ_FUZZ_CHECK(complete && f.frame_len == b->len && f.type == want_type);
-    return f;
-}
-
 static bool connect_eq(const struct tq_mqtt_connect *a, const struct tq_mqtt_connect *b)
 {
     return a->protocol_level == b->protocol_level && a->clean_session == b->clean_session &&
-           a->keep_alive == b->keep_alive && str_eq(a->client_id, b->client_id) &&
+           a->keep_alive == b->keep_alive && tq_fuzz_str_eq(a->client_id, b->client_id) &&
            a->has_will == b->has_will && a->will_qos == b->will_qos &&
-           a->will_retain == b->will_retain && str_eq(a->will_topic, b->will_topic) &&
-           str_eq(a->will_message, b->will_message) && a->has_username == b->has_username &&
-           str_eq(a->username, b->username) && a->has_password == b->has_password &&
-           str_eq(a->password, b->password);
+           a->will_retain == b->will_retain && tq_fuzz_str_eq(a->will_topic, b->will_topic) &&
+           tq_fuzz_str_eq(a->will_message, b->will_message) && a->has_username == b->has_username &&
+           tq_fuzz_str_eq(a->username, b->username) && a->has_password == b->has_password &&
+           tq_fuzz_str_eq(a->password, b->password);
 }
 
 static void connect_round_trip(const struct tq_mqtt_frame *frame, struct tq_buf *b)
@@ -54,10 +40,10 @@ static void connect_round_trip(const struct tq_mqtt_frame *frame, struct tq_buf 
     if (!tq_ok(tq_mqtt_connect_read(NULL, &in, frame)) || in.protocol_level != 4)
         return; /* another level is read only as far as its header: nothing to re-encode */
     TQ_FUZZ_CHECK(tq_ok(tq_mqtt_connect_write(b, &in)));
-    struct tq_mqtt_frame f = reframe(b, TQ_MQTT_CONNECT);
+    struct tq_mqtt_frame f = tq_fuzz_reframe(b, TQ_MQTT_CONNECT, MAX_OUT);
     TQ_FUZZ_CHECK(tq_ok(tq_mqtt_connect_read(NULL, &again, &f)));
     TQ_FUZZ_CHECK(connect_eq(&in, &again));
-    TQ_FUZZ_CHECK(str_eq(again.protocol_name, tq_mqtt_str_of("MQTT")));
+    TQ_FUZZ_CHECK(tq_fuzz_str_eq(again.protocol_name, tq_mqtt_str_of("MQTT")));
 }
 
 static void connack_round_trip(const struct tq_mqtt_frame *frame, struct tq_buf *b)
@@ -66,7 +52,7 @@ static void connack_round_trip(const struct tq_mqtt_frame *frame, struct tq_buf 
     if (!tq_ok(tq_mqtt_connack_read(NULL, &in, frame)))
         return;
     TQ_FUZZ_CHECK(tq_ok(tq_mqtt_connack_write(b, &in)));
-    struct tq_mqtt_frame f = reframe(b, TQ_MQTT_CONNACK);
+    struct tq_mqtt_frame f = tq_fuzz_reframe(b, TQ_MQTT_CONNACK, MAX_OUT);
     TQ_FUZZ_CHECK(tq_ok(tq_mqtt_connack_read(NULL, &again, &f)));
     TQ_FUZZ_CHECK(in.session_present == again.session_present &&
                   in.return_code == again.return_code);
@@ -92,10 +78,10 @@ static void publish_round_trip(const struct tq_mqtt_frame *frame, struct tq_buf 
                   in.payload + in.payload_len == frame->body + frame->body_len);
     match_topic(s, in.topic);
     TQ_FUZZ_CHECK(tq_ok(tq_mqtt_publish_write(b, &in)));
-    struct tq_mqtt_frame f = reframe(b, TQ_MQTT_PUBLISH);
+    struct tq_mqtt_frame f = tq_fuzz_reframe(b, TQ_MQTT_PUBLISH, MAX_OUT);
     TQ_FUZZ_CHECK(tq_ok(tq_mqtt_publish_read(NULL, &again, &f)));
     TQ_FUZZ_CHECK(in.dup == again.dup && in.qos == again.qos && in.retain == again.retain);
-    TQ_FUZZ_CHECK(str_eq(in.topic, again.topic) && in.packet_id == again.packet_id);
+    TQ_FUZZ_CHECK(tq_fuzz_str_eq(in.topic, again.topic) && in.packet_id == again.packet_id);
     TQ_FUZZ_CHECK(in.payload_len == again.payload_len &&
                   (in.payload_len == 0 || memcmp(in.payload, again.payload, in.payload_len) == 0));
 }
@@ -106,7 +92,7 @@ static void packet_id_round_trip(const struct tq_mqtt_frame *frame, struct tq_bu
     if (!tq_ok(tq_mqtt_packet_id_read(NULL, &in, frame)))
         return;
     TQ_FUZZ_CHECK(tq_ok(tq_mqtt_packet_id_write(b, frame->type, in)));
-    struct tq_mqtt_frame f = reframe(b, frame->type);
+    struct tq_mqtt_frame f = tq_fuzz_reframe(b, frame->type, MAX_OUT);
     TQ_FUZZ_CHECK(tq_ok(tq_mqtt_packet_id_read(NULL, &again, &f)));
     TQ_FUZZ_CHECK(in == again);
 }
@@ -120,12 +106,12 @@ static void subscribe_round_trip(const struct tq_mqtt_frame *frame, struct tq_bu
     bool with_qos = frame->type == TQ_MQTT_SUBSCRIBE;
     TQ_FUZZ_CHECK(in.num_filters >= 1 && in.num_filters <= TQ_MQTT_MAX_FILTERS);
     TQ_FUZZ_CHECK(tq_ok(tq_mqtt_subscribe_write(b, frame->type, &in)));
-    struct tq_mqtt_frame f = reframe(b, frame->type);
+    struct tq_mqtt_frame f = tq_fuzz_reframe(b, frame->type, MAX_OUT);
     TQ_FUZZ_CHECK(tq_ok(tq_mqtt_subscribe_read(NULL, &again, &f)));
     TQ_FUZZ_CHECK(in.packet_id == again.packet_id && in.num_filters == again.num_filters);
     for (size_t i = 0; i < in.num_filters; i++) {
         TQ_FUZZ_CHECK(tq_mqtt_topic_filter_valid(in.filters[i]));
-        TQ_FUZZ_CHECK(str_eq(in.filters[i], again.filters[i]));
+        TQ_FUZZ_CHECK(tq_fuzz_str_eq(in.filters[i], again.filters[i]));
         TQ_FUZZ_CHECK(!with_qos || (in.qos[i] <= 2 && in.qos[i] == again.qos[i]));
     }
     if (with_qos) {
@@ -141,7 +127,7 @@ static void suback_round_trip(const struct tq_mqtt_frame *frame, struct tq_buf *
         return;
     TQ_FUZZ_CHECK(in.num_codes >= 1 && in.num_codes <= TQ_MQTT_MAX_FILTERS);
     TQ_FUZZ_CHECK(tq_ok(tq_mqtt_suback_write(b, &in)));
-    struct tq_mqtt_frame f = reframe(b, TQ_MQTT_SUBACK);
+    struct tq_mqtt_frame f = tq_fuzz_reframe(b, TQ_MQTT_SUBACK, MAX_OUT);
     TQ_FUZZ_CHECK(tq_ok(tq_mqtt_suback_read(NULL, &again, &f)));
     TQ_FUZZ_CHECK(in.packet_id == again.packet_id && in.num_codes == again.num_codes &&
                   memcmp(in.codes, again.codes, in.num_codes) == 0);
@@ -150,7 +136,7 @@ static void suback_round_trip(const struct tq_mqtt_frame *frame, struct tq_buf *
 static void empty_round_trip(const struct tq_mqtt_frame *frame, struct tq_buf *b)
 {
     TQ_FUZZ_CHECK(tq_ok(tq_mqtt_empty_write(b, frame->type)));
-    struct tq_mqtt_frame f = reframe(b, frame->type);
+    struct tq_mqtt_frame f = tq_fuzz_reframe(b, frame->type, MAX_OUT);
     TQ_FUZZ_CHECK(f.body_len == 0 && f.flags == 0);
 }
 

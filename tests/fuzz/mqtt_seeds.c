@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "mqtt.h"
+#include "mqtt_fuzz_common.h"
 
 #define CHECK(expr)                                                                                \
     do {                                                                                           \
@@ -15,19 +16,6 @@
             return 1;                                                                              \
         }                                                                                          \
     } while (0)
-
-static int save(const char *dir, const char *name, struct tq_buf *b)
-{
-    char path[4096];
-    snprintf(path, sizeof(path), "%s/%s", dir, name);
-    FILE *f = fopen(path, "wb");
-    if (f == NULL || fwrite(b->data, 1, b->len, f) != b->len || fclose(f) != 0) {
-        perror(path);
-        return 1;
-    }
-    tq_buf_cleanup(b);
-    return 0;
-}
 
 static const struct tq_mqtt_connect device_connect = {
     .clean_session = true,
@@ -83,7 +71,7 @@ static int client_stream(const char *dir)
     CHECK(tq_mqtt_empty_write(&b, TQ_MQTT_PINGREQ));
     CHECK(tq_mqtt_subscribe_write(&b, TQ_MQTT_UNSUBSCRIBE, &sub));
     CHECK(tq_mqtt_empty_write(&b, TQ_MQTT_DISCONNECT));
-    return save(dir, "client-exchange", &b);
+    return tq_fuzz_save_seed(dir, "client-exchange", &b);
 }
 
 /* broker_stream: what the broker answers in the same exchange. */
@@ -105,7 +93,7 @@ static int broker_stream(const char *dir)
     CHECK(tq_mqtt_packet_id_write(&b, TQ_MQTT_PUBACK, 2));
     CHECK(tq_mqtt_empty_write(&b, TQ_MQTT_PINGRESP));
     CHECK(tq_mqtt_packet_id_write(&b, TQ_MQTT_UNSUBACK, 1));
-    return save(dir, "broker-exchange", &b);
+    return tq_fuzz_save_seed(dir, "broker-exchange", &b);
 }
 
 /* single_packets: one file per packet type and notable variant. */
@@ -115,11 +103,11 @@ static int single_packets(const char *dir)
     tq_buf_init(&b, 1 << 16);
     int failed = 0;
     CHECK(tq_mqtt_connect_write(&b, &full_connect));
-    failed |= save(dir, "connect-will-username-password", &b);
+    failed |= tq_fuzz_save_seed(dir, "connect-will-username-password", &b);
     struct tq_mqtt_connack refused = {.session_present = false,
                                       .return_code = TQ_MQTT_REFUSED_NOT_AUTHORIZED};
     CHECK(tq_mqtt_connack_write(&b, &refused));
-    failed |= save(dir, "connack-not-authorized", &b);
+    failed |= tq_fuzz_save_seed(dir, "connack-not-authorized", &b);
     static uint8_t big[300];
     memset(big, 'x', sizeof(big));
     struct tq_mqtt_publish large = {.qos = 1,
@@ -128,19 +116,19 @@ static int single_packets(const char *dir)
                                     .payload = big,
                                     .payload_len = sizeof(big)};
     CHECK(tq_mqtt_publish_write(&b, &large)); /* a 2-byte remaining length */
-    failed |= save(dir, "publish-qos1-two-byte-length", &b);
+    failed |= tq_fuzz_save_seed(dir, "publish-qos1-two-byte-length", &b);
     static const enum tq_mqtt_type id_types[] = {TQ_MQTT_PUBREC, TQ_MQTT_PUBREL, TQ_MQTT_PUBCOMP};
     static const char *const id_names[] = {"pubrec", "pubrel", "pubcomp"};
     for (size_t i = 0; i < 3; i++) {
         CHECK(tq_mqtt_packet_id_write(&b, id_types[i], 0x1234));
-        failed |= save(dir, id_names[i], &b);
+        failed |= tq_fuzz_save_seed(dir, id_names[i], &b);
     }
     struct tq_mqtt_subscribe one = {.packet_id = 9,
                                     .num_filters = 1,
                                     .filters = {tq_mqtt_str_of("sensors/+/temp")},
                                     .qos = {1}};
     CHECK(tq_mqtt_subscribe_write(&b, TQ_MQTT_SUBSCRIBE, &one));
-    failed |= save(dir, "subscribe-one-filter", &b);
+    failed |= tq_fuzz_save_seed(dir, "subscribe-one-filter", &b);
     return failed;
 }
 
@@ -155,9 +143,9 @@ static int raw_packets(const char *dir)
     struct tq_buf b;
     tq_buf_init(&b, 64);
     CHECK(tq_buf_append(&b, mqtt5, sizeof(mqtt5)));
-    int failed = save(dir, "connect-mqtt5", &b);
+    int failed = tq_fuzz_save_seed(dir, "connect-mqtt5", &b);
     CHECK(tq_buf_append(&b, mqisdp, sizeof(mqisdp)));
-    return failed | save(dir, "connect-mqisdp-level3", &b);
+    return failed | tq_fuzz_save_seed(dir, "connect-mqisdp-level3", &b);
 }
 
 int main(int argc, char **argv)
